@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cluster/commands.h"
+#include "lib/cli.h"
+
+int ctl_cmd_token(int argc, char **argv)
+{
+	return cli_not_implemented("pseudopodctl token");
+}

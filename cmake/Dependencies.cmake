@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Finds every library pseudopod links against through pkg-config. A missing one stops
+# configure with the Debian package that provides it (scripts/deps installs them all).
+find_package(PkgConfig REQUIRED)
+
+# pp_require(<target-name> <pkg-config module> <debian package>)
+function(pp_require name module debpkg)
+	pkg_check_modules(${name} QUIET IMPORTED_TARGET GLOBAL ${module})
+	if(NOT ${name}_FOUND)
+		message(FATAL_ERROR "pseudopod needs ${module} (pkg-config). "
+			"Install it with: apt-get install ${debpkg}   (or run scripts/deps as root)")
+	endif()
+	add_library(dep::${name} ALIAS PkgConfig::${name})
+endfunction()
+
+pp_require(libbpf libbpf libbpf-dev)
+pp_require(libelf libelf libelf-dev)
+pp_require(libcurl libcurl libcurl4-openssl-dev)
+pp_require(libsodium libsodium libsodium-dev)
+pp_require(inih inih libinih-dev)
+pp_require(cmocka cmocka libcmocka-dev)
+pp_require(jansson jansson libjansson-dev)
+pp_require(yaml yaml-0.1 libyaml-dev)
+pp_require(microhttpd libmicrohttpd libmicrohttpd-dev)
+pp_require(mnl libmnl libmnl-dev)
+pp_require(openssl openssl libssl-dev)

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Table-driven: every key is one row naming its section, type, field and limits, so the
+ * parser, the error messages and the "unknown key" check cannot drift apart.
+ */
+#include "lib/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_STRING, KEY_PATH, KEY_UINT, KEY_BOOL, KEY_ENUM, KEY_LOG_LEVEL };
+
+struct key_def {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;                 /* KEY_STRING/KEY_PATH: buffer size; KEY_UINT: 2 or 4 */
+	unsigned long min, max;      /* KEY_UINT */
+	const char *const *choices;  /* KEY_ENUM: NULL-terminated; the index is the value */
+};
+
+static const char *const modes[] = { "workload", "gateway", NULL };
+static const char *const fail_modes[] = { "static", "closed", NULL };
+static const char *const tunnels[] = { "wireguard", "vxlan", NULL };
+static const char *const wg_backends[] = { "auto", "kernel", "userspace", NULL };
+
+#define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const struct key_def keys[] = {
+	{ "agent", "mode", KEY_ENUM, F(agent.mode), 0, 0, modes },
+	{ "agent", "name", KEY_STRING, F(agent.name), 0, 0, NULL },
+	{ "agent", "state-dir", KEY_PATH, F(agent.state_dir), 0, 0, NULL },
+	{ "agent", "bpffs-root", KEY_PATH, F(agent.bpffs_root), 0, 0, NULL },
+	{ "agent", "api-socket", KEY_PATH, F(agent.api_socket), 0, 0, NULL },
+	{ "agent", "metrics-address", KEY_STRING, F(agent.metrics_address), 0, 0, NULL },
+	{ "agent", "fail-mode", KEY_ENUM, F(agent.fail_mode), 0, 0, fail_modes },
+	{ "agent", "log-level", KEY_LOG_LEVEL, F(agent.log_level), 0, 0, NULL },
+	{ "store", "endpoints", KEY_STRING, F(store.endpoints), 0, 0, NULL },
+	{ "store", "prefix", KEY_STRING, F(store.prefix), 0, 0, NULL },
+	{ "store", "ca-file", KEY_PATH, F(store.ca_file), 0, 0, NULL },
+	{ "store", "cert-file", KEY_PATH, F(store.cert_file), 0, 0, NULL },
+	{ "store", "key-file", KEY_PATH, F(store.key_file), 0, 0, NULL },
+	{ "store", "user", KEY_STRING, F(store.user), 0, 0, NULL },
+	{ "store", "password-file", KEY_PATH, F(store.password_file), 0, 0, NULL },
+	{ "store", "timeout-ms", KEY_UINT, F(store.timeout_ms), 100, 600000, NULL },
+	{ "tunnel", "mode", KEY_ENUM, F(tunnel.mode), 0, 0, tunnels },
+	{ "tunnel", "device", KEY_STRING, F(tunnel.device), 0, 0, NULL },
+	{ "tunnel", "wireguard-backend", KEY_ENUM, F(tunnel.wg_backend), 0, 0, wg_backends },
+	{ "tunnel", "wireguard-go", KEY_STRING, F(tunnel.wireguard_go), 0, 0, NULL },
+	{ "tunnel", "wireguard-port", KEY_UINT, F(tunnel.wg_port), 1, 65535, NULL },
+	{ "tunnel", "vxlan-port", KEY_UINT, F(tunnel.vxlan_port), 1, 65535, NULL },
+	{ "tunnel", "mtu", KEY_UINT, F(tunnel.mtu), 0, 65535, NULL },
+	{ "tunnel", "keepalive", KEY_UINT, F(tunnel.keepalive_s), 0, 3600, NULL },
+	{ "tunnel", "handshake-stale", KEY_UINT, F(tunnel.handshake_stale_s), 10, 86400, NULL },
+	{ "tunnel", "underlay-device", KEY_STRING, F(tunnel.underlay_device), 0, 0, NULL },
+	{ "datapath", "ipcache-max", KEY_UINT, F(datapath.ipcache_max), 16, 16777216, NULL },
+	{ "datapath", "policy-max", KEY_UINT, F(datapath.policy_max), 16, 16777216, NULL },
+	{ "datapath", "conntrack-max", KEY_UINT, F(datapath.conntrack_max), 1024, 16777216, NULL },
+	{ "datapath", "events-per-second", KEY_UINT, F(datapath.events_per_second), 0, 10000000,
+	  NULL },
+	{ "datapath", "host-firewall", KEY_BOOL, F(datapath.host_firewall), 0, 0, NULL },
+};
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->agent.mode = CONFIG_MODE_WORKLOAD;
+	snprintf(cfg->agent.state_dir, sizeof(cfg->agent.state_dir), "/var/lib/pseudopod");
+	snprintf(cfg->agent.bpffs_root, sizeof(cfg->agent.bpffs_root), "/sys/fs/bpf/pseudopod");
+	snprintf(cfg->agent.api_socket, sizeof(cfg->agent.api_socket), "/run/pseudopod/api.sock");
+	snprintf(cfg->agent.metrics_address, sizeof(cfg->agent.metrics_address), "127.0.0.1:9962");
+	cfg->agent.fail_mode = CONFIG_FAIL_STATIC;
+	cfg->agent.log_level = LOG_LEVEL_INFO;
+	snprintf(cfg->store.prefix, sizeof(cfg->store.prefix), "/pseudopod/v1/");
+	cfg->store.timeout_ms = 5000;
+	cfg->tunnel.mode = CONFIG_TUNNEL_WIREGUARD;
+	snprintf(cfg->tunnel.device, sizeof(cfg->tunnel.device), "pp0");
+	cfg->tunnel.wg_backend = CONFIG_WG_AUTO;
+	snprintf(cfg->tunnel.wireguard_go, sizeof(cfg->tunnel.wireguard_go), "wireguard-go");
+	cfg->tunnel.wg_port = 51871;
+	cfg->tunnel.vxlan_port = 8472;
+	cfg->tunnel.keepalive_s = 25;
+	cfg->tunnel.handshake_stale_s = 180;
+	cfg->datapath.ipcache_max = 524288;
+	cfg->datapath.policy_max = 16384;
+	cfg->datapath.conntrack_max = 524288;
+	cfg->datapath.events_per_second = 10000;
+	cfg->datapath.host_firewall = false;
+}
+
+struct parse_ctx {
+	struct config *cfg;
+	char msg[CONFIG_ERR_MAX]; /* first error, without file:line (inih supplies the line) */
+	bool failed;
+};
+
+static bool fail(struct parse_ctx *ctx, const char *section, const char *name, const char *fmt,
+		 ...) __attribute__((format(printf, 4, 5)));
+
+static bool fail(struct parse_ctx *ctx, const char *section, const char *name, const char *fmt,
+		 ...)
+{
+	va_list ap;
+	int n;
+
+	if (ctx->failed)
+		return false;
+	ctx->failed = true;
+	n = snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s: ", section, name);
+	if (n < 0 || (size_t)n >= sizeof(ctx->msg))
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg + n, sizeof(ctx->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static void join_choices(const char *const *choices, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; choices[i]; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", choices[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
+static bool parse_bool(const char *value, bool *out)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcmp(value, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcmp(value, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool set_value(struct parse_ctx *ctx, const struct key_def *k, const char *value)
+{
+	void *field = (char *)ctx->cfg + k->offset;
+	char choices[128];
+
+	switch (k->type) {
+	case KEY_PATH:
+		if (value[0] != '/')
+			return fail(ctx, k->section, k->name,
+				    "'%s' is not an absolute path, expected a path starting with /",
+				    value);
+		/* fall through */
+	case KEY_STRING:
+		if (strlen(value) >= k->size)
+			return fail(ctx, k->section, k->name,
+				    "value is %zu characters long, expected at most %zu",
+				    strlen(value), k->size - 1);
+		memcpy(field, value, strlen(value) + 1);
+		return true;
+	case KEY_UINT: {
+		char *end;
+		unsigned long v;
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno)
+			return fail(ctx, k->section, k->name,
+				    "'%s' is not a number, expected an integer from %lu to %lu",
+				    value, k->min, k->max);
+		if (v < k->min || v > k->max)
+			return fail(ctx, k->section, k->name,
+				    "%lu is out of range, expected an integer from %lu to %lu", v,
+				    k->min, k->max);
+		if (k->size == sizeof(uint16_t))
+			*(uint16_t *)field = (uint16_t)v;
+		else
+			*(uint32_t *)field = (uint32_t)v;
+		return true;
+	}
+	case KEY_BOOL:
+		if (!parse_bool(value, (bool *)field))
+			return fail(ctx, k->section, k->name,
+				    "'%s' is not a boolean, expected on or off", value);
+		return true;
+	case KEY_ENUM:
+		for (int i = 0; k->choices[i]; i++) {
+			if (!strcmp(value, k->choices[i])) {
+				*(int *)field = i;
+				return true;
+			}
+		}
+		join_choices(k->choices, choices, sizeof(choices));
+		return fail(ctx, k->section, k->name, "'%s' is not valid, expected one of: %s",
+			    value, choices);
+	case KEY_LOG_LEVEL:
+		if (!log_level_parse(value, (enum log_level *)field))
+			return fail(ctx, k->section, k->name,
+				    "'%s' is not a log level, expected error, warn, info or debug",
+				    value);
+		return true;
+	}
+	return false;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	bool section_known = false;
+
+	if (ctx->failed)
+		return 1; /* report only the first error; inih keeps its line number */
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(section, keys[i].section) != 0)
+			continue;
+		section_known = true;
+		if (strcmp(name, keys[i].name) == 0)
+			return set_value(ctx, &keys[i], value) ? 1 : 0;
+	}
+	if (!section_known)
+		return fail(ctx, section, name,
+			    "unknown section [%s], expected [agent], [store], [tunnel] or [datapath]",
+			    section),
+		       0;
+	return fail(ctx, section, name, "unknown key in [%s] (see pseudopod.conf(5))", section), 0;
+}
+
+/* Checks that involve several keys; run once the whole file is read. */
+static bool validate(const struct config *cfg, const char *file, char *err, size_t err_len)
+{
+	const struct config_store *s = &cfg->store;
+
+	if (cfg->agent.mode == CONFIG_MODE_GATEWAY && cfg->agent.name[0] == '\0') {
+		snprintf(err, err_len, "%s: [agent] name: missing, required in gateway mode "
+				       "(the gateway's name in the store)", file);
+		return false;
+	}
+	if (cfg->agent.mode == CONFIG_MODE_GATEWAY && s->endpoints[0] == '\0') {
+		snprintf(err, err_len, "%s: [store] endpoints: missing, required in gateway mode "
+				       "(comma-separated etcd URLs)", file);
+		return false;
+	}
+	if ((s->cert_file[0] != '\0') != (s->key_file[0] != '\0')) {
+		snprintf(err, err_len, "%s: [store] %s: missing, cert-file and key-file go together",
+			 file, s->cert_file[0] ? "key-file" : "cert-file");
+		return false;
+	}
+	if (s->prefix[0] != '/' || s->prefix[strlen(s->prefix) - 1] != '/') {
+		snprintf(err, err_len, "%s: [store] prefix: '%s' must start and end with /", file,
+			 s->prefix);
+		return false;
+	}
+	if (cfg->tunnel.device[0] == '\0') {
+		snprintf(err, err_len, "%s: [tunnel] device: empty, expected an interface name", file);
+		return false;
+	}
+	return true;
+}
+
+static bool finish(struct parse_ctx *ctx, int rc, const char *name, char *err, size_t err_len)
+{
+	if (rc == 0)
+		return validate(ctx->cfg, name, err, err_len);
+	if (rc == -1) {
+		snprintf(err, err_len, "%s: cannot open: %s", name, strerror(errno));
+		return false;
+	}
+	if (rc == -2) {
+		snprintf(err, err_len, "%s: out of memory while reading", name);
+		return false;
+	}
+	if (ctx->failed)
+		snprintf(err, err_len, "%s:%d: %s", name, rc, ctx->msg);
+	else
+		snprintf(err, err_len,
+			 "%s:%d: syntax error, expected '[section]', 'key = value' or a comment",
+			 name, rc);
+	return false;
+}
+
+bool config_load(struct config *cfg, const char *path, char *err, size_t err_len)
+{
+	struct parse_ctx ctx = { .cfg = cfg };
+
+	return finish(&ctx, ini_parse(path, on_key, &ctx), path, err, err_len);
+}
+
+bool config_load_string(struct config *cfg, const char *name, const char *text, char *err,
+			size_t err_len)
+{
+	struct parse_ctx ctx = { .cfg = cfg };
+
+	return finish(&ctx, ini_parse_string(text, on_key, &ctx), name, err, err_len);
+}
