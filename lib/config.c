@@ -58,6 +58,7 @@ static const struct key_def keys[] = {
 	{ "tunnel", "mtu", KEY_UINT, F(tunnel.mtu), 0, 65535, NULL },
 	{ "tunnel", "keepalive", KEY_UINT, F(tunnel.keepalive_s), 0, 3600, NULL },
 	{ "tunnel", "handshake-stale", KEY_UINT, F(tunnel.handshake_stale_s), 10, 86400, NULL },
+	{ "tunnel", "failover-hold", KEY_UINT, F(tunnel.failover_hold_s), 0, 86400, NULL },
 	{ "tunnel", "underlay-device", KEY_STRING, F(tunnel.underlay_device), 0, 0, NULL },
 	{ "datapath", "ipcache-max", KEY_UINT, F(datapath.ipcache_max), 16, 16777216, NULL },
 	{ "datapath", "policy-max", KEY_UINT, F(datapath.policy_max), 16, 16777216, NULL },
@@ -87,6 +88,7 @@ void config_defaults(struct config *cfg)
 	cfg->tunnel.vxlan_port = 8472;
 	cfg->tunnel.keepalive_s = 25;
 	cfg->tunnel.handshake_stale_s = 180;
+	cfg->tunnel.failover_hold_s = 60;
 	cfg->datapath.ipcache_max = 524288;
 	cfg->datapath.policy_max = 16384;
 	cfg->datapath.conntrack_max = 524288;

@@ -59,6 +59,7 @@ struct config_tunnel_section {
 	uint32_t mtu;                     /* mtu = 0 (0 = underlay MTU minus overhead) */
 	uint32_t keepalive_s;             /* keepalive = 25 */
 	uint32_t handshake_stale_s;       /* handshake-stale = 180 */
+	uint32_t failover_hold_s;         /* failover-hold = 60 (healthy this long before moving back) */
 	char underlay_device[16];         /* underlay-device = "" (auto: route to the gateway) */
 };
 

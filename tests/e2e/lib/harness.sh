@@ -168,17 +168,20 @@ h_underlay() {
 	H_UL_NS=$(h_ns ul)
 	ip -n "$H_UL_NS" link add br0 type bridge
 	ip -n "$H_UL_NS" link set br0 up
+	# h_host usually runs in $(...): it finds the underlay through this file.
+	echo "$H_UL_NS" >"$H_TMP/.underlay"
 }
 
 # h_host NAME ADDR/LEN: a namespace with device ul0 on the underlay; prints its name.
 h_host() {
-	local name=$1 addr=$2 ns port
-	[ -n "$H_UL_NS" ] || h_underlay
+	local name=$1 addr=$2 ns port ul
+	[ -s "$H_TMP/.underlay" ] || h_fail "h_host $name: call h_underlay first"
+	ul=$(cat "$H_TMP/.underlay")
 	ns=$(h_ns "$name")
 	port="u${H_RUN}${name}"
 	port=${port:0:15}
-	ip link add ul0 netns "$ns" type veth peer name "$port" netns "$H_UL_NS"
-	ip -n "$H_UL_NS" link set "$port" master br0 up
+	ip link add ul0 netns "$ns" type veth peer name "$port" netns "$ul"
+	ip -n "$ul" link set "$port" master br0 up
 	ip -n "$ns" addr add "$addr" dev ul0
 	ip -n "$ns" link set ul0 up
 	echo "$ns"
@@ -193,20 +196,22 @@ h_node() {
 }
 
 # h_pod NODE_NS NAME IP: a pod namespace behind a veth on the node, Calico style: the pod
-# has IP/32 on eth0 with a default route via 169.254.1.1 (answered by proxy ARP on the
-# node's side), the node routes IP/32 to the veth. Prints the pod's namespace.
+# has IP/32 on eth0 with a default route via 169.254.1.1, a gateway address nobody owns
+# whose neighbour entry is pinned to the node side's MAC (so no proxy ARP is needed); the
+# node routes IP/32 to the veth. Prints the pod's namespace.
 h_pod() {
-	local node=$1 name=$2 ip=$3 ns nodeside
+	local node=$1 name=$2 ip=$3 ns nodeside mac
 	ns=$(h_ns "$name")
 	# The namespace count is unique within the run, and survives subshells.
 	nodeside="p${H_RUN}n$(wc -l <"$H_TMP/.namespaces")"
 	ip link add eth0 netns "$ns" type veth peer name "$nodeside" netns "$node"
 	ip -n "$ns" addr add "$ip/32" dev eth0
 	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add 169.254.1.1 dev eth0 scope link
-	ip -n "$ns" route add default via 169.254.1.1 dev eth0
 	ip -n "$node" link set "$nodeside" up
-	h_in "$node" sysctl -qw "net.ipv4.conf.$nodeside.proxy_arp=1"
+	mac=$(ip -n "$node" -o link show "$nodeside" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	ip -n "$ns" route add 169.254.1.1 dev eth0 scope link
+	ip -n "$ns" neigh replace 169.254.1.1 lladdr "$mac" dev eth0 nud permanent
+	ip -n "$ns" route add default via 169.254.1.1 dev eth0
 	ip -n "$node" route add "$ip/32" dev "$nodeside"
 	echo "$ns"
 }
