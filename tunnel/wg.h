@@ -57,6 +57,11 @@ int wg_device_open(struct wg_device **out, const char *ifname, enum wg_backend_k
  * is found in PATH (or at path), else -ENOENT with a message naming the packages. */
 int wg_backend_detect(enum wg_backend_kind *out, const char *wireguard_go_path, char *why,
 		      size_t why_len);
+/* The config's choice (wireguard-backend = auto | kernel | userspace; 0 = auto): auto runs
+ * wg_backend_detect(); an explicit backend is checked and, when it cannot run here, fails
+ * with -ENOENT/-ENOTSUP and a reason naming what to install. */
+int wg_backend_resolve(int requested, enum wg_backend_kind *out, const char *wireguard_go_path,
+		       char *why, size_t why_len);
 int wg_set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN]);
 int wg_set_listen_port(struct wg_device *dev, uint16_t port);
 /* Adds the peer, or updates it when its public key is already configured. */
@@ -66,7 +71,10 @@ int wg_remove_peer(struct wg_device *dev, const uint8_t public_key[WG_KEY_LEN]);
 int wg_get_peers(struct wg_device *dev, struct wg_peer **peers, size_t *n);
 void wg_peers_free(struct wg_peer *peers, size_t n);
 /* Userspace backend: restarts a dead wireguard-go and re-applies the configuration.
- * Call from the owner's poll loop; a no-op for the kernel backend. */
+ * Call from the owner's poll loop; a no-op for the kernel backend. Returns 0 when healthy,
+ * 1 right after a restart (wireguard-go's TUN device died with it, so the owner must put
+ * addresses, MTU and routes back on the new device), -EAGAIN while waiting out the restart
+ * back-off, or another -errno when a restart failed (retried on a later call). */
 int wg_device_supervise(struct wg_device *dev);
 const char *wg_device_error(const struct wg_device *dev);
 const char *wg_device_ifname(const struct wg_device *dev);

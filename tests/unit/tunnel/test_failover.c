@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Fail-over decisions: stale active moves, hysteresis on the way back, no flapping, no
+ * move when nobody is healthy, rx growth counts as life. Time is simulated. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tunnel/failover.h"
+
+#define T0 1700000000
+
+/* One poll: gateway i "alive" means its rx counter grew since the last poll. */
+static void poll_at(struct failover *f, const bool *alive, uint64_t *rx, int64_t now)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (alive[i])
+			rx[i] += 32;
+		failover_observe(f, i, 0, rx[i], now);
+	}
+	failover_decide(f, now);
+}
+
+static void test_init_bounds(void **state)
+{
+	struct failover f;
+
+	(void)state;
+	assert_false(failover_init(&f, 0, 10, 10));
+	assert_false(failover_init(&f, FAILOVER_MAX_GATEWAYS + 1, 10, 10));
+	assert_false(failover_init(&f, 2, 0, 10));
+	assert_true(failover_init(&f, 2, 10, 30));
+	assert_int_equal(f.active, 0);
+}
+
+static void test_failover_and_back(void **state)
+{
+	struct failover f;
+	bool alive[2] = {true, true};
+	uint64_t rx[2] = {0, 0};
+	int64_t t = T0;
+
+	(void)state;
+	failover_init(&f, 2, 10, 30);
+	for (; t < T0 + 20; t++)
+		poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 0);
+	alive[0] = false; /* gateway 0 stops at T0+20 */
+	for (; t < T0 + 30; t++)
+		poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 0); /* heard from at T0+19: stale once 10 s have passed */
+	poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 1);
+	assert_int_equal(f.switches, 1);
+	alive[0] = true; /* back at T0+32 */
+	int64_t back = t + 1;
+	for (t = back; t < back + 30; t++)
+		poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 1); /* hold: 30 s of continuous health first */
+	poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 0);
+	assert_int_equal(f.switches, 2);
+}
+
+static void test_no_flapping(void **state)
+{
+	struct failover f;
+	bool alive[2] = {false, true};
+	uint64_t rx[2] = {0, 0};
+	int64_t t = T0;
+
+	(void)state;
+	failover_init(&f, 2, 5, 20);
+	/* Gateway 0 never came up: gateway 1 takes over once it is heard from. */
+	for (; t < T0 + 3; t++)
+		poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 1);
+	/* Gateway 0 bounces: up 10 s, down 10 s, repeatedly. Never healthy for 20 s in a row,
+	 * so the traffic stays on gateway 1. */
+	for (int cycle = 0; cycle < 10; cycle++) {
+		alive[0] = true;
+		for (int i = 0; i < 10; i++)
+			poll_at(&f, alive, rx, t++);
+		alive[0] = false;
+		for (int i = 0; i < 10; i++)
+			poll_at(&f, alive, rx, t++);
+	}
+	assert_int_equal(f.active, 1);
+	assert_int_equal(f.switches, 1);
+}
+
+static void test_nobody_healthy_stays(void **state)
+{
+	struct failover f;
+	bool alive[2] = {true, false};
+	uint64_t rx[2] = {0, 0};
+	int64_t t = T0;
+
+	(void)state;
+	failover_init(&f, 2, 5, 20);
+	for (; t < T0 + 3; t++)
+		poll_at(&f, alive, rx, t);
+	alive[0] = false;
+	for (; t < T0 + 60; t++)
+		poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 0);
+	assert_int_equal(f.switches, 0);
+}
+
+static void test_handshake_counts(void **state)
+{
+	struct failover f;
+
+	(void)state;
+	failover_init(&f, 3, 180, 60);
+	/* Only handshakes, no rx history: 0 is 200 s old (stale), 2 is fresh. */
+	failover_observe(&f, 0, T0 - 200, 0, T0);
+	failover_observe(&f, 1, 0, 0, T0);
+	failover_observe(&f, 2, T0 - 10, 0, T0);
+	assert_false(failover_healthy(&f, 0, T0));
+	assert_false(failover_healthy(&f, 1, T0));
+	assert_true(failover_healthy(&f, 2, T0));
+	assert_int_equal(failover_decide(&f, T0), 2);
+	/* A handshake from the future (clock skew) is ignored. */
+	failover_observe(&f, 1, T0 + 1000, 0, T0);
+	assert_false(failover_healthy(&f, 1, T0));
+	/* A counter reset (peer re-created) is a new baseline, not a sign of life. */
+	failover_init(&f, 1, 180, 60);
+	failover_observe(&f, 0, 0, 100, T0);
+	failover_observe(&f, 0, 0, 50, T0 + 1);
+	assert_false(failover_healthy(&f, 0, T0 + 1));
+	failover_observe(&f, 0, 0, 60, T0 + 2);
+	assert_true(failover_healthy(&f, 0, T0 + 2));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_init_bounds),	     cmocka_unit_test(test_failover_and_back),
+	    cmocka_unit_test(test_no_flapping),	     cmocka_unit_test(test_nobody_healthy_stays),
+	    cmocka_unit_test(test_handshake_counts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "tunnel/failover.h"
+
+#include <string.h>
+
+bool failover_init(struct failover *f, size_t n, uint32_t stale_s, uint32_t hold_s)
+{
+	memset(f, 0, sizeof(*f));
+	if (n == 0 || n > FAILOVER_MAX_GATEWAYS || stale_s == 0)
+		return false;
+	f->n = n;
+	f->stale_s = stale_s;
+	f->hold_s = hold_s;
+	return true;
+}
+
+void failover_observe(struct failover *f, size_t i, int64_t last_handshake_s, uint64_t rx_bytes,
+		      int64_t now_s)
+{
+	struct failover_gw *g;
+
+	if (i >= f->n)
+		return;
+	g = &f->gw[i];
+	if (last_handshake_s > g->last_seen_s && last_handshake_s <= now_s)
+		g->last_seen_s = last_handshake_s;
+	/* A counter that moved since the last poll means the peer talked to us since then.
+	 * A counter that went down means the peer was re-created: take it as the new base. */
+	if (g->rx_known && rx_bytes > g->rx_bytes)
+		g->last_seen_s = now_s;
+	g->rx_bytes = rx_bytes;
+	g->rx_known = true;
+}
+
+bool failover_healthy(const struct failover *f, size_t i, int64_t now_s)
+{
+	const struct failover_gw *g = &f->gw[i];
+
+	return g->last_seen_s && now_s - g->last_seen_s <= (int64_t)f->stale_s;
+}
+
+size_t failover_decide(struct failover *f, int64_t now_s)
+{
+	size_t pick = f->active;
+
+	for (size_t i = 0; i < f->n; i++) {
+		bool h = failover_healthy(f, i, now_s);
+
+		if (!h)
+			f->gw[i].healthy_since_s = 0;
+		else if (!f->gw[i].healthy_since_s)
+			f->gw[i].healthy_since_s = now_s;
+	}
+	if (failover_healthy(f, f->active, now_s)) {
+		if (f->active != 0 && f->gw[0].healthy_since_s &&
+		    now_s - f->gw[0].healthy_since_s >= (int64_t)f->hold_s)
+			pick = 0;
+	} else if (f->gw[0].healthy_since_s) {
+		pick = 0;
+	} else {
+		int64_t best = 0;
+
+		for (size_t i = 1; i < f->n; i++) {
+			int64_t since = f->gw[i].healthy_since_s;
+
+			if (since && (!best || since < best)) {
+				best = since;
+				pick = i;
+			}
+		}
+	}
+	if (pick != f->active) {
+		f->active = pick;
+		f->switches++;
+	}
+	return f->active;
+}
