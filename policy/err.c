@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/err.h"
+
+bool perr_set(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !err_len)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool perr_prefix(char *err, size_t err_len, const char *fmt, ...)
+{
+	char prefix[512];
+	char *old;
+	va_list ap;
+
+	if (!err || !err_len)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	old = strdup(err);
+	if (!old)
+		return false;
+	snprintf(err, err_len, "%s%s", prefix, old);
+	free(old);
+	return false;
+}
+
+void perr_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
