@@ -1,8 +1,275 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* pseudopodctl endpoint add|del|list: what a Kubernetes pod sync writes — an IP (ipcache)
+ * pointing at the identity of the pod's labels plus its namespace label. */
 #include "cluster/commands.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/ctl.h"
 #include "lib/cli.h"
+
+enum { OPT_IP = 1, OPT_LABELS, OPT_NS, OPT_KIND, OPT_GW };
+
+static const struct option opts[] = {
+    {"ip", required_argument, NULL, OPT_IP},	    {"labels", required_argument, NULL, OPT_LABELS},
+    {"namespace", required_argument, NULL, OPT_NS}, {"kind", required_argument, NULL, OPT_KIND},
+    {"gateway", required_argument, NULL, OPT_GW},   CTL_STORE_OPTIONS,
+};
+
+struct ep_args {
+	const char *ip, *labels, *ns, *gateway;
+	enum store_ipcache_kind kind;
+};
+
+static void help(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: pseudopodctl endpoint add --ip IP[/LEN] [--labels k=v,...] [--namespace NS]\n"
+	    "                                 [--kind pod|workload] [--gateway IP]\n"
+	    "       pseudopodctl endpoint del --ip IP[/LEN]\n"
+	    "       pseudopodctl endpoint list [-o json]\n"
+	    "\n"
+	    "add allocates (or reuses) the security identity of the labels plus\n"
+	    "k8s:io.kubernetes.pod.namespace=NS (default namespace: default) and writes\n"
+	    "ipcache/<ip>/<len>. A bare IP means /32 (/128). --gateway is the underlay IP of the\n"
+	    "tunnel endpoint that reaches the IP.\n\n");
+	ctl_print_store_help(out);
+}
+
+/* Parses options; returns -1 to continue, else an exit code. */
+static int parse(struct ctl *ctl, int argc, char **argv, struct ep_args *a)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, CTL_SHORT, opts, NULL)) != -1) {
+		int r = ctl_option(ctl, opt, optarg);
+
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r)
+			continue;
+		switch (opt) {
+		case OPT_IP:
+			a->ip = optarg;
+			break;
+		case OPT_LABELS:
+			a->labels = optarg;
+			break;
+		case OPT_NS:
+			a->ns = optarg;
+			break;
+		case OPT_GW:
+			a->gateway = optarg;
+			break;
+		case OPT_KIND:
+			if (!strcmp(optarg, "pod"))
+				a->kind = STORE_IPCACHE_POD;
+			else if (!strcmp(optarg, "workload"))
+				a->kind = STORE_IPCACHE_WORKLOAD;
+			else
+				return ctl_usage_error(ctl, "--kind %s: expected pod or workload",
+						       optarg);
+			break;
+		case 'h':
+			help(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return ctl_usage_error(ctl, "unknown option");
+		}
+	}
+	/* "endpoint del 10.0.0.1" reads as naturally as --ip */
+	if (!a->ip && optind < argc)
+		a->ip = argv[optind++];
+	if (optind < argc)
+		return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+static int endpoint_add(int argc, char **argv)
+{
+	struct ep_args a = {.ns = "default"};
+	struct label_set labels = {0};
+	char why[300], nslabel[300], cidr[STORE_CIDR_MAX];
+	struct ctl ctl;
+	uint32_t id = 0;
+	int rc;
+
+	ctl_init(&ctl, "pseudopodctl endpoint add");
+	rc = parse(&ctl, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	if (!a.ip)
+		return ctl_usage_error(&ctl, "--ip is required");
+	if (!store_cidr_canon(a.ip, cidr, why, sizeof(why)))
+		return ctl_usage_error(&ctl, "--ip %s", why);
+	if (!store_name_valid(a.ns, false))
+		return ctl_usage_error(&ctl,
+				       "--namespace '%s': expected a Kubernetes namespace "
+				       "name (a-z, 0-9, '-', at most 63)",
+				       a.ns);
+	if (!label_set_parse(&labels, a.labels ? a.labels : "", why, sizeof(why)))
+		return ctl_usage_error(&ctl, "--labels: %s", why);
+	snprintf(nslabel, sizeof(nslabel), "k8s:%s=%s", LABEL_POD_NAMESPACE, a.ns);
+	if (label_set_get(&labels, NULL, LABEL_POD_NAMESPACE) &&
+	    strcmp(label_set_get(&labels, NULL, LABEL_POD_NAMESPACE), a.ns)) {
+		rc = ctl_usage_error(&ctl, "--labels names namespace '%s' but --namespace is '%s'",
+				     label_set_get(&labels, NULL, LABEL_POD_NAMESPACE), a.ns);
+		label_set_free(&labels);
+		return rc;
+	}
+	if (!label_set_add(&labels, nslabel, why, sizeof(why))) {
+		label_set_free(&labels);
+		return ctl_usage_error(&ctl, "--namespace: %s", why);
+	}
+	rc = ctl_connect(&ctl);
+	if (rc) {
+		label_set_free(&labels);
+		return rc;
+	}
+	rc = store_endpoint_add(&ctl.store, cidr, &labels, a.kind, a.gateway, &id);
+	if (rc == -EINVAL) {
+		rc = ctl_usage_error(&ctl, "%s", store_error(&ctl.store));
+	} else if (rc < 0) {
+		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+	} else {
+		if (ctl.json) {
+			ctl_print_json(json_pack("{s:s, s:I, s:o}", "ip", cidr, "identity",
+						 (json_int_t)id, "labels",
+						 label_set_to_json(&labels)));
+		} else {
+			char *text = label_set_to_string(&labels);
+			printf("%s -> identity %u (%s)\n", cidr, id, text ? text : "");
+			free(text);
+		}
+		rc = CLI_EXIT_OK;
+	}
+	label_set_free(&labels);
+	ctl_close(&ctl);
+	return rc;
+}
+
+static int endpoint_del(int argc, char **argv)
+{
+	struct ep_args a = {0};
+	struct ctl ctl;
+	int rc;
+
+	ctl_init(&ctl, "pseudopodctl endpoint del");
+	rc = parse(&ctl, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	if (!a.ip)
+		return ctl_usage_error(&ctl, "--ip is required");
+	rc = ctl_connect(&ctl);
+	if (rc)
+		return rc;
+	rc = store_endpoint_del(&ctl.store, a.ip);
+	if (rc == -EINVAL)
+		rc = ctl_usage_error(&ctl, "--ip %s", store_error(&ctl.store));
+	else if (rc < 0)
+		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+	else if (!ctl.json)
+		printf("deleted %s\n", a.ip);
+	ctl_close(&ctl);
+	return rc;
+}
+
+static const struct store_identity *find_identity(const struct store_identity *ids, size_t n,
+						  uint32_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ids[mid].id == id)
+			return &ids[mid];
+		if (ids[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int endpoint_list(int argc, char **argv)
+{
+	struct store_identity *ids = NULL;
+	struct store_ipcache *eps = NULL;
+	size_t nids = 0, neps = 0;
+	struct ep_args a = {0};
+	struct ctl ctl;
+	int rc;
+
+	ctl_init(&ctl, "pseudopodctl endpoint list");
+	rc = parse(&ctl, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	if (a.ip)
+		return ctl_usage_error(&ctl, "unexpected argument '%s'", a.ip);
+	rc = ctl_connect(&ctl);
+	if (rc)
+		return rc;
+	rc = store_load_ipcache(&ctl.store, &eps, &neps, NULL);
+	if (rc == 0)
+		rc = store_load_identities(&ctl.store, &ids, &nids, NULL);
+	if (rc < 0) {
+		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		goto out;
+	}
+	if (ctl.json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < neps; i++) {
+			const struct store_identity *id = find_identity(ids, nids, eps[i].identity);
+			json_t *o = json_pack("{s:s, s:I, s:s}", "ip", eps[i].cidr, "identity",
+					      (json_int_t)eps[i].identity, "kind",
+					      store_ipcache_kind_name(eps[i].kind));
+			if (eps[i].gateway[0])
+				json_object_set_new(o, "gateway", json_string(eps[i].gateway));
+			json_object_set_new(o, "labels",
+					    id ? label_set_to_json(&id->labels) : json_null());
+			json_array_append_new(arr, o);
+		}
+		ctl_print_json(arr);
+	} else {
+		struct ctl_table t;
+
+		ctl_table_init(&t, 5, "IP", "IDENTITY", "KIND", "GATEWAY", "LABELS");
+		for (size_t i = 0; i < neps; i++) {
+			const struct store_identity *id = find_identity(ids, nids, eps[i].identity);
+			char num[16], *labels = id ? label_set_to_string(&id->labels) : NULL;
+
+			snprintf(num, sizeof(num), "%u", eps[i].identity);
+			ctl_table_row(&t, eps[i].cidr, num, store_ipcache_kind_name(eps[i].kind),
+				      eps[i].gateway[0] ? eps[i].gateway : "-",
+				      labels ? labels : "(unknown identity)");
+			free(labels);
+		}
+		ctl_table_print(&t, stdout);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	free(eps);
+	store_identities_free(ids, nids);
+	ctl_close(&ctl);
+	return rc;
+}
+
+static const char usage[] = "Usage: pseudopodctl endpoint COMMAND [ARGS...]\n"
+			    "\n"
+			    "Pod endpoints: IP -> labels -> security identity (ipcache).\n";
+
+static const struct cli_command commands[] = {
+    {"add", endpoint_add, "map an IP to the identity of its labels"},
+    {"del", endpoint_del, "remove an IP from the ipcache"},
+    {"list", endpoint_list, "list ipcache entries with their labels"},
+    {NULL, NULL, NULL},
+};
 
 int ctl_cmd_endpoint(int argc, char **argv)
 {
-	return cli_not_implemented("pseudopodctl endpoint");
+	return cli_dispatch("pseudopodctl endpoint", usage, commands, argc, argv);
 }

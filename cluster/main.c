@@ -9,7 +9,8 @@ static const char usage[] =
 	"\n"
 	"Manages a pseudopod cluster store (etcd): cluster config, pod endpoints, security\n"
 	"identities, network policies, enrolled workloads, gateways and enrollment tokens.\n"
-	"Store options (every command that talks to the store): --store URL[,URL],\n"
+	"Store options, given after the command (every command that talks to the store):\n"
+	"--store URL[,URL],\n"
 	"--store-ca FILE, --store-cert FILE, --store-key FILE, --store-user USER,\n"
 	"--store-password-file FILE, --store-prefix PREFIX, --config FILE.\n";
 

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ctl: what every pseudopodctl command that talks to the store shares — the store options
+ * (flags, or the [store] section of the config file), the connection, and output as a
+ * human table or JSON (-o json).
+ *
+ * Precedence: built-in defaults < config file (--config FILE, else
+ * /etc/pseudopod/pseudopod.conf when it exists) < flags. Without any endpoint the store is
+ * http://127.0.0.1:2379 (a local single-member etcd, the quickstart default).
+ */
+#ifndef PSEUDOPOD_CLUSTER_CTL_H
+#define PSEUDOPOD_CLUSTER_CTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lib/config.h"
+#include "lib/store/store.h"
+
+struct kv_client;
+
+struct ctl {
+	const char *prog;	 /* "pseudopodctl endpoint add", for messages */
+	const char *config_path; /* --config */
+	const char *endpoints, *ca, *cert, *key, *user, *password_file, *prefix;
+	bool json; /* -o json */
+	struct config cfg;
+	struct kv_client *kv;
+	struct store store;
+	char password[256];
+};
+
+/* Long options every store command accepts; end a command's table with CTL_STORE_OPTIONS. */
+enum {
+	CTL_OPT_STORE = 0x1000,
+	CTL_OPT_STORE_CA,
+	CTL_OPT_STORE_CERT,
+	CTL_OPT_STORE_KEY,
+	CTL_OPT_STORE_USER,
+	CTL_OPT_STORE_PASSWORD_FILE,
+	CTL_OPT_STORE_PREFIX,
+	CTL_OPT_CONFIG,
+};
+/* clang-format off */
+#define CTL_STORE_OPTIONS                                                                   \
+	{ "store", required_argument, NULL, CTL_OPT_STORE },                                \
+	{ "store-ca", required_argument, NULL, CTL_OPT_STORE_CA },                          \
+	{ "store-cert", required_argument, NULL, CTL_OPT_STORE_CERT },                      \
+	{ "store-key", required_argument, NULL, CTL_OPT_STORE_KEY },                        \
+	{ "store-user", required_argument, NULL, CTL_OPT_STORE_USER },                      \
+	{ "store-password-file", required_argument, NULL, CTL_OPT_STORE_PASSWORD_FILE },    \
+	{ "store-prefix", required_argument, NULL, CTL_OPT_STORE_PREFIX },                  \
+	{ "config", required_argument, NULL, CTL_OPT_CONFIG },                              \
+	{ "output", required_argument, NULL, 'o' },                                         \
+	{ "help", no_argument, NULL, 'h' },                                                 \
+	{ NULL, 0, NULL, 0 }
+/* clang-format on */
+/* getopt short options that go with it */
+#define CTL_SHORT "o:h"
+
+void ctl_init(struct ctl *ctl, const char *prog);
+/* Handles a shared option: 1 handled, 0 not a shared option, -1 bad value (message
+ * printed). */
+int ctl_option(struct ctl *ctl, int opt, const char *arg);
+/* Prints "prog: message" for a usage error and returns CLI_EXIT_USAGE. */
+int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "prog: message" and returns CLI_EXIT_FAIL. */
+int ctl_fail(const struct ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Help text for the shared options. */
+void ctl_print_store_help(FILE *out);
+/* Loads the config file, applies flags, connects. Returns a CLI exit code (0 = connected). */
+int ctl_connect(struct ctl *ctl);
+void ctl_close(struct ctl *ctl);
+
+/* Output tables: rows of strings, printed with aligned columns. */
+struct ctl_table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols, row 0 is the header */
+};
+void ctl_table_init(struct ctl_table *t, size_t ncols, ...); /* header names */
+void ctl_table_row(struct ctl_table *t, ...);		     /* ncols strings (copied) */
+void ctl_table_print(struct ctl_table *t, FILE *out);	     /* and frees; out NULL = only free */
+/* Prints a JSON value (indented) to stdout and drops the reference. */
+void ctl_print_json(json_t *v);
+
+#endif

@@ -1,0 +1,890 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unary calls: one reused curl easy handle, POST of a JSON body to /v3/<service>/<method>,
+ * reply decoded by jansson. Fail-over and token refresh live in kv_call() so every RPC gets
+ * them the same way.
+ */
+#include "lib/kv/kv.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kv/kv_internal.h"
+#include "lib/kv/kv_proto.h"
+
+/* A reply bigger than this is not something the store ever needs in one call. */
+#define KV_REPLY_MAX (512u << 20)
+
+static int curl_global_done;
+
+size_t kv_buf_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct kv_buf *b = arg;
+	size_t n = size * nmemb;
+
+	if (b->len + n + 1 > KV_REPLY_MAX)
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+void kv_buf_free(struct kv_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void kv_set_error(struct kv_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+const char *kv_error(const struct kv_client *c)
+{
+	return c ? c->err : "no client";
+}
+
+const char *kv_endpoint(const struct kv_client *c)
+{
+	return c->endpoints[c->cur];
+}
+
+int kv_errno_from_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return -EHOSTUNREACH;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return -EACCES;
+	default:
+		return -ECONNRESET;
+	}
+}
+
+static char *dup_opt(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+static int rebuild_headers(struct kv_client *c)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+
+	if (!h)
+		return -ENOMEM;
+	if (c->auth_header) {
+		struct curl_slist *h2 = curl_slist_append(h, c->auth_header);
+		if (!h2) {
+			curl_slist_free_all(h);
+			return -ENOMEM;
+		}
+		h = h2;
+	}
+	curl_slist_free_all(c->headers);
+	c->headers = h;
+	return 0;
+}
+
+int kv_open(struct kv_client **out, const struct kv_options *opts)
+{
+	struct kv_client *c;
+	char *list, *tok, *save = NULL;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!opts->endpoints || !*opts->endpoints)
+		return -EINVAL;
+	if (!curl_global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return -ENOMEM;
+		curl_global_done = 1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	list = strdup(opts->endpoints);
+	if (!list)
+		goto fail;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char **e;
+		size_t len;
+
+		while (*tok == ' ')
+			tok++;
+		len = strlen(tok);
+		while (len && (tok[len - 1] == '/' || tok[len - 1] == ' '))
+			tok[--len] = '\0';
+		if (!len)
+			continue;
+		e = realloc(c->endpoints, (c->n_endpoints + 1) * sizeof(*e));
+		if (!e)
+			goto fail_list;
+		c->endpoints = e;
+		/* A bare host:port means plain HTTP, as etcdctl assumes. */
+		if (!strstr(tok, "://")) {
+			if (asprintf(&c->endpoints[c->n_endpoints], "http://%s", tok) < 0)
+				goto fail_list;
+		} else if (!(c->endpoints[c->n_endpoints] = strdup(tok))) {
+			goto fail_list;
+		}
+		c->n_endpoints++;
+	}
+	free(list);
+	list = NULL;
+	if (!c->n_endpoints) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	c->ca_file = dup_opt(opts->ca_file);
+	c->cert_file = dup_opt(opts->cert_file);
+	c->key_file = dup_opt(opts->key_file);
+	c->user = dup_opt(opts->user);
+	c->password = opts->password ? strdup(opts->password) : strdup("");
+	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 5000;
+	c->easy = curl_easy_init();
+	if (!c->easy || !c->password || rebuild_headers(c) < 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail_list:
+	free(list);
+fail:
+	kv_close(c);
+	return rc;
+}
+
+void kv_close(struct kv_client *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_endpoints; i++)
+		free(c->endpoints[i]);
+	free(c->endpoints);
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
+	free(c->user);
+	if (c->password)
+		sodium_memzero(c->password, strlen(c->password));
+	free(c->password);
+	free(c->token);
+	free(c->auth_header);
+	curl_slist_free_all(c->headers);
+	if (c->easy)
+		curl_easy_cleanup(c->easy);
+	free(c);
+}
+
+int kv_setup_handle(struct kv_client *c, CURL *h, size_t endpoint, const char *path)
+{
+	char url[1024];
+
+	if (snprintf(url, sizeof(url), "%s%s", c->endpoints[endpoint], path) >= (int)sizeof(url))
+		return -ENAMETOOLONG;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(c->timeout_ms < 2000 ? c->timeout_ms : 2000));
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_file)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
+	if (c->key_file)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
+	return 0;
+}
+
+/* One POST to one endpoint. *http is the status; *reply the decoded body (any status). */
+static int post_once(struct kv_client *c, size_t endpoint, const char *path, const char *body,
+		     long *http, json_t **reply)
+{
+	struct kv_buf buf = {0};
+	json_error_t jerr;
+	CURLcode crc;
+	int rc;
+
+	*reply = NULL;
+	curl_easy_reset(c->easy);
+	rc = kv_setup_handle(c, c->easy, endpoint, path);
+	if (rc < 0)
+		return rc;
+	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, kv_buf_write);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &buf);
+	crc = curl_easy_perform(c->easy);
+	if (crc != CURLE_OK) {
+		kv_set_error(c, "%s%s: %s", c->endpoints[endpoint], path, curl_easy_strerror(crc));
+		kv_buf_free(&buf);
+		return kv_errno_from_curl(crc);
+	}
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, http);
+	*reply = json_loadb(buf.p ? buf.p : "", buf.len, 0, &jerr);
+	if (!*reply || !json_is_object(*reply)) {
+		kv_set_error(c, "%s%s: HTTP %ld, reply is not a JSON object (%s)",
+			     c->endpoints[endpoint], path, *http,
+			     *reply ? "not an object" : jerr.text);
+		json_decref(*reply);
+		*reply = NULL;
+		kv_buf_free(&buf);
+		/* A proxy or a non-etcd server: try the next endpoint. */
+		return *http >= 500 ? -EAGAIN : -EPROTO;
+	}
+	kv_buf_free(&buf);
+	return 0;
+}
+
+/* Tries each endpoint at most once, starting at the current one. */
+static int post_failover(struct kv_client *c, const char *path, const char *body, json_t **reply)
+{
+	int rc = -ECONNREFUSED;
+
+	for (size_t tries = 0; tries < c->n_endpoints; tries++) {
+		long http = 0;
+		json_t *r = NULL;
+
+		rc = post_once(c, c->cur, path, body, &http, &r);
+		if (rc == 0 && http == 200) {
+			*reply = r;
+			return 0;
+		}
+		if (rc == 0) {
+			char msg[400];
+
+			rc = kv_parse_error(r, msg, sizeof(msg));
+			if (!rc)
+				rc = -EPROTO;
+			kv_set_error(c, "%s", msg);
+			json_decref(r);
+			/* "no leader", "too many requests", "stopped": ask another member. */
+			if (rc != -EAGAIN && http != 503)
+				return rc;
+		} else if (rc == -ENOMEM || rc == -ENAMETOOLONG || rc == -EPROTO) {
+			return rc;
+		}
+		c->cur = (c->cur + 1) % c->n_endpoints;
+	}
+	return rc;
+}
+
+void kv_drop_token(struct kv_client *c)
+{
+	free(c->token);
+	free(c->auth_header);
+	c->token = NULL;
+	c->auth_header = NULL;
+	rebuild_headers(c);
+}
+
+int kv_ensure_auth(struct kv_client *c)
+{
+	json_t *body, *reply = NULL;
+	const char *tok;
+	char *text;
+	int rc;
+
+	if (!c->user || c->token)
+		return 0;
+	body = json_pack("{s:s, s:s}", "name", c->user, "password", c->password);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return -ENOMEM;
+	/* Without a token header: the headers carry none while c->token is NULL. */
+	rc = post_failover(c, "/v3/auth/authenticate", text, &reply);
+	free(text);
+	if (rc < 0) {
+		char msg[sizeof(c->err)];
+
+		snprintf(msg, sizeof(msg), "%s", c->err);
+		kv_set_error(c, "authentication as '%s' failed: %s", c->user, msg);
+		return rc;
+	}
+	tok = json_string_value(json_object_get(reply, "token"));
+	if (!tok || !*tok) {
+		json_decref(reply);
+		kv_set_error(c, "authentication as '%s': reply has no token", c->user);
+		return -EPROTO;
+	}
+	c->token = strdup(tok);
+	json_decref(reply);
+	if (!c->token || asprintf(&c->auth_header, "Authorization: %s", c->token) < 0) {
+		c->auth_header = NULL;
+		kv_drop_token(c);
+		return -ENOMEM;
+	}
+	return rebuild_headers(c);
+}
+
+int kv_call(struct kv_client *c, const char *path, json_t *body, json_t **reply)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	int rc;
+
+	*reply = NULL;
+	if (!text)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = kv_ensure_auth(c);
+		if (rc < 0)
+			break;
+		rc = post_failover(c, path, text, reply);
+		/* Simple tokens expire (5 min by default): re-authenticate and retry once. */
+		if (rc == -EACCES && c->user && strstr(c->err, "invalid auth token")) {
+			kv_drop_token(c);
+			continue;
+		}
+		break;
+	}
+	free(text);
+	return rc;
+}
+
+/* Adds "key" (and "range_end" for a prefix) as base64 to obj. */
+static int add_key(json_t *obj, const char *key, size_t key_len, bool prefix)
+{
+	char *b64 = kv_b64_encode(key, key_len);
+
+	if (!b64 || json_object_set_new(obj, "key", json_string(b64)) < 0) {
+		free(b64);
+		return -ENOMEM;
+	}
+	free(b64);
+	if (prefix) {
+		char *end = malloc(key_len + 1);
+		size_t end_len;
+
+		if (!end)
+			return -ENOMEM;
+		if (key_len == 0) { /* everything */
+			end[0] = '\0';
+			end_len = 1;
+		} else {
+			kv_prefix_end(key, key_len, end, &end_len);
+		}
+		b64 = kv_b64_encode(end, end_len);
+		free(end);
+		if (!b64 || json_object_set_new(obj, "range_end", json_string(b64)) < 0) {
+			free(b64);
+			return -ENOMEM;
+		}
+		free(b64);
+	}
+	return 0;
+}
+
+static int add_value(json_t *obj, const char *field, const char *value, size_t len)
+{
+	char *b64 = kv_b64_encode(value, len);
+	int rc = b64 && json_object_set_new(obj, field, json_string(b64)) == 0 ? 0 : -ENOMEM;
+
+	free(b64);
+	return rc;
+}
+
+static json_t *range_request(const char *key, size_t key_len, const struct kv_range_opts *o)
+{
+	json_t *req = json_object();
+
+	if (!req || add_key(req, key, key_len, o && o->prefix) < 0)
+		goto fail;
+	if (o && o->limit)
+		json_object_set_new(req, "limit", json_integer(o->limit));
+	if (o && o->revision)
+		json_object_set_new(req, "revision", json_integer(o->revision));
+	if (o && o->keys_only)
+		json_object_set_new(req, "keys_only", json_true());
+	if (o && o->count_only)
+		json_object_set_new(req, "count_only", json_true());
+	return req;
+fail:
+	json_decref(req);
+	return NULL;
+}
+
+static int parse_or_error(struct kv_client *c, int rc, const char *what)
+{
+	if (rc == -EPROTO) {
+		char msg[sizeof(c->err)];
+
+		snprintf(msg, sizeof(msg), "%s", c->err);
+		kv_set_error(c, "malformed %s reply from %s: %s", what, kv_endpoint(c), msg);
+	}
+	return rc;
+}
+
+int kv_range(struct kv_client *c, const char *key, size_t key_len, const struct kv_range_opts *o,
+	     struct kv_range_result *out)
+{
+	json_t *req = range_request(key, key_len, o), *reply = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!req)
+		return -ENOMEM;
+	rc = kv_call(c, "/v3/kv/range", req, &reply);
+	json_decref(req);
+	if (rc < 0)
+		return rc;
+	rc = kv_parse_range(reply, out, c->err, sizeof(c->err));
+	json_decref(reply);
+	return parse_or_error(c, rc, "range");
+}
+
+int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, int64_t page_size,
+		     bool keys_only, kv_pair_cb cb, void *arg, int64_t *revision_out)
+{
+	size_t plen = strlen(prefix);
+	char *start = strdup(prefix);
+	size_t start_len = plen;
+	char end[1024];
+	size_t end_len;
+	int rc = 0;
+
+	if (!start)
+		return -ENOMEM;
+	if (plen >= sizeof(end)) {
+		free(start);
+		return -ENAMETOOLONG;
+	}
+	if (plen)
+		kv_prefix_end(prefix, plen, end, &end_len);
+	else {
+		end[0] = '\0';
+		end_len = 1;
+	}
+	for (;;) {
+		struct kv_range_result r;
+		json_t *req, *reply = NULL;
+		char *b64;
+
+		/* [start, end): start moves past the last key of each page. */
+		req = json_object();
+		b64 = kv_b64_encode(start, start_len);
+		if (!req || !b64 || json_object_set_new(req, "key", json_string(b64)) < 0) {
+			free(b64);
+			json_decref(req);
+			rc = -ENOMEM;
+			break;
+		}
+		free(b64);
+		if (add_value(req, "range_end", end, end_len) < 0) {
+			json_decref(req);
+			rc = -ENOMEM;
+			break;
+		}
+		json_object_set_new(req, "limit", json_integer(page_size > 0 ? page_size : 1000));
+		if (revision)
+			json_object_set_new(req, "revision", json_integer(revision));
+		if (keys_only)
+			json_object_set_new(req, "keys_only", json_true());
+		rc = kv_call(c, "/v3/kv/range", req, &reply);
+		json_decref(req);
+		if (rc < 0)
+			break;
+		rc = kv_parse_range(reply, &r, c->err, sizeof(c->err));
+		json_decref(reply);
+		if (rc < 0) {
+			rc = parse_or_error(c, rc, "range");
+			break;
+		}
+		if (!revision)
+			revision = r.revision; /* every later page at the first page's revision */
+		for (size_t i = 0; i < r.n && rc == 0; i++)
+			rc = cb(arg, &r.kvs[i]);
+		if (rc == 0 && r.more && r.n) {
+			struct kv_pair *last = &r.kvs[r.n - 1];
+			char *next = malloc(last->key_len + 1);
+
+			if (!next) {
+				rc = -ENOMEM;
+			} else {
+				/* The smallest key after last: last + "\0". */
+				memcpy(next, last->key, last->key_len);
+				next[last->key_len] = '\0';
+				free(start);
+				start = next;
+				start_len = last->key_len + 1;
+			}
+		}
+		bool more = r.more && r.n;
+		kv_range_result_free(&r);
+		if (rc || !more)
+			break;
+	}
+	free(start);
+	if (revision_out)
+		*revision_out = revision;
+	return rc;
+}
+
+int kv_get(struct kv_client *c, const char *key, char **value, size_t *value_len,
+	   int64_t *mod_revision)
+{
+	struct kv_range_result r;
+	int rc = kv_range(c, key, strlen(key), NULL, &r);
+
+	if (rc < 0)
+		return rc;
+	if (r.n == 0) {
+		kv_range_result_free(&r);
+		kv_set_error(c, "%s: not found", key);
+		return -ENOENT;
+	}
+	if (mod_revision)
+		*mod_revision = r.kvs[0].mod_revision;
+	if (value_len)
+		*value_len = r.kvs[0].value_len;
+	if (value) {
+		*value = r.kvs[0].value;
+		r.kvs[0].value = NULL;
+	}
+	kv_range_result_free(&r);
+	return 0;
+}
+
+int kv_put(struct kv_client *c, const char *key, const char *value, size_t value_len, int64_t lease,
+	   int64_t *revision)
+{
+	json_t *req = json_object(), *reply = NULL;
+	int64_t rev = 0;
+	int rc = -ENOMEM;
+
+	if (!req || add_key(req, key, strlen(key), false) < 0 ||
+	    add_value(req, "value", value, value_len) < 0)
+		goto out;
+	if (lease)
+		json_object_set_new(req, "lease", json_integer(lease));
+	rc = kv_call(c, "/v3/kv/put", req, &reply);
+	if (rc < 0)
+		goto out;
+	if (!kv_json_int64(json_object_get(reply, "header"), "revision", &rev)) {
+		kv_set_error(c, "malformed put reply: header.revision");
+		rc = -EPROTO;
+	}
+	if (revision)
+		*revision = rev;
+out:
+	json_decref(req);
+	json_decref(reply);
+	return rc;
+}
+
+int kv_delete(struct kv_client *c, const char *key, bool prefix, int64_t *deleted)
+{
+	json_t *req = json_object(), *reply = NULL;
+	int64_t n = 0;
+	int rc = -ENOMEM;
+
+	if (!req || add_key(req, key, strlen(key), prefix) < 0)
+		goto out;
+	rc = kv_call(c, "/v3/kv/deleterange", req, &reply);
+	if (rc < 0)
+		goto out;
+	if (!kv_json_int64(reply, "deleted", &n)) {
+		kv_set_error(c, "malformed deleterange reply: deleted");
+		rc = -EPROTO;
+	}
+	if (deleted)
+		*deleted = n;
+out:
+	json_decref(req);
+	json_decref(reply);
+	return rc;
+}
+
+int kv_compact(struct kv_client *c, int64_t revision)
+{
+	json_t *req = json_pack("{s:I, s:b}", "revision", (json_int_t)revision, "physical", 1);
+	json_t *reply = NULL;
+	int rc;
+
+	if (!req)
+		return -ENOMEM;
+	rc = kv_call(c, "/v3/kv/compaction", req, &reply);
+	json_decref(req);
+	json_decref(reply);
+	return rc;
+}
+
+/* ---- transactions ---- */
+
+struct kv_txn {
+	json_t *compare, *success, *failure;
+};
+
+struct kv_txn *kv_txn_new(void)
+{
+	struct kv_txn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->compare = json_array();
+	t->success = json_array();
+	t->failure = json_array();
+	if (!t->compare || !t->success || !t->failure) {
+		kv_txn_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void kv_txn_free(struct kv_txn *t)
+{
+	if (!t)
+		return;
+	json_decref(t->compare);
+	json_decref(t->success);
+	json_decref(t->failure);
+	free(t);
+}
+
+size_t kv_txn_ops(const struct kv_txn *t)
+{
+	size_t s = json_array_size(t->success), f = json_array_size(t->failure);
+
+	return s > f ? s : f;
+}
+
+static const char *const cmp_targets[] = {
+    [KV_CMP_VERSION] = "VERSION", [KV_CMP_CREATE] = "CREATE", [KV_CMP_MOD] = "MOD",
+    [KV_CMP_VALUE] = "VALUE",	  [KV_CMP_LEASE] = "LEASE",
+};
+static const char *const cmp_fields[] = {
+    [KV_CMP_VERSION] = "version",  [KV_CMP_CREATE] = "create_revision",
+    [KV_CMP_MOD] = "mod_revision", [KV_CMP_VALUE] = "value",
+    [KV_CMP_LEASE] = "lease",
+};
+static const char *const cmp_results[] = {
+    [KV_EQUAL] = "EQUAL",
+    [KV_NOT_EQUAL] = "NOT_EQUAL",
+    [KV_GREATER] = "GREATER",
+    [KV_LESS] = "LESS",
+};
+
+static json_t *cmp_new(const char *key, enum kv_cmp_target target, enum kv_cmp_result result)
+{
+	json_t *cmp = json_object();
+
+	if (!cmp || add_key(cmp, key, strlen(key), false) < 0) {
+		json_decref(cmp);
+		return NULL;
+	}
+	json_object_set_new(cmp, "target", json_string(cmp_targets[target]));
+	json_object_set_new(cmp, "result", json_string(cmp_results[result]));
+	return cmp;
+}
+
+int kv_txn_cmp(struct kv_txn *t, const char *key, enum kv_cmp_target target,
+	       enum kv_cmp_result result, int64_t number)
+{
+	json_t *cmp;
+
+	if (target == KV_CMP_VALUE || (unsigned)target > KV_CMP_LEASE || (unsigned)result > KV_LESS)
+		return -EINVAL;
+	cmp = cmp_new(key, target, result);
+	if (!cmp)
+		return -ENOMEM;
+	json_object_set_new(cmp, cmp_fields[target], json_integer(number));
+	return json_array_append_new(t->compare, cmp) ? -ENOMEM : 0;
+}
+
+int kv_txn_cmp_value(struct kv_txn *t, const char *key, enum kv_cmp_result result,
+		     const char *value, size_t value_len)
+{
+	json_t *cmp;
+
+	if ((unsigned)result > KV_LESS)
+		return -EINVAL;
+	cmp = cmp_new(key, KV_CMP_VALUE, result);
+	if (!cmp || add_value(cmp, "value", value, value_len) < 0) {
+		json_decref(cmp);
+		return -ENOMEM;
+	}
+	return json_array_append_new(t->compare, cmp) ? -ENOMEM : 0;
+}
+
+static int txn_add(struct kv_txn *t, bool on_success, const char *kind, json_t *op)
+{
+	json_t *wrap;
+
+	if (!op)
+		return -ENOMEM;
+	wrap = json_object();
+	if (!wrap || json_object_set_new(wrap, kind, op) < 0) {
+		json_decref(wrap);
+		return -ENOMEM;
+	}
+	return json_array_append_new(on_success ? t->success : t->failure, wrap) ? -ENOMEM : 0;
+}
+
+int kv_txn_put(struct kv_txn *t, bool on_success, const char *key, const char *value,
+	       size_t value_len, int64_t lease)
+{
+	json_t *op = json_object();
+
+	if (!op || add_key(op, key, strlen(key), false) < 0 ||
+	    add_value(op, "value", value, value_len) < 0) {
+		json_decref(op);
+		return -ENOMEM;
+	}
+	if (lease)
+		json_object_set_new(op, "lease", json_integer(lease));
+	return txn_add(t, on_success, "request_put", op);
+}
+
+int kv_txn_delete(struct kv_txn *t, bool on_success, const char *key, bool prefix)
+{
+	json_t *op = json_object();
+
+	if (!op || add_key(op, key, strlen(key), prefix) < 0) {
+		json_decref(op);
+		return -ENOMEM;
+	}
+	return txn_add(t, on_success, "request_delete_range", op);
+}
+
+int kv_txn_get(struct kv_txn *t, bool on_success, const char *key, bool prefix)
+{
+	struct kv_range_opts o = {.prefix = prefix};
+
+	return txn_add(t, on_success, "request_range", range_request(key, strlen(key), &o));
+}
+
+int kv_txn_commit(struct kv_client *c, struct kv_txn *t, struct kv_txn_result *out)
+{
+	json_t *req = json_object(), *reply = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!req)
+		return -ENOMEM;
+	json_object_set(req, "compare", t->compare);
+	json_object_set(req, "success", t->success);
+	json_object_set(req, "failure", t->failure);
+	rc = kv_call(c, "/v3/kv/txn", req, &reply);
+	json_decref(req);
+	if (rc < 0)
+		return rc;
+	rc = kv_parse_txn(reply, out, c->err, sizeof(c->err));
+	json_decref(reply);
+	return parse_or_error(c, rc, "txn");
+}
+
+/* ---- leases ---- */
+
+static int lease_call(struct kv_client *c, const char *path, json_t *req, int64_t *id, int64_t *ttl)
+{
+	json_t *reply = NULL, *body;
+	int64_t got_ttl = 0;
+	int rc;
+
+	if (!req)
+		return -ENOMEM;
+	rc = kv_call(c, path, req, &reply);
+	json_decref(req);
+	if (rc < 0)
+		return rc;
+	/* keepalive is a stream: its one message arrives wrapped in "result". */
+	body = json_object_get(reply, "result") ? json_object_get(reply, "result") : reply;
+	if ((id && !kv_json_int64(body, "ID", id)) || !kv_json_int64(body, "TTL", &got_ttl)) {
+		kv_set_error(c, "malformed lease reply from %s", kv_endpoint(c));
+		rc = -EPROTO;
+	} else if (ttl) {
+		*ttl = got_ttl;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+int kv_lease_grant(struct kv_client *c, int64_t ttl_s, int64_t *id, int64_t *granted_ttl)
+{
+	int64_t got_id = 0;
+	int rc = lease_call(c, "/v3/lease/grant", json_pack("{s:I}", "TTL", (json_int_t)ttl_s),
+			    &got_id, granted_ttl);
+
+	if (rc == 0 && got_id == 0) {
+		kv_set_error(c, "lease grant: etcd returned no lease id");
+		return -EPROTO;
+	}
+	if (id)
+		*id = got_id;
+	return rc;
+}
+
+int kv_lease_keepalive(struct kv_client *c, int64_t id, int64_t *ttl)
+{
+	int64_t got = 0;
+	int rc = lease_call(c, "/v3/lease/keepalive", json_pack("{s:I}", "ID", (json_int_t)id),
+			    NULL, &got);
+
+	if (rc == 0 && got <= 0) {
+		kv_set_error(c, "lease %llx: not found (expired or revoked)", (long long)id);
+		return -ENOENT;
+	}
+	if (ttl)
+		*ttl = got;
+	return rc;
+}
+
+int kv_lease_revoke(struct kv_client *c, int64_t id)
+{
+	json_t *reply = NULL;
+	json_t *req = json_pack("{s:I}", "ID", (json_int_t)id);
+	int rc;
+
+	if (!req)
+		return -ENOMEM;
+	rc = kv_call(c, "/v3/lease/revoke", req, &reply);
+	json_decref(req);
+	json_decref(reply);
+	return rc;
+}
+
+int kv_lease_ttl(struct kv_client *c, int64_t id, int64_t *ttl)
+{
+	int64_t got = 0;
+	int rc = lease_call(c, "/v3/lease/timetolive", json_pack("{s:I}", "ID", (json_int_t)id),
+			    NULL, &got);
+
+	if (rc == 0 && got < 0) {
+		kv_set_error(c, "lease %llx: not found", (long long)id);
+		return -ENOENT;
+	}
+	if (ttl)
+		*ttl = got;
+	return rc;
+}

@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Keys, loaders and the record-level operations (everything but identities). */
+#include "lib/store/store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kv/kv.h"
+#include "lib/log.h"
+#include "lib/store/store_internal.h"
+
+void store_seterr(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+int store_kverr(struct store *s, int rc, const char *what)
+{
+	store_seterr(s, "%s: %s", what, kv_error(s->kv));
+	return rc;
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->err;
+}
+
+int store_init(struct store *s, struct kv_client *kv, const char *prefix)
+{
+	size_t len;
+
+	memset(s, 0, sizeof(*s));
+	s->kv = kv;
+	s->id_min = STORE_IDENTITY_MIN;
+	s->id_max = STORE_IDENTITY_MAX;
+	if (!prefix || !*prefix)
+		prefix = STORE_DEFAULT_PREFIX;
+	len = strlen(prefix);
+	if (len + 2 > sizeof(s->prefix))
+		return -ENAMETOOLONG;
+	memcpy(s->prefix, prefix, len + 1);
+	if (prefix[len - 1] != '/')
+		strcat(s->prefix, "/");
+	return 0;
+}
+
+int store_set_identity_range(struct store *s, uint32_t min, uint32_t max)
+{
+	if (min < STORE_IDENTITY_MIN || max > STORE_IDENTITY_MAX || min > max)
+		return -EINVAL;
+	s->id_min = min;
+	s->id_max = max;
+	return 0;
+}
+
+int store_key(const struct store *s, char *buf, size_t len, const char *fmt, ...)
+{
+	size_t plen = strlen(s->prefix);
+	va_list ap;
+	int n;
+
+	if (plen >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, s->prefix, plen);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + plen, len - plen, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len - plen ? -ENAMETOOLONG : 0;
+}
+
+static const struct {
+	const char *dir;
+	enum store_kind kind;
+} kinds[] = {
+    {"identities/", STORE_KIND_IDENTITY}, {"identities-by-labels/", STORE_KIND_IDENTITY_BY_LABELS},
+    {"ipcache/", STORE_KIND_IPCACHE},	  {"policies/", STORE_KIND_POLICY},
+    {"workloads/", STORE_KIND_WORKLOAD},  {"gateways/", STORE_KIND_GATEWAY},
+    {"tokens/", STORE_KIND_TOKEN},
+};
+
+enum store_kind store_key_kind(const struct store *s, const char *key, const char **rest)
+{
+	size_t plen = strlen(s->prefix);
+	const char *k;
+
+	if (rest)
+		*rest = NULL;
+	if (strncmp(key, s->prefix, plen))
+		return STORE_KIND_UNKNOWN;
+	k = key + plen;
+	if (!strcmp(k, "config")) {
+		if (rest)
+			*rest = k + strlen(k);
+		return STORE_KIND_CONFIG;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t dl = strlen(kinds[i].dir);
+
+		if (strncmp(k, kinds[i].dir, dl) || !k[dl])
+			continue;
+		if (rest)
+			*rest = k + dl;
+		if (kinds[i].kind == STORE_KIND_WORKLOAD && strchr(k + dl, '/'))
+			return !strcmp(strchr(k + dl, '/'), "/alive") ? STORE_KIND_WORKLOAD_ALIVE
+								      : STORE_KIND_UNKNOWN;
+		return kinds[i].kind;
+	}
+	return STORE_KIND_UNKNOWN;
+}
+
+int store_foreach(struct store *s, const char *dir, kv_pair_cb cb, void *arg, int64_t *revision)
+{
+	char prefix[512];
+	int rc = store_key(s, prefix, sizeof(prefix), "%s", dir);
+
+	if (rc < 0)
+		return rc;
+	rc = kv_range_foreach(s->kv, prefix, 0, 1000, false, cb, arg, revision);
+	if (rc < 0 && rc != -ECANCELED)
+		return store_kverr(s, rc, prefix);
+	return rc;
+}
+
+/* ---- config ---- */
+
+int store_config_put(struct store *s, const struct store_config *c, bool force)
+{
+	struct kv_txn_result res = {0};
+	struct kv_txn *t = NULL;
+	char key[512], why[300];
+	char *val = NULL;
+	int rc;
+
+	if (!store_config_validate(c, why, sizeof(why))) {
+		store_seterr(s, "%s", why);
+		return -EINVAL;
+	}
+	rc = store_key(s, key, sizeof(key), "config");
+	if (rc < 0)
+		return rc;
+	val = store_config_encode(c);
+	t = kv_txn_new();
+	if (!val || !t) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Without force: create, or succeed if the very same config is already there. */
+	if (!force && ((rc = kv_txn_cmp(t, key, KV_CMP_VERSION, KV_EQUAL, 0)) < 0 ||
+		       (rc = kv_txn_get(t, false, key, false)) < 0))
+		goto out;
+	rc = kv_txn_put(t, true, key, val, strlen(val), 0);
+	if (rc < 0)
+		goto out;
+	rc = kv_txn_commit(s->kv, t, &res);
+	if (rc < 0) {
+		store_kverr(s, rc, key);
+		goto out;
+	}
+	if (!res.succeeded) {
+		struct store_config old;
+		const struct kv_range_result *r = res.n ? &res.ranges[0] : NULL;
+
+		if (r && r->n &&
+		    store_config_decode(r->kvs[0].value, r->kvs[0].value_len, &old, why,
+					sizeof(why))) {
+			/* Re-running the same init is not an error. */
+			char *oldv = store_config_encode(&old);
+			bool same = oldv && !strcmp(oldv, val);
+
+			free(oldv);
+			if (same)
+				goto out;
+		}
+		store_seterr(s,
+			     "%s: the cluster is already initialised with a different config "
+			     "(use --force to overwrite)",
+			     key);
+		rc = -EEXIST;
+	}
+out:
+	kv_txn_result_free(&res);
+	kv_txn_free(t);
+	free(val);
+	return rc;
+}
+
+int store_config_get(struct store *s, struct store_config *out)
+{
+	char key[512], why[300];
+	char *val = NULL;
+	size_t len = 0;
+	int rc = store_key(s, key, sizeof(key), "config");
+
+	if (rc < 0)
+		return rc;
+	rc = kv_get(s->kv, key, &val, &len, NULL);
+	if (rc == -ENOENT) {
+		store_seterr(s, "%s: not found (run 'pseudopodctl init' first)", key);
+		return rc;
+	}
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	if (!store_config_decode(val, len, out, why, sizeof(why))) {
+		store_seterr(s, "%s: %s", key, why);
+		rc = -EBADMSG;
+	}
+	free(val);
+	return rc;
+}
+
+/* ---- ipcache ---- */
+
+int store_endpoint_add(struct store *s, const char *cidr, const struct label_set *labels,
+		       enum store_ipcache_kind kind, const char *gateway, uint32_t *id)
+{
+	struct store_ipcache e = {.kind = kind};
+	char why[200], ikey[512], ckey[512];
+	int rc = -EAGAIN;
+
+	if (!store_cidr_canon(cidr, e.cidr, why, sizeof(why))) {
+		store_seterr(s, "%s", why);
+		return -EINVAL;
+	}
+	if (gateway && *gateway) {
+		char gw[STORE_CIDR_MAX];
+
+		if (!store_cidr_canon(gateway, gw, why, sizeof(why)) || strchr(gateway, '/')) {
+			store_seterr(s, "gateway '%s': expected an IP address", gateway);
+			return -EINVAL;
+		}
+		snprintf(e.gateway, sizeof(e.gateway), "%s", gateway);
+	}
+	rc = store_key(s, ckey, sizeof(ckey), "ipcache/%s", e.cidr);
+	if (rc < 0)
+		return rc;
+	/* The identity may be collected between allocation and our write: then our guarded
+	 * txn fails and we allocate again. */
+	for (int attempt = 0; attempt < 16; attempt++) {
+		struct store_identity_ref ref = {0};
+		struct kv_txn_result res = {0};
+		struct kv_txn *t;
+		char *val;
+
+		rc = store_identity_allocate(s, labels, &ref);
+		if (rc < 0)
+			return rc;
+		e.identity = ref.id;
+		val = store_ipcache_encode(&e);
+		t = kv_txn_new();
+		rc = store_key(s, ikey, sizeof(ikey), "identities/%u", ref.id);
+		if (!val || !t || rc < 0) {
+			rc = rc < 0 ? rc : -ENOMEM;
+		} else if ((rc = kv_txn_cmp(t, ikey, KV_CMP_MOD, KV_EQUAL, ref.mod_revision)) ==
+			       0 &&
+			   (rc = kv_txn_put(t, true, ikey, ref.value, strlen(ref.value), 0)) == 0 &&
+			   (rc = kv_txn_put(t, true, ckey, val, strlen(val), 0)) == 0) {
+			rc = kv_txn_commit(s->kv, t, &res);
+			if (rc < 0)
+				store_kverr(s, rc, ckey);
+			else if (!res.succeeded)
+				rc = -EAGAIN;
+		}
+		kv_txn_result_free(&res);
+		kv_txn_free(t);
+		free(val);
+		store_identity_ref_clear(&ref);
+		if (rc != -EAGAIN) {
+			if (rc == 0 && id)
+				*id = e.identity;
+			return rc;
+		}
+	}
+	store_seterr(s, "%s: identity kept changing under us (16 attempts)", ckey);
+	return -EAGAIN;
+}
+
+int store_endpoint_del(struct store *s, const char *cidr)
+{
+	char canon[STORE_CIDR_MAX], why[200], key[512];
+	int64_t deleted = 0;
+	int rc;
+
+	if (!store_cidr_canon(cidr, canon, why, sizeof(why))) {
+		store_seterr(s, "%s", why);
+		return -EINVAL;
+	}
+	rc = store_key(s, key, sizeof(key), "ipcache/%s", canon);
+	if (rc < 0)
+		return rc;
+	rc = kv_delete(s->kv, key, false, &deleted);
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	if (!deleted) {
+		store_seterr(s, "%s: no such endpoint", key);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void *store_vec_push(struct vec *v)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		void *p = realloc(v->items, cap * v->size);
+
+		if (!p)
+			return NULL;
+		v->items = p;
+		v->cap = cap;
+	}
+	return memset((char *)v->items + v->n++ * v->size, 0, v->size);
+}
+
+static int ipcache_one(void *arg, const struct kv_pair *kv)
+{
+	struct vec *v = arg;
+	struct store_ipcache e;
+	char why[400];
+
+	if (!store_ipcache_decode(kv->key, kv->value, kv->value_len, &e, why, sizeof(why))) {
+		log_warn("skipping malformed record %s", why);
+		return 0;
+	}
+	struct store_ipcache *dst = store_vec_push(v);
+	if (!dst)
+		return -ENOMEM;
+	*dst = e;
+	return 0;
+}
+
+int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, int64_t *revision)
+{
+	struct vec v = {.size = sizeof(struct store_ipcache), .s = s};
+	int rc = store_foreach(s, "ipcache/", ipcache_one, &v, revision);
+
+	if (rc < 0) {
+		free(v.items);
+		return rc;
+	}
+	*out = v.items;
+	*n = v.n;
+	return 0;
+}
+
+/* ---- policies ---- */
+
+static const char *policy_ns(const char *ns)
+{
+	return ns && *ns ? ns : "_cluster";
+}
+
+/*
+ * The key names namespace and name, not the kind, so a NetworkPolicy "x" would silently
+ * replace a CiliumNetworkPolicy "x" of the same namespace. Refuse that, and make the check
+ * atomic with the put: the txn compares the mod_revision (or absence) seen here.
+ */
+static int guard_kind(struct store *s, struct kv_txn *t, const char *key,
+		      const struct store_policy *p)
+{
+	const char *kind = json_string_value(json_object_get(p->object, "kind"));
+	char *val = NULL;
+	size_t len = 0;
+	int64_t mod = 0;
+	int rc = kv_get(s->kv, key, &val, &len, &mod);
+
+	if (rc == -ENOENT)
+		return kv_txn_cmp(t, key, KV_CMP_VERSION, KV_EQUAL, 0);
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	json_t *old = json_loadb(val, len, 0, NULL);
+	const char *old_kind = json_string_value(json_object_get(old, "kind"));
+
+	if (old_kind && kind && strcmp(old_kind, kind)) {
+		store_seterr(s, "%s exists as a %s; delete it before applying a %s of that name",
+			     key, old_kind, kind);
+		rc = -EEXIST;
+	} else {
+		rc = kv_txn_cmp(t, key, KV_CMP_MOD, KV_EQUAL, mod);
+	}
+	json_decref(old);
+	free(val);
+	return rc;
+}
+
+int store_policies_put(struct store *s, const struct store_policy *p, size_t n)
+{
+	struct kv_txn_result res = {0};
+	struct kv_txn *t;
+	char key[1024];
+	int rc = 0;
+
+	if (n > STORE_TXN_MAX_OPS) {
+		store_seterr(s, "%zu policies in one apply; at most %d (etcd's --max-txn-ops)", n,
+			     STORE_TXN_MAX_OPS);
+		return -E2BIG;
+	}
+	t = kv_txn_new();
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *val;
+
+		if (p[i].namespace_[0] && !store_name_valid(p[i].namespace_, false)) {
+			store_seterr(s, "policy %s: namespace '%s' is not valid", p[i].name,
+				     p[i].namespace_);
+			rc = -EINVAL;
+			break;
+		}
+		if (!store_name_valid(p[i].name, true)) {
+			store_seterr(s, "policy name '%s' is not a valid object name", p[i].name);
+			rc = -EINVAL;
+			break;
+		}
+		rc = store_key(s, key, sizeof(key), "policies/%s/%s", policy_ns(p[i].namespace_),
+			       p[i].name);
+		if (rc < 0)
+			break;
+		rc = guard_kind(s, t, key, &p[i]);
+		if (rc < 0)
+			break;
+		val = json_dumps(p[i].object, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rc = val ? kv_txn_put(t, true, key, val, strlen(val), 0) : -ENOMEM;
+		free(val);
+	}
+	if (rc == 0) {
+		rc = kv_txn_commit(s->kv, t, &res);
+		if (rc < 0) {
+			store_kverr(s, rc, "policy apply");
+		} else if (!res.succeeded) {
+			store_seterr(s, "policy apply: a policy changed while applying; try again");
+			rc = -EAGAIN;
+		}
+	}
+	kv_txn_result_free(&res);
+	kv_txn_free(t);
+	return rc;
+}
+
+int store_policy_delete(struct store *s, const char *namespace_, const char *name)
+{
+	char key[1024];
+	int64_t deleted = 0;
+	int rc = store_key(s, key, sizeof(key), "policies/%s/%s", policy_ns(namespace_), name);
+
+	if (rc < 0)
+		return rc;
+	rc = kv_delete(s->kv, key, false, &deleted);
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	if (!deleted) {
+		store_seterr(s, "%s: no such policy", key);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+struct policy_ctx {
+	struct vec v;
+	size_t plen;
+};
+
+static int policy_one(void *arg, const struct kv_pair *kv)
+{
+	struct policy_ctx *ctx = arg;
+	const char *rest = kv->key + ctx->plen + strlen("policies/");
+	const char *slash = strchr(rest, '/');
+	struct store_policy *p;
+	json_error_t jerr;
+	json_t *obj;
+	const char *kind;
+
+	if (!slash || strchr(slash + 1, '/') || !slash[1] ||
+	    (size_t)(slash - rest) >= STORE_NAME_MAX || strlen(slash + 1) >= STORE_NAME_MAX) {
+		log_warn("skipping malformed record %s: key: expected policies/<namespace>/<name>",
+			 kv->key);
+		return 0;
+	}
+	obj = json_loadb(kv->value, kv->value_len, JSON_REJECT_DUPLICATES, &jerr);
+	kind = json_string_value(json_object_get(obj, "kind"));
+	if (!json_is_object(obj) || !kind) {
+		log_warn("skipping malformed record %s: %s", kv->key,
+			 obj ? "expected a policy object with a kind" : jerr.text);
+		json_decref(obj);
+		return 0;
+	}
+	p = store_vec_push(&ctx->v);
+	if (!p) {
+		json_decref(obj);
+		return -ENOMEM;
+	}
+	if (strncmp(rest, "_cluster/", 9))
+		snprintf(p->namespace_, sizeof(p->namespace_), "%.*s", (int)(slash - rest), rest);
+	snprintf(p->name, sizeof(p->name), "%s", slash + 1);
+	p->object = obj;
+	p->kind = kind; /* points into obj */
+	return 0;
+}
+
+int store_load_policies(struct store *s, struct store_policy **out, size_t *n, int64_t *revision)
+{
+	struct policy_ctx ctx = {.v = {.size = sizeof(struct store_policy), .s = s},
+				 .plen = strlen(s->prefix)};
+	int rc = store_foreach(s, "policies/", policy_one, &ctx, revision);
+
+	if (rc < 0) {
+		store_policies_free(ctx.v.items, ctx.v.n);
+		return rc;
+	}
+	*out = ctx.v.items;
+	*n = ctx.v.n;
+	return 0;
+}
+
+void store_policies_free(struct store_policy *p, size_t n)
+{
+	for (size_t i = 0; p && i < n; i++)
+		json_decref(p[i].object);
+	free(p);
+}
+
+/* ---- workloads ---- */
+
+static int workload_one(void *arg, const struct kv_pair *kv)
+{
+	struct vec *v = arg;
+	struct store_workload w, *dst;
+	const char *rest;
+	char why[400];
+
+	if (store_key_kind(v->s, kv->key, &rest) != STORE_KIND_WORKLOAD)
+		return 0; /* workloads/<name>/alive and friends */
+	if (!store_workload_decode(kv->key, kv->value, kv->value_len, &w, why, sizeof(why))) {
+		log_warn("skipping malformed record %s", why);
+		return 0;
+	}
+	dst = store_vec_push(v);
+	if (!dst) {
+		store_workload_clear(&w);
+		return -ENOMEM;
+	}
+	*dst = w;
+	return 0;
+}
+
+int store_load_workloads(struct store *s, struct store_workload **out, size_t *n)
+{
+	struct vec v = {.size = sizeof(struct store_workload), .s = s};
+	int rc = store_foreach(s, "workloads/", workload_one, &v, NULL);
+
+	if (rc < 0) {
+		store_workloads_free(v.items, v.n);
+		return rc;
+	}
+	*out = v.items;
+	*n = v.n;
+	return 0;
+}
+
+void store_workloads_free(struct store_workload *w, size_t n)
+{
+	for (size_t i = 0; w && i < n; i++)
+		store_workload_clear(&w[i]);
+	free(w);
+}
+
+int store_workload_alive(struct store *s, const char *name, bool *alive)
+{
+	char key[512];
+	int rc = store_key(s, key, sizeof(key), "workloads/%s/alive", name);
+
+	if (rc < 0)
+		return rc;
+	rc = kv_get(s->kv, key, NULL, NULL, NULL);
+	*alive = rc == 0;
+	if (rc == -ENOENT)
+		return 0;
+	return rc < 0 ? store_kverr(s, rc, key) : 0;
+}
+
+int store_workload_delete(struct store *s, const char *name)
+{
+	struct kv_txn_result res = {0};
+	struct store_workload w;
+	char key[512], sub[512], ckey[512], why[400];
+	char *val = NULL;
+	size_t len = 0;
+	int64_t mod = 0;
+	struct kv_txn *t;
+	int rc;
+
+	if (!store_name_valid(name, true)) {
+		store_seterr(s, "'%s' is not a valid workload name", name);
+		return -EINVAL;
+	}
+	if ((rc = store_key(s, key, sizeof(key), "workloads/%s", name)) < 0 ||
+	    (rc = store_key(s, sub, sizeof(sub), "workloads/%s/", name)) < 0)
+		return rc;
+	rc = kv_get(s->kv, key, &val, &len, &mod);
+	if (rc == -ENOENT) {
+		store_seterr(s, "%s: no such workload", key);
+		return rc;
+	}
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	t = kv_txn_new();
+	if (!t) {
+		free(val);
+		return -ENOMEM;
+	}
+	/* Its overlay IP's ipcache entry goes with it; a malformed record is still deleted. */
+	if (store_workload_decode(key, val, len, &w, why, sizeof(why))) {
+		char cidr[STORE_CIDR_MAX];
+
+		if (store_cidr_canon(w.overlay_ip, cidr, why, sizeof(why)) &&
+		    store_key(s, ckey, sizeof(ckey), "ipcache/%s", cidr) == 0)
+			rc = kv_txn_delete(t, true, ckey, false);
+		store_workload_clear(&w);
+	}
+	if (rc == 0)
+		rc = kv_txn_cmp(t, key, KV_CMP_MOD, KV_EQUAL, mod);
+	if (rc == 0)
+		rc = kv_txn_delete(t, true, key, false);
+	if (rc == 0)
+		rc = kv_txn_delete(t, true, sub, true);
+	if (rc == 0) {
+		rc = kv_txn_commit(s->kv, t, &res);
+		if (rc < 0) {
+			store_kverr(s, rc, key);
+		} else if (!res.succeeded) {
+			store_seterr(s, "%s: changed while deleting it; try again", key);
+			rc = -EAGAIN;
+		}
+	}
+	kv_txn_result_free(&res);
+	kv_txn_free(t);
+	free(val);
+	return rc;
+}
+
+/* ---- gateways ---- */
+
+int store_gateway_put(struct store *s, const struct store_gateway *g, int64_t lease)
+{
+	char key[512];
+	char *val;
+	int rc;
+
+	if (!store_name_valid(g->name, true)) {
+		store_seterr(s, "'%s' is not a valid gateway name (RFC 1123 subdomain)", g->name);
+		return -EINVAL;
+	}
+	rc = store_key(s, key, sizeof(key), "gateways/%s", g->name);
+	if (rc < 0)
+		return rc;
+	val = store_gateway_encode(g);
+	if (!val)
+		return -ENOMEM;
+	rc = kv_put(s->kv, key, val, strlen(val), lease, NULL);
+	free(val);
+	return rc < 0 ? store_kverr(s, rc, key) : 0;
+}
+
+static int gateway_one(void *arg, const struct kv_pair *kv)
+{
+	struct vec *v = arg;
+	struct store_gateway g, *dst;
+	char why[400];
+
+	if (!store_gateway_decode(kv->key, kv->value, kv->value_len, &g, why, sizeof(why))) {
+		log_warn("skipping malformed record %s", why);
+		return 0;
+	}
+	dst = store_vec_push(v);
+	if (!dst)
+		return -ENOMEM;
+	*dst = g;
+	return 0;
+}
+
+int store_load_gateways(struct store *s, struct store_gateway **out, size_t *n)
+{
+	struct vec v = {.size = sizeof(struct store_gateway), .s = s};
+	int rc = store_foreach(s, "gateways/", gateway_one, &v, NULL);
+
+	if (rc < 0) {
+		free(v.items);
+		return rc;
+	}
+	*out = v.items;
+	*n = v.n;
+	return 0;
+}
+
+int store_gateway_delete(struct store *s, const char *name)
+{
+	char key[512];
+	int64_t deleted = 0;
+	int rc = store_key(s, key, sizeof(key), "gateways/%s", name);
+
+	if (rc < 0)
+		return rc;
+	rc = kv_delete(s->kv, key, false, &deleted);
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	if (!deleted) {
+		store_seterr(s, "%s: no such gateway", key);
+		return -ENOENT;
+	}
+	return 0;
+}
