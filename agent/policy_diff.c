@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * policy_diff: the pure half of agent/policy_sync — store records and engine CIDR
+ * identities to ipcache entries, desired-versus-current diffs of the ipcache and of an
+ * endpoint's policy keys, and the enforcement-flag mapping. No I/O: unit-tested.
+ *
+ * The policy diff works on map KEYS with reference counts, not on entries: the map holds
+ * keys (a port range is several aligned blocks, two entries may share a key), and what was
+ * written before us — by an earlier run, an older version or pp-datapath — is only known
+ * as keys. Every key is expressible as one entry (an aligned block is a range), so the
+ * diff is a list of single-key entries dp_policy_apply() can write.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/policy_sync.h"
+#include "lib/store/store.h"
+#include "policy/engine.h"
+
+bool agent_policy_ipcache_from_store(const struct store_ipcache *r, struct dp_ipcache_entry *out,
+				     char *err, size_t err_len)
+{
+	char why[128];
+
+	memset(out, 0, sizeof(*out));
+	if (!dp_parse_cidr(r->cidr, out, why, sizeof(why))) {
+		snprintf(err, err_len, "ipcache/%s: cidr: %s", r->cidr, why);
+		return false;
+	}
+	out->identity = r->identity;
+	out->flags = r->kind == STORE_IPCACHE_WORKLOAD ? DP_IPC_F_WORKLOAD : 0;
+	if (r->gateway[0]) {
+		struct in_addr a;
+
+		/* The datapath's tunnel endpoints are IPv4 (the VXLAN underlay). */
+		if (inet_pton(AF_INET, r->gateway, &a) != 1) {
+			snprintf(err, err_len,
+				 "ipcache/%s: gateway: '%s' is not an IPv4 address (tunnel "
+				 "endpoints are IPv4)",
+				 r->cidr, r->gateway);
+			return false;
+		}
+		out->tunnel_ipv4 = a.s_addr;
+	}
+	return true;
+}
+
+void agent_policy_ipcache_from_cidr(const struct policy_cidr_identity *c,
+				    struct dp_ipcache_entry *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = c->cidr.family == AF_INET6 ? 6 : 4;
+	out->plen = c->cidr.len;
+	memcpy(out->addr, c->cidr.addr, out->family == 4 ? 4 : 16);
+	out->identity = c->identity;
+}
+
+char *agent_policy_ipcache_format(const struct dp_ipcache_entry *e, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?", t[INET_ADDRSTRLEN] = "";
+	struct in_addr ta = {.s_addr = e->tunnel_ipv4};
+
+	inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
+	if (e->tunnel_ipv4)
+		inet_ntop(AF_INET, &ta, t, sizeof(t));
+	snprintf(buf, len, "%s/%u -> %u%s%s%s", a, e->plen, e->identity, t[0] ? " via " : "", t,
+		 (e->flags & DP_IPC_F_WORKLOAD) ? " workload" : "");
+	return buf;
+}
+
+/* ---- ipcache ---- */
+
+/* Prefix identity: family, length and the address bytes (host bits are zero on both sides:
+ * store keys are canonical, map keys come from canonical entries). */
+static int ipc_key_cmp(const struct dp_ipcache_entry *a, const struct dp_ipcache_entry *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static int ipc_qsort_cmp(const void *a, const void *b)
+{
+	return ipc_key_cmp(a, b);
+}
+
+static bool ipc_val_equal(const struct dp_ipcache_entry *a, const struct dp_ipcache_entry *b)
+{
+	return a->identity == b->identity && a->tunnel_ipv4 == b->tunnel_ipv4 &&
+	       a->flags == b->flags;
+}
+
+static bool ipc_in(const struct dp_ipcache_entry *set, size_t n, const struct dp_ipcache_entry *e)
+{
+	return n && bsearch(e, set, n, sizeof(*set), ipc_qsort_cmp);
+}
+
+static struct dp_ipcache_entry *ipc_sorted_copy(const struct dp_ipcache_entry *v, size_t n)
+{
+	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (n)
+		memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), ipc_qsort_cmp);
+	return c;
+}
+
+/* Desired entries sorted by prefix with "earlier wins" on duplicates: qsort is not stable,
+ * so the original index breaks ties. */
+struct ipc_ix {
+	struct dp_ipcache_entry e;
+	size_t ix;
+};
+
+static int ipc_ix_cmp(const void *a, const void *b)
+{
+	const struct ipc_ix *x = a, *y = b;
+	int c = ipc_key_cmp(&x->e, &y->e);
+
+	return c ? c : x->ix < y->ix ? -1 : x->ix > y->ix;
+}
+
+static struct dp_ipcache_entry *ipc_want_sorted(const struct dp_ipcache_entry *v, size_t *n)
+{
+	struct ipc_ix *t = calloc(*n ? *n : 1, sizeof(*t));
+	struct dp_ipcache_entry *c = calloc(*n ? *n : 1, sizeof(*c));
+	size_t i, m = 0;
+
+	if (!t || !c) {
+		free(t);
+		free(c);
+		return NULL;
+	}
+	for (i = 0; i < *n; i++) {
+		t[i].e = v[i];
+		t[i].ix = i;
+	}
+	qsort(t, *n, sizeof(*t), ipc_ix_cmp);
+	for (i = 0; i < *n; i++)
+		if (!m || ipc_key_cmp(&c[m - 1], &t[i].e))
+			c[m++] = t[i].e;
+	free(t);
+	*n = m;
+	return c;
+}
+
+int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want,
+			      const struct dp_ipcache_entry *have, size_t n_have,
+			      const struct dp_ipcache_entry *keep, size_t n_keep,
+			      struct agent_ipcache_diff *out)
+{
+	struct dp_ipcache_entry *w = NULL, *h = NULL, *k = NULL;
+	size_t i = 0, j = 0;
+	int err = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	w = ipc_want_sorted(want, &n_want);
+	h = ipc_sorted_copy(have, n_have);
+	k = ipc_sorted_copy(keep, n_keep);
+	out->add = calloc(n_want ? n_want : 1, sizeof(*out->add));
+	out->change = calloc(n_want ? n_want : 1, sizeof(*out->change));
+	out->del = calloc(n_have ? n_have : 1, sizeof(*out->del));
+	if (!w || !h || !k || !out->add || !out->change || !out->del)
+		goto out;
+	i = 0;
+	while (i < n_want || j < n_have) {
+		int c = i >= n_want ? 1 : j >= n_have ? -1 : ipc_key_cmp(&w[i], &h[j]);
+
+		if (c < 0) { /* wanted, not in the map */
+			if (!ipc_in(k, n_keep, &w[i]))
+				out->add[out->n_add++] = w[i];
+			i++;
+		} else if (c > 0) { /* in the map, not wanted */
+			if (ipc_in(k, n_keep, &h[j]))
+				out->n_same++;
+			else
+				out->del[out->n_del++] = h[j];
+			j++;
+		} else {
+			if (ipc_val_equal(&w[i], &h[j]) || ipc_in(k, n_keep, &h[j]))
+				out->n_same++;
+			else
+				out->change[out->n_change++] = w[i];
+			i++;
+			j++;
+		}
+	}
+	err = 0;
+out:
+	free(w);
+	free(h);
+	free(k);
+	if (err)
+		agent_ipcache_diff_free(out);
+	return err;
+}
+
+void agent_ipcache_diff_free(struct agent_ipcache_diff *d)
+{
+	free(d->add);
+	free(d->change);
+	free(d->del);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- policy keys ---- */
+
+bool agent_policy_row_entry(const struct dp_policy_row *r, struct policy_entry *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->identity = r->identity;
+	out->direction = r->dir;
+	out->deny = r->deny;
+	out->proto = r->proto;
+	out->rule_id = r->rule_id;
+	if (r->port_bits > 16 || (r->proto == POLICY_PROTO_ANY && (r->port_bits || r->port)))
+		return false;
+	if (r->proto != POLICY_PROTO_ANY && r->port_bits) {
+		uint32_t size = 1u << (16 - r->port_bits);
+
+		if (r->port & (size - 1))
+			return false;
+		/* A single port 0 would read as "any port": no valid entry makes that key. */
+		if (r->port == 0 && size == 1)
+			return false;
+		out->port_lo = r->port;
+		out->port_hi = (uint16_t)(r->port + size - 1);
+	}
+	return dp_policy_entry_valid(out);
+}
+
+struct pkey {
+	struct dp_policy_key key;
+	struct policy_entry entry; /* a single-key entry producing it */
+	uint32_t count;
+};
+
+static int pkey_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct pkey *)a)->key, &((const struct pkey *)b)->key,
+		      sizeof(struct dp_policy_key));
+}
+
+/* Sorts and merges equal keys (counts add up, the first entry's rule id is kept). */
+static size_t pkey_merge(struct pkey *v, size_t n)
+{
+	size_t i, m = 0;
+
+	qsort(v, n, sizeof(*v), pkey_cmp);
+	for (i = 0; i < n; i++) {
+		if (m && !pkey_cmp(&v[m - 1], &v[i]))
+			v[m - 1].count += v[i].count;
+		else
+			v[m++] = v[i];
+	}
+	return m;
+}
+
+static int push_n(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e,
+		  uint32_t times)
+{
+	while (times--) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct policy_entry *p = realloc(*arr, nc * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			*arr = p;
+			*cap = nc;
+		}
+		(*arr)[(*n)++] = *e;
+	}
+	return 0;
+}
+
+int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
+			     const struct dp_policy_row *have, size_t n_have,
+			     struct agent_policy_diff *out, char *err, size_t err_len)
+{
+	struct pkey *w = NULL, *h = NULL;
+	size_t nw = 0, nh = 0, cap_w = 0, i, j, cap_add = 0, cap_del = 0;
+	struct dp_policy_key keys[32];
+	int n, rc = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n_want; i++) {
+		n = dp_policy_expand(endpoint, &want[i], keys, 32);
+		if (n < 0) {
+			snprintf(
+			    err, err_len,
+			    "engine entry %zu (identity %u, dir %u, proto %u, ports %u-%u, rule "
+			    "%u) is not valid for the datapath",
+			    i, want[i].identity, want[i].direction, want[i].proto, want[i].port_lo,
+			    want[i].port_hi, want[i].rule_id);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (nw + (size_t)n > cap_w) {
+			size_t nc = (cap_w ? cap_w * 2 : 64) + (size_t)n;
+			struct pkey *p = realloc(w, nc * sizeof(*p));
+
+			if (!p)
+				goto out;
+			w = p;
+			cap_w = nc;
+		}
+		for (int k = 0; k < n; k++) {
+			struct dp_policy_row r = {
+			    .identity = ntohl(keys[k].identity),
+			    .dir = keys[k].dir,
+			    .deny = keys[k].deny,
+			    .proto = keys[k].prefixlen > DP_POL_PREFIX_EXACT ? keys[k].proto : 0,
+			    .port_bits = keys[k].prefixlen > DP_POL_PREFIX_PROTO
+					     ? (uint8_t)(keys[k].prefixlen - DP_POL_PREFIX_PROTO)
+					     : 0,
+			    .port = ntohs(keys[k].port),
+			    .rule_id = want[i].rule_id,
+			};
+
+			w[nw].key = keys[k];
+			w[nw].count = 1;
+			if (!agent_policy_row_entry(&r, &w[nw].entry)) {
+				snprintf(err, err_len, "internal: key of entry %zu not expressible",
+					 i);
+				rc = -EINVAL;
+				goto out;
+			}
+			nw++;
+		}
+	}
+	h = calloc(n_have ? n_have : 1, sizeof(*h));
+	if (!h)
+		goto out;
+	for (i = 0; i < n_have; i++) {
+		if (have[i].endpoint != endpoint)
+			continue;
+		if (!agent_policy_row_entry(&have[i], &h[nh].entry) ||
+		    dp_policy_expand(endpoint, &h[nh].entry, keys, 32) != 1) {
+			snprintf(
+			    err, err_len,
+			    "policy map key of endpoint %u (identity %u, dir %u, deny %u, proto "
+			    "%u, port %u/%u) matches no valid entry",
+			    endpoint, have[i].identity, have[i].dir, have[i].deny, have[i].proto,
+			    have[i].port, have[i].port_bits);
+			rc = -EINVAL;
+			goto out;
+		}
+		h[nh].key = keys[0];
+		h[nh].count = have[i].refcnt ? have[i].refcnt : 1;
+		nh++;
+	}
+	/* Desired keys stay unmerged (sorted) so that a kept key's rule id can be checked
+	 * against every entry producing it; current keys are unique in the map anyway. */
+	if (nw)
+		qsort(w, nw, sizeof(*w), pkey_cmp);
+	nh = pkey_merge(h, nh);
+
+	for (i = 0, j = 0; i < nw || j < nh;) {
+		size_t i2 = i, cnt = 0;
+		bool rule_live = false;
+		int c;
+
+		while (i2 < nw && !pkey_cmp(&w[i], &w[i2]))
+			i2++;
+		cnt = i2 - i;
+		c = i >= nw ? 1 : j >= nh ? -1 : pkey_cmp(&w[i], &h[j]);
+		if (c < 0) {
+			out->keys_want++;
+			rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry, (uint32_t)cnt);
+			out->keys_added++;
+			i = i2;
+		} else if (c > 0) {
+			rc = push_n(&out->del, &out->n_del, &cap_del, &h[j].entry, h[j].count);
+			out->keys_removed++;
+			j++;
+		} else {
+			out->keys_want++;
+			rc = 0;
+			if (cnt > h[j].count) {
+				rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry,
+					    (uint32_t)(cnt - h[j].count));
+				out->keys_recount++;
+			} else if (cnt < h[j].count) {
+				rc = push_n(&out->del, &out->n_del, &cap_del, &h[j].entry,
+					    (uint32_t)(h[j].count - cnt));
+				out->keys_recount++;
+			} else {
+				out->keys_same++;
+			}
+			for (size_t k = i; k < i2; k++)
+				rule_live |= w[k].entry.rule_id == h[j].entry.rule_id;
+			if (!rule_live && !rc) {
+				struct agent_policy_relabel *p =
+				    realloc(out->relabel, (out->n_relabel + 1) * sizeof(*p));
+
+				if (!p) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				out->relabel = p;
+				p[out->n_relabel].key = h[j].key;
+				p[out->n_relabel++].rule_id = w[i].entry.rule_id;
+			}
+			i = i2;
+			j++;
+		}
+		if (rc)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(w);
+	free(h);
+	if (rc)
+		agent_policy_diff_free(out);
+	return rc;
+}
+
+void agent_policy_diff_free(struct agent_policy_diff *d)
+{
+	free(d->add);
+	free(d->del);
+	free(d->relabel);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- enforcement ---- */
+
+static bool is_allow_all(const struct policy_entry *e)
+{
+	return e->identity == POLICY_IDENTITY_ANY && e->proto == POLICY_PROTO_ANY && !e->deny;
+}
+
+uint32_t agent_policy_enforce_flags(const struct policy_entry *e, size_t n, bool enforced_ingress,
+				    bool enforced_egress)
+{
+	static const uint32_t bit[2] = {DP_EP_F_ENFORCE_INGRESS, DP_EP_F_ENFORCE_EGRESS};
+	bool enforced[2] = {enforced_ingress, enforced_egress};
+	size_t count[2] = {0, 0}, allow_all[2] = {0, 0};
+	uint32_t flags = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int d = e[i].direction & 1;
+
+		count[d]++;
+		if (is_allow_all(&e[i]))
+			allow_all[d]++;
+	}
+	for (int d = 0; d < 2; d++)
+		/* Clear only where "not enforced" and the entries agree on every packet:
+		 * exactly one allow-all entry and nothing else. No entries at all = deny all,
+		 * which needs the flag too. */
+		if (enforced[d] || !(count[d] == 1 && allow_all[d] == 1))
+			flags |= bit[d];
+	return flags;
+}

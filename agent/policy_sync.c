@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * policy_sync: store snapshot -> policy engine -> datapath maps, as a diff against what
+ * the pinned maps hold (see policy_sync.h for the contract and the write order).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "agent/policy_sync.h"
+#include "lib/log.h"
+#include "lib/store/store.h"
+#include "policy/engine.h"
+#include "policy/labels.h"
+
+struct agent_policy_sync {
+	struct dp *dp;
+	uint32_t endpoint;
+	struct policy_engine *engine;
+	agent_policy_change_cb cb;
+	void *cb_arg;
+	/* Prefixes the store's ipcache records own: they win over engine CIDR identities
+	 * of the same prefix (a pod's identity beats "some address in 10.0.0.0/8"). */
+	struct dp_ipcache_entry *store_ipc;
+	size_t n_store_ipc;
+};
+
+int agent_policy_sync_new(struct dp *dp, uint32_t endpoint, struct agent_policy_sync **out)
+{
+	struct agent_policy_sync *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return -ENOMEM;
+	ps->dp = dp;
+	ps->endpoint = endpoint;
+	*out = ps;
+	return 0;
+}
+
+void agent_policy_sync_free(struct agent_policy_sync *ps)
+{
+	if (!ps)
+		return;
+	policy_engine_free(ps->engine);
+	free(ps->store_ipc);
+	free(ps);
+}
+
+void agent_policy_sync_set_cb(struct agent_policy_sync *ps, agent_policy_change_cb cb, void *arg)
+{
+	ps->cb = cb;
+	ps->cb_arg = arg;
+}
+
+struct policy_engine *agent_policy_engine(struct agent_policy_sync *ps)
+{
+	return ps->engine;
+}
+
+/* ---- reading the maps back ---- */
+
+struct ipc_vec {
+	struct dp_ipcache_entry *v;
+	size_t n, cap;
+};
+
+static int ipc_push(struct ipc_vec *a, const struct dp_ipcache_entry *e)
+{
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 64;
+		void *p = realloc(a->v, nc * sizeof(*a->v));
+
+		if (!p)
+			return -ENOMEM;
+		a->v = p;
+		a->cap = nc;
+	}
+	a->v[a->n++] = *e;
+	return 0;
+}
+
+static int ipc_read_cb(const struct dp_ipcache_entry *e, void *ctx)
+{
+	return ipc_push(ctx, e);
+}
+
+struct row_vec {
+	struct dp_policy_row *v;
+	size_t n, cap;
+	uint32_t endpoint;
+};
+
+static int row_read_cb(const struct dp_policy_row *r, void *ctx)
+{
+	struct row_vec *a = ctx;
+
+	if (r->endpoint != a->endpoint)
+		return 0;
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 64;
+		void *p = realloc(a->v, nc * sizeof(*a->v));
+
+		if (!p)
+			return -ENOMEM;
+		a->v = p;
+		a->cap = nc;
+	}
+	a->v[a->n++] = *r;
+	return 0;
+}
+
+/* ---- verbose output ---- */
+
+static void emit_ipc(struct agent_policy_sync *ps, const char *kind,
+		     const struct dp_ipcache_entry *v, size_t n)
+{
+	char buf[160];
+
+	if (!ps->cb)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ps->cb(ps->cb_arg, kind, agent_policy_ipcache_format(&v[i], buf, sizeof(buf)));
+}
+
+static void emit_pol(struct agent_policy_sync *ps, const char *kind, const struct policy_entry *v,
+		     size_t n)
+{
+	char buf[200], ports[32] = "";
+
+	if (!ps->cb)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_entry *e = &v[i];
+
+		if (e->proto && (e->port_lo || e->port_hi))
+			snprintf(ports, sizeof(ports), e->port_lo == e->port_hi ? " %u" : " %u-%u",
+				 e->port_lo, e->port_hi);
+		else
+			ports[0] = '\0';
+		snprintf(buf, sizeof(buf), "endpoint %u %s %s identity %u %s%s rule %u",
+			 ps->endpoint, dp_dir_name(e->direction), e->deny ? "deny" : "allow",
+			 e->identity, dp_proto_name(e->proto), ports, e->rule_id);
+		ps->cb(ps->cb_arg, kind, buf);
+	}
+}
+
+static void emit_flags(struct agent_policy_sync *ps, uint32_t before, uint32_t after)
+{
+	char buf[160];
+
+	if (!ps->cb || before == after)
+		return;
+	snprintf(buf, sizeof(buf), "endpoint %u ingress %s->%s, egress %s->%s", ps->endpoint,
+		 (before & DP_EP_F_ENFORCE_INGRESS) ? "on" : "off",
+		 (after & DP_EP_F_ENFORCE_INGRESS) ? "on" : "off",
+		 (before & DP_EP_F_ENFORCE_EGRESS) ? "on" : "off",
+		 (after & DP_EP_F_ENFORCE_EGRESS) ? "on" : "off");
+	ps->cb(ps->cb_arg, "enforce", buf);
+}
+
+/* ---- the snapshot sync ---- */
+
+/* Builds the engine from the snapshot; counts what it had to skip. */
+static int engine_build(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			struct policy_engine **out, struct agent_policy_report *rep, char *err,
+			size_t err_len)
+{
+	const struct label_set *mine = NULL;
+	struct policy_engine *e = policy_engine_new();
+	char key[2 * STORE_NAME_MAX + 16], why[512];
+	int rc;
+
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->n_ids; i++) {
+		rc = policy_engine_identity_set(e, snap->ids[i].id, &snap->ids[i].labels, NULL);
+		if (rc == -ENOMEM)
+			goto fail;
+		if (rc)
+			log_warn("skipping identities/%u: the engine refused it (%s)",
+				 snap->ids[i].id, strerror(-rc));
+		if (snap->ids[i].id == ps->endpoint)
+			mine = &snap->ids[i].labels;
+	}
+	for (size_t i = 0; i < snap->n_policies; i++) {
+		agent_policy_engine_key(&snap->policies[i], key, sizeof(key));
+		why[0] = '\0';
+		rc = policy_engine_policy_set(e, key, snap->policies[i].object, NULL, why,
+					      sizeof(why));
+		if (rc == -ENOMEM)
+			goto fail;
+		if (rc) {
+			log_warn("skipping policies/%s: %s", key, why[0] ? why : strerror(-rc));
+			rep->policies_skipped++;
+		}
+	}
+	if (!mine) {
+		snprintf(err, err_len,
+			 "identity %u is not in the store (identities/%u): the endpoint's labels "
+			 "are unknown",
+			 ps->endpoint, ps->endpoint);
+		rc = -ENOENT;
+		goto fail;
+	}
+	rc = policy_engine_endpoint_set(e, ps->endpoint, mine, NULL);
+	if (rc)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	if (rc == -ENOMEM)
+		snprintf(err, err_len, "policy engine: %s", strerror(ENOMEM));
+	else if (rc != -ENOENT)
+		snprintf(err, err_len, "policy engine: endpoint %u: %s", ps->endpoint,
+			 strerror(-rc));
+	policy_engine_free(e);
+	return rc;
+}
+
+static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_entry *v, size_t n)
+{
+	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (n)
+		memcpy(c, v, n * sizeof(*c));
+	free(ps->store_ipc);
+	ps->store_ipc = c;
+	ps->n_store_ipc = n;
+	return 0;
+}
+
+/* Rewrites the rule id of kept keys in place (reference count and prefix untouched). The
+ * map writer has no call for this; the value layout is datapath.h's contract. */
+static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_relabel *r,
+			size_t n)
+{
+	int xfd = dp_map_fd(ps->dp, "policy_exact"), lfd = dp_map_fd(ps->dp, "policy");
+
+	for (size_t i = 0; i < n; i++) {
+		int fd = r[i].key.prefixlen == DP_POL_PREFIX_FULL ? xfd : lfd;
+		struct dp_policy_val v;
+
+		if (fd < 0)
+			return fd;
+		if (bpf_map_lookup_elem(fd, &r[i].key, &v))
+			continue; /* gone meanwhile: nothing to name */
+		if (ps->cb) {
+			char buf[160];
+
+			snprintf(buf, sizeof(buf),
+				 "endpoint %u %s %s identity %u prefix %u: rule %u -> %u",
+				 ps->endpoint, dp_dir_name(r[i].key.dir),
+				 r[i].key.deny ? "deny" : "allow", ntohl(r[i].key.identity),
+				 r[i].key.prefixlen, v.rule_id, r[i].rule_id);
+			ps->cb(ps->cb_arg, "policy~", buf);
+		}
+		v.rule_id = r[i].rule_id;
+		if (bpf_map_update_elem(fd, &r[i].key, &v, BPF_EXIST) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The write phase shared by the snapshot and incremental paths. Policy keys are added
+ * before the ipcache changes so that an address whose identity changes (a relabelled pod,
+ * a CIDR identity the engine numbered differently) finds its new identity's keys already
+ * there; the old identity's keys go only after the ipcache no longer names it.
+ */
+static int write_diff(struct agent_policy_sync *ps, const struct agent_ipcache_diff *id,
+		      const struct policy_entry *padd, size_t n_padd,
+		      const struct policy_entry *pdel, size_t n_pdel, uint32_t flags_before,
+		      uint32_t flags_after, char *err, size_t err_len)
+{
+	int rc;
+
+	if (n_padd) {
+		rc = dp_policy_apply(ps->dp, ps->endpoint, padd, n_padd, NULL, 0);
+		if (rc) {
+			snprintf(err, err_len, "adding policy keys of endpoint %u: %s",
+				 ps->endpoint, strerror(-rc));
+			return rc;
+		}
+		emit_pol(ps, "policy+", padd, n_padd);
+	}
+	if (id && (id->n_add || id->n_change)) {
+		rc = dp_ipcache_apply(ps->dp, id->add, id->n_add, NULL, 0);
+		rc = rc ?: dp_ipcache_apply(ps->dp, id->change, id->n_change, NULL, 0);
+		if (rc) {
+			snprintf(err, err_len, "writing the ipcache: %s", strerror(-rc));
+			return rc;
+		}
+		emit_ipc(ps, "ipcache+", id->add, id->n_add);
+		emit_ipc(ps, "ipcache~", id->change, id->n_change);
+	}
+	if (flags_before != flags_after) {
+		rc = dp_endpoint_set(ps->dp, ps->endpoint, flags_after);
+		if (rc) {
+			snprintf(err, err_len, "setting enforcement of endpoint %u: %s",
+				 ps->endpoint, strerror(-rc));
+			return rc;
+		}
+		emit_flags(ps, flags_before, flags_after);
+	}
+	if (n_pdel) {
+		rc = dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, pdel, n_pdel);
+		if (rc) {
+			snprintf(err, err_len, "removing policy keys of endpoint %u: %s",
+				 ps->endpoint, strerror(-rc));
+			return rc;
+		}
+		emit_pol(ps, "policy-", pdel, n_pdel);
+	}
+	if (id && id->n_del) {
+		rc = dp_ipcache_apply(ps->dp, NULL, 0, id->del, id->n_del);
+		if (rc) {
+			snprintf(err, err_len, "removing ipcache entries: %s", strerror(-rc));
+			return rc;
+		}
+		emit_ipc(ps, "ipcache-", id->del, id->n_del);
+	}
+	return 0;
+}
+
+int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
+			       const struct agent_policy_snapshot *snap,
+			       struct agent_policy_report *rep_out, char *err, size_t err_len)
+{
+	struct agent_policy_report rep = {0};
+	struct policy_engine *e = NULL;
+	const struct policy_entry *entries;
+	const struct policy_cidr_identity *cids;
+	struct ipc_vec want = {0}, have = {0}, keep = {0};
+	struct row_vec rows = {.endpoint = ps->endpoint};
+	struct agent_ipcache_diff id = {0};
+	struct agent_policy_diff pd = {0};
+	size_t n_entries, n_cids, n_store;
+	char why[256];
+	int rc;
+
+	if (err_len)
+		err[0] = '\0';
+
+	rep.ids = snap->n_ids;
+	rep.policies = snap->n_policies;
+	rep.ipcache_records = snap->n_ipcache;
+	rc = engine_build(ps, snap, &e, &rep, err, err_len);
+	if (rc)
+		return rc;
+	entries = policy_engine_entries(e, ps->endpoint, &n_entries);
+	rep.entries = n_entries;
+	rep.enforced[0] = policy_engine_enforced(e, ps->endpoint, POLICY_INGRESS);
+	rep.enforced[1] = policy_engine_enforced(e, ps->endpoint, POLICY_EGRESS);
+	rep.flags_after =
+	    agent_policy_enforce_flags(entries, n_entries, rep.enforced[0], rep.enforced[1]);
+
+	/* Desired ipcache: store records first (they win a shared prefix), then the
+	 * engine's CIDR identities. */
+	rc = -ENOMEM;
+	for (size_t i = 0; i < snap->n_ipcache; i++) {
+		struct dp_ipcache_entry d;
+
+		if (!agent_policy_ipcache_from_store(&snap->ipcache[i], &d, why, sizeof(why))) {
+			struct dp_ipcache_entry k = {0};
+			char w2[64];
+
+			log_warn("skipping %s; the datapath keeps what it has for that prefix",
+				 why);
+			rep.ipcache_skipped++;
+			if (dp_parse_cidr(snap->ipcache[i].cidr, &k, w2, sizeof(w2)) &&
+			    ipc_push(&keep, &k))
+				goto out;
+			continue;
+		}
+		if (ipc_push(&want, &d))
+			goto out;
+	}
+	n_store = want.n;
+	cids = policy_engine_cidr_identities(e, &n_cids);
+	rep.cidr_ids = n_cids;
+	for (size_t i = 0; i < n_cids; i++) {
+		struct dp_ipcache_entry d;
+
+		agent_policy_ipcache_from_cidr(&cids[i], &d);
+		if (ipc_push(&want, &d))
+			goto out;
+	}
+	for (size_t i = 0; i < snap->n_ipcache_bad; i++) {
+		struct dp_ipcache_entry k = {0};
+		char w2[64];
+
+		log_warn("ipcache/%s: malformed store record; the datapath keeps what it has "
+			 "for that prefix",
+			 snap->ipcache_bad[i]);
+		rep.ipcache_skipped++;
+		if (dp_parse_cidr(snap->ipcache_bad[i], &k, w2, sizeof(w2)) && ipc_push(&keep, &k))
+			goto out;
+	}
+
+	/* Read the maps back: this is what we adopt. */
+	rc = dp_ipcache_foreach(ps->dp, ipc_read_cb, &have);
+	rc = rc ?: dp_policy_foreach(ps->dp, row_read_cb, &rows);
+	rc = rc ?: dp_endpoint_get(ps->dp, ps->endpoint, &rep.flags_before);
+	if (rc) {
+		snprintf(err, err_len, "reading the datapath maps: %s", strerror(-rc));
+		goto out;
+	}
+	rc = agent_policy_ipcache_diff(want.v, want.n, have.v, have.n, keep.v, keep.n, &id);
+	if (rc) {
+		snprintf(err, err_len, "ipcache diff: %s", strerror(-rc));
+		goto out;
+	}
+	rc = agent_policy_policy_diff(ps->endpoint, entries, n_entries, rows.v, rows.n, &pd, err,
+				      err_len);
+	if (rc)
+		goto out;
+	rc = save_store_ipc(ps, want.v, n_store);
+	if (rc) {
+		snprintf(err, err_len, "%s", strerror(ENOMEM));
+		goto out;
+	}
+
+	rc = write_diff(ps, &id, pd.add, pd.n_add, pd.del, pd.n_del, rep.flags_before,
+			rep.flags_after, err, err_len);
+	if (rc)
+		goto out;
+	rc = relabel_keys(ps, pd.relabel, pd.n_relabel);
+	if (rc) {
+		snprintf(err, err_len, "updating rule ids of kept keys: %s", strerror(-rc));
+		goto out;
+	}
+	policy_engine_free(ps->engine);
+	ps->engine = e;
+	e = NULL;
+	rep.ipc_add = id.n_add;
+	rep.ipc_change = id.n_change;
+	rep.ipc_del = id.n_del;
+	rep.ipc_same = id.n_same;
+	rep.pol_add = pd.keys_added;
+	rep.pol_del = pd.keys_removed;
+	rep.pol_recount = pd.keys_recount;
+	rep.pol_same = pd.keys_same;
+	rep.pol_keys = pd.keys_want;
+	rep.pol_relabel = pd.n_relabel;
+out:
+	if (rc == -ENOMEM && !err[0])
+		snprintf(err, err_len, "%s", strerror(ENOMEM));
+	policy_engine_free(e);
+	free(want.v);
+	free(have.v);
+	free(keep.v);
+	free(rows.v);
+	agent_ipcache_diff_free(&id);
+	agent_policy_diff_free(&pd);
+	if (rep_out)
+		*rep_out = rep;
+	return rc;
+}
+
+/* ---- incremental ---- */
+
+static const struct dp_ipcache_entry *store_owner(const struct agent_policy_sync *ps,
+						  const struct dp_ipcache_entry *e)
+{
+	for (size_t i = 0; i < ps->n_store_ipc; i++) {
+		const struct dp_ipcache_entry *s = &ps->store_ipc[i];
+
+		if (s->family == e->family && s->plen == e->plen &&
+		    !memcmp(s->addr, e->addr, sizeof(s->addr)))
+			return s;
+	}
+	return NULL;
+}
+
+int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_changes *ch,
+			      struct agent_policy_report *rep_out, char *err, size_t err_len)
+{
+	struct agent_policy_report rep = {0};
+	struct agent_ipcache_diff id = {0};
+	const struct policy_endpoint_diff *mine = NULL;
+	const struct policy_entry *entries;
+	size_t n_entries;
+	int rc = -ENOMEM;
+
+	if (err_len)
+		err[0] = '\0';
+
+	if (!ps->engine) {
+		snprintf(err, err_len, "no snapshot synced yet");
+		return -EINVAL;
+	}
+	id.add = calloc(ch->n_cidr_add + 1, sizeof(*id.add));
+	id.del = calloc(ch->n_cidr_del + 1, sizeof(*id.del));
+	if (!id.add || !id.del) {
+		snprintf(err, err_len, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	for (size_t i = 0; i < ch->n_cidr_add; i++) {
+		struct dp_ipcache_entry d;
+
+		agent_policy_ipcache_from_cidr(&ch->cidr_add[i], &d);
+		if (!store_owner(ps, &d))
+			id.add[id.n_add++] = d;
+	}
+	for (size_t i = 0; i < ch->n_cidr_del; i++) {
+		struct dp_ipcache_entry d;
+
+		agent_policy_ipcache_from_cidr(&ch->cidr_del[i], &d);
+		if (!store_owner(ps, &d))
+			id.del[id.n_del++] = d;
+	}
+	for (size_t i = 0; i < ch->n_eps; i++)
+		if (ch->eps[i].endpoint == ps->endpoint)
+			mine = &ch->eps[i];
+	rc = dp_endpoint_get(ps->dp, ps->endpoint, &rep.flags_before);
+	if (rc) {
+		snprintf(err, err_len, "reading endpoint %u: %s", ps->endpoint, strerror(-rc));
+		goto out;
+	}
+	entries = policy_engine_entries(ps->engine, ps->endpoint, &n_entries);
+	rep.entries = n_entries;
+	rep.enforced[0] = policy_engine_enforced(ps->engine, ps->endpoint, POLICY_INGRESS);
+	rep.enforced[1] = policy_engine_enforced(ps->engine, ps->endpoint, POLICY_EGRESS);
+	rep.flags_after =
+	    agent_policy_enforce_flags(entries, n_entries, rep.enforced[0], rep.enforced[1]);
+	rc = write_diff(ps, &id, mine ? mine->add : NULL, mine ? mine->n_add : 0,
+			mine ? mine->del : NULL, mine ? mine->n_del : 0, rep.flags_before,
+			rep.flags_after, err, err_len);
+	rep.ipc_add = id.n_add;
+	rep.ipc_del = id.n_del;
+	rep.pol_add = mine ? mine->n_add : 0;
+	rep.pol_del = mine ? mine->n_del : 0;
+out:
+	agent_ipcache_diff_free(&id);
+	if (rep_out)
+		*rep_out = rep;
+	return rc;
+}
+
+int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ipcache *r, char *err,
+			     size_t err_len)
+{
+	struct dp_ipcache_entry d;
+	struct dp_ipcache_entry *owned;
+	int rc;
+
+	if (!agent_policy_ipcache_from_store(r, &d, err, err_len))
+		return -EINVAL; /* the map keeps what it had for the prefix */
+	rc = dp_ipcache_apply(ps->dp, &d, 1, NULL, 0);
+	if (rc) {
+		snprintf(err, err_len, "ipcache/%s: %s", r->cidr, strerror(-rc));
+		return rc;
+	}
+	owned = (struct dp_ipcache_entry *)store_owner(ps, &d);
+	if (owned) {
+		*owned = d;
+		return 0;
+	}
+	owned = realloc(ps->store_ipc, (ps->n_store_ipc + 1) * sizeof(*owned));
+	if (!owned)
+		return -ENOMEM;
+	ps->store_ipc = owned;
+	ps->store_ipc[ps->n_store_ipc++] = d;
+	return 0;
+}
+
+int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, char *err,
+				size_t err_len)
+{
+	struct dp_ipcache_entry d = {0};
+	const struct policy_cidr_identity *cids;
+	const struct dp_ipcache_entry *owned;
+	size_t n = 0;
+	char why[64];
+	int rc;
+
+	if (!dp_parse_cidr(cidr, &d, why, sizeof(why))) {
+		snprintf(err, err_len, "ipcache/%s: %s", cidr, why);
+		return -EINVAL;
+	}
+	/* An engine CIDR identity of the same prefix takes over instead of a gap to world. */
+	cids = ps->engine ? policy_engine_cidr_identities(ps->engine, &n) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct dp_ipcache_entry c;
+
+		agent_policy_ipcache_from_cidr(&cids[i], &c);
+		if (c.family == d.family && c.plen == d.plen &&
+		    !memcmp(c.addr, d.addr, sizeof(c.addr))) {
+			rc = dp_ipcache_apply(ps->dp, &c, 1, NULL, 0);
+			goto forget;
+		}
+	}
+	rc = dp_ipcache_apply(ps->dp, NULL, 0, &d, 1);
+forget:
+	if (rc) {
+		snprintf(err, err_len, "ipcache/%s: %s", cidr, strerror(-rc));
+		return rc;
+	}
+	owned = store_owner(ps, &d);
+	if (owned) {
+		size_t i = (size_t)(owned - ps->store_ipc);
+
+		ps->store_ipc[i] = ps->store_ipc[--ps->n_store_ipc];
+	}
+	return 0;
+}

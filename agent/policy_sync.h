@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * agent/policy_sync: the glue between the cluster store, the policy engine and the
+ * datapath's pinned maps (library pp_agent, prefix agent_policy_).
+ *
+ * Contract:
+ * - The datapath is written as a DIFF against what its pinned maps hold right now, read
+ *   back from the maps: on start the agent adopts the maps left by a previous run (or by
+ *   another tool) and changes only what differs. The maps are never cleared and rebuilt,
+ *   so there is no moment where they are empty (fail-open) or half-written (DESIGN §10,
+ *   GHSA-r5x6-w42p-jhpp).
+ * - Order of a sync: policy-key additions, ipcache additions/changes, enforcement flags,
+ *   policy-key removals, ipcache removals. While a sync runs the policy map holds the
+ *   union of the old and the new keys, allows and denies alike; with deny beating allow
+ *   this means a flow both the old and the new policy allow is never dropped, and a flow
+ *   both deny is never let through, as long as the flow's identities stay the same; an
+ *   address changing identity finds the new identity's keys in place before the ipcache
+ *   switches it (see docs/agent.md for the argument and its limit).
+ * - Enforcement flags (DP_EP_F_ENFORCE_*) are derived so that the datapath gives exactly
+ *   the engine's verdicts: the datapath ignores every entry of a direction it does not
+ *   enforce, while the engine expresses "not enforced" as one {ANY, ANY, allow} entry plus
+ *   any deny entries. So a direction's flag is set when the engine enforces it OR when its
+ *   entries are anything other than that single allow-all entry (deny entries then apply
+ *   through the allow-all entry); it is clear only when the entries are exactly
+ *   allow-all, where "not enforced" and "allow all" agree on every packet.
+ * - A store record that cannot be used (malformed JSON, a policy the engine rejects) is
+ *   skipped with a log line naming its key, fail-static: for an ipcache record the datapath
+ *   keeps what it had for that prefix; a policy falls back to its last valid version in
+ *   etcd's history. Either way a bad record neither opens nor closes anything.
+ * - Only the local endpoint's policy keys (endpoint = its identity) are touched; other
+ *   endpoints' keys in the policy map are left alone.
+ * - Functions return 0 or -errno and say why in the caller's err buffer; the pure helpers
+ *   below (mapping, diffing, flags) do no I/O and are unit-tested.
+ */
+#ifndef PSEUDOPOD_AGENT_POLICY_SYNC_H
+#define PSEUDOPOD_AGENT_POLICY_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/dp.h"
+#include "policy/entry.h"
+
+struct dp;
+struct store;
+struct store_identity;
+struct store_ipcache;
+struct store_policy;
+struct policy_engine;
+struct policy_changes;
+struct policy_cidr_identity;
+
+/* ---- pure helpers ---- */
+
+/* A store ipcache record -> a datapath ipcache entry (gateway -> tunnel endpoint, workload
+ * kind -> DP_IPC_F_WORKLOAD). false with the reason for a CIDR or gateway it cannot use. */
+bool agent_policy_ipcache_from_store(const struct store_ipcache *r, struct dp_ipcache_entry *out,
+				     char *err, size_t err_len);
+/* An engine CIDR identity -> a datapath ipcache entry (no tunnel, no flags). */
+void agent_policy_ipcache_from_cidr(const struct policy_cidr_identity *c,
+				    struct dp_ipcache_entry *out);
+/* "10.0.0.0/8 -> 300 via 10.99.0.1 workload" into buf; returns buf. */
+char *agent_policy_ipcache_format(const struct dp_ipcache_entry *e, char *buf, size_t len);
+
+struct agent_ipcache_diff {
+	struct dp_ipcache_entry *add; /* prefixes new to the map */
+	size_t n_add;
+	struct dp_ipcache_entry *change; /* prefixes whose value differs (written over) */
+	size_t n_change;
+	struct dp_ipcache_entry *del; /* prefixes the map has and nothing wants */
+	size_t n_del;
+	size_t n_same;
+};
+/*
+ * want: the desired entries (earlier ones win on a duplicate prefix); have: the map's.
+ * keep: prefixes whose current entry must be left as it is whatever want says (the
+ * prefixes of malformed store records). -ENOMEM only.
+ */
+int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want,
+			      const struct dp_ipcache_entry *have, size_t n_have,
+			      const struct dp_ipcache_entry *keep, size_t n_keep,
+			      struct agent_ipcache_diff *out);
+void agent_ipcache_diff_free(struct agent_ipcache_diff *d);
+
+/* A policy-map row -> the single-key entry that expands to exactly that key (aligned
+ * port blocks are ranges). false for a key no valid entry produces. */
+bool agent_policy_row_entry(const struct dp_policy_row *r, struct policy_entry *out);
+
+/* A kept key whose rule id names no current rule any more (its policy was replaced): the
+ * value is rewritten in place (same reference count) so events name a live rule. */
+struct agent_policy_relabel {
+	struct dp_policy_key key;
+	uint32_t rule_id;
+};
+
+struct agent_policy_diff {
+	/* Each element expands to exactly one map key; a key whose reference count must
+	 * rise by n appears n times. */
+	struct policy_entry *add;
+	size_t n_add;
+	struct policy_entry *del;
+	size_t n_del;
+	size_t keys_added;   /* keys created */
+	size_t keys_removed; /* keys deleted */
+	size_t keys_same;    /* keys already right (value and reference count) */
+	size_t keys_recount; /* keys kept whose reference count changes */
+	size_t keys_want;    /* keys the desired entries expand to */
+	struct agent_policy_relabel *relabel;
+	size_t n_relabel;
+};
+/*
+ * want: the endpoint's desired entries (the engine's); have: the map's rows of this
+ * endpoint (others are ignored). The result turns the rows into exactly the keys and
+ * reference counts that writing want into empty maps would give. -EINVAL with err for a
+ * desired entry the datapath refuses or a row no entry can express; -ENOMEM.
+ */
+int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
+			     const struct dp_policy_row *have, size_t n_have,
+			     struct agent_policy_diff *out, char *err, size_t err_len);
+void agent_policy_diff_free(struct agent_policy_diff *d);
+
+/* The endpoint's DP_EP_F_ENFORCE_* flags for these entries (see the contract above). */
+uint32_t agent_policy_enforce_flags(const struct policy_entry *e, size_t n, bool enforced_ingress,
+				    bool enforced_egress);
+
+/* ---- store snapshot ---- */
+/* The engine's key for a stored policy: "<namespace>/<name>", "_cluster/<name>" for
+ * cluster-wide ones — the path under policies/, so watch events map to the same key. */
+void agent_policy_engine_key(const struct store_policy *p, char *buf, size_t len);
+
+struct agent_policy_snapshot {
+	struct store_identity *ids;
+	size_t n_ids;
+	struct store_ipcache *ipcache;
+	size_t n_ipcache;
+	struct store_policy *policies;
+	size_t n_policies;
+	/* ipcache keys present in the store whose record did not decode (canonical CIDRs
+	 * when the key itself parses): the datapath keeps its entry for them. */
+	char (*ipcache_bad)[64];
+	size_t n_ipcache_bad;
+	/* policies whose current record is unusable, replaced by their last valid version
+	 * from etcd's history (see agent_policy_snapshot_load()) */
+	size_t n_policies_recovered;
+	int64_t revision; /* of the ipcache load */
+};
+/* Loads identities, ipcache and policies. Any store error fails the whole load (the
+ * caller then changes nothing: fail-static). A policy record that is malformed or that the
+ * engine rejects is replaced by its most recent valid version in etcd's history (logged
+ * with its key and that revision); without one (a new key, or history compacted) it is
+ * left out, logged with its key. */
+int agent_policy_snapshot_load(struct store *s, struct agent_policy_snapshot *snap, char *err,
+			       size_t err_len);
+void agent_policy_snapshot_free(struct agent_policy_snapshot *snap);
+
+/* ---- the sync ---- */
+struct agent_policy_report {
+	size_t ids, policies, policies_skipped, ipcache_records, ipcache_skipped;
+	size_t entries;	  /* the endpoint's engine entries */
+	size_t cidr_ids;  /* local CIDR identities */
+	bool enforced[2]; /* by the engine, per direction */
+	uint32_t flags_before, flags_after;
+	size_t ipc_add, ipc_change, ipc_del, ipc_same;
+	size_t pol_add, pol_del, pol_recount, pol_same, pol_keys, pol_relabel;
+};
+
+/* Called for each change written (verbose output); may be NULL. kind: "ipcache+",
+ * "ipcache~", "ipcache-", "policy+", "policy-", "enforce". */
+typedef void (*agent_policy_change_cb)(void *arg, const char *kind, const char *text);
+
+struct agent_policy_sync;
+/* endpoint: the local endpoint's identity (workload mode: the machine's). dp borrowed. */
+int agent_policy_sync_new(struct dp *dp, uint32_t endpoint, struct agent_policy_sync **out);
+void agent_policy_sync_free(struct agent_policy_sync *ps); /* accepts NULL */
+void agent_policy_sync_set_cb(struct agent_policy_sync *ps, agent_policy_change_cb cb, void *arg);
+/* The engine, fed by the last snapshot (for trace, or for incremental updates). */
+struct policy_engine *agent_policy_engine(struct agent_policy_sync *ps);
+
+/*
+ * Feeds the snapshot to a fresh engine, computes the endpoint's entries, CIDR identities
+ * and flags, reads the maps back and writes the difference. rep may be NULL. On an error
+ * before the first map write nothing is changed; a map write failing midway leaves the
+ * union state described above (never less than the old and new policy both allow).
+ */
+int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
+			       const struct agent_policy_snapshot *snap,
+			       struct agent_policy_report *rep, char *err, size_t err_len);
+
+/*
+ * Incremental path (the daemon's watch events): the caller mutates the engine
+ * (agent_policy_engine()) with a struct policy_changes, then hands the changes here; the
+ * CIDR identities go to the ipcache, the endpoint's entries to the policy map (additions
+ * before removals) and the flags are recomputed. Changes of other endpoints are ignored.
+ */
+int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_changes *ch,
+			      struct agent_policy_report *rep, char *err, size_t err_len);
+/* Incremental ipcache record upsert/removal (a watch event on ipcache/<cidr>). */
+int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ipcache *r, char *err,
+			     size_t err_len);
+int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, char *err,
+				size_t err_len);
+
+#endif

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pp-policy-sync: one snapshot sync from the cluster store into a datapath's pinned maps
+ * (agent/policy_sync.h), for developers and tests until pseudopodd (ROADMAP 2) runs the
+ * same code continuously from watch streams. Its output lines are a contract of the e2e
+ * tests (docs/agent.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/policy_sync.h"
+#include "bpf/dp.h"
+#include "lib/cli.h"
+#include "lib/kv/kv.h"
+#include "lib/log.h"
+#include "lib/store/store.h"
+
+#define PROG "pp-policy-sync"
+
+static const char usage[] =
+    "Usage: " PROG " --store URL[,URL] --bpffs DIR --identity ID [options]\n"
+    "\n"
+    "Reads the cluster store once (identities, ipcache, policies), computes the local\n"
+    "endpoint's policy with the policy engine, and writes the datapath pinned under DIR:\n"
+    "ipcache entries (store ipcache records + the engine's CIDR identities), the\n"
+    "endpoint's policy keys and its enforcement flags. What the maps already hold is\n"
+    "read back first and only the difference is written, in an order that never drops a\n"
+    "flow both the old and the new policy allow (docs/agent.md). The maps are never\n"
+    "emptied: running it against maps a previous run (or pp-datapath) filled ADOPTS them.\n"
+    "\n"
+    "This is a one-shot developer tool: it syncs one snapshot and exits. It does not\n"
+    "watch the store; pseudopodd will run the same code continuously.\n"
+    "\n"
+    "Options:\n"
+    "  --store URL[,URL]    etcd client URLs (JSON gateway), default http://127.0.0.1:2379\n"
+    "  --prefix P           store key prefix (default " STORE_DEFAULT_PREFIX ")\n"
+    "  --store-ca FILE      CA to verify https:// endpoints\n"
+    "  --store-cert FILE    client certificate (PEM); --store-key FILE its key\n"
+    "  --store-user USER    etcd user; password from --store-password-file FILE\n"
+    "  --bpffs DIR          the datapath's pin directory (pp-datapath load --bpffs DIR)\n"
+    "  --identity ID        the local endpoint's identity (the machine's); must be the\n"
+    "                       identity the datapath was loaded with\n"
+    "  --once               sync one snapshot and exit (the only mode; accepted for\n"
+    "                       forward compatibility with a watching mode)\n"
+    "  -v, --verbose        also print every change written, one per line\n"
+    "  --log-level LEVEL    error|warn|info|debug (default warn)\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Output (stdout):\n"
+    "  store revision R: I identities, C ipcache records (S skipped), P policies (K skipped,\n"
+    "    H from history)\n"
+    "  endpoint ID: N entries -> M keys, ingress enforced|not enforced, egress ...\n"
+    "  ipcache added=A changed=C removed=R unchanged=U\n"
+    "  policy added=A removed=R recounted=C unchanged=U relabelled=L\n"
+    "  enforce ingress=on|off egress=on|off (was ingress=... egress=...)\n"
+    "With -v, before those: '+ipcache ...', '~ipcache ...', '-ipcache ...', '+policy ...',\n"
+    "'-policy ...', '~policy ...' (a kept key now named after a live rule), 'enforce ...'\n"
+    "for each change. Records that cannot be used are logged on stderr with their key\n"
+    "and skipped: the datapath keeps its entry for a malformed ipcache record's prefix,\n"
+    "and a malformed or invalid policy is replaced by its last valid version in etcd's\n"
+    "history (\"from history\"), so a bad record neither opens nor closes anything.\n"
+    "\n"
+    "Exit status: 0 synced, 1 failed (store unreachable, identity unknown, map error:\n"
+    "nothing or only a safe part was written), 2 usage.\n";
+
+static void on_change(void *arg, const char *kind, const char *text)
+{
+	(void)arg;
+	/* "ipcache+" -> "+ipcache" reads better in a log of changes */
+	size_t n = strlen(kind);
+
+	if (n && (kind[n - 1] == '+' || kind[n - 1] == '-' || kind[n - 1] == '~'))
+		printf("%c%.*s %s\n", kind[n - 1], (int)(n - 1), kind, text);
+	else
+		printf("%s %s\n", kind, text);
+}
+
+static int read_password(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static const char *onoff(uint32_t flags, uint32_t bit)
+{
+	return (flags & bit) ? "on" : "off";
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"store", required_argument, NULL, 's'},
+	    {"prefix", required_argument, NULL, 'p'},
+	    {"store-prefix", required_argument, NULL, 'p'},
+	    {"store-ca", required_argument, NULL, 'C'},
+	    {"store-cert", required_argument, NULL, 'E'},
+	    {"store-key", required_argument, NULL, 'K'},
+	    {"store-user", required_argument, NULL, 'U'},
+	    {"store-password-file", required_argument, NULL, 'W'},
+	    {"bpffs", required_argument, NULL, 'b'},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct kv_options ko = {.endpoints = "http://127.0.0.1:2379"};
+	const char *bpffs = NULL, *prefix = NULL, *pwfile = NULL;
+	struct agent_policy_snapshot snap = {0};
+	struct agent_policy_report rep = {0};
+	struct agent_policy_sync *ps = NULL;
+	struct kv_client *kv = NULL;
+	struct store store;
+	struct dp *dp = NULL;
+	struct dp_info info;
+	enum log_level lvl;
+	uint32_t identity = 0;
+	bool have_id = false, verbose = false;
+	char err[1024] = "", password[256] = "";
+	int c, rc, ret = CLI_EXIT_FAIL;
+
+	log_set_ident(PROG);
+	log_set_level(LOG_LEVEL_WARN);
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			ko.endpoints = optarg;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'C':
+			ko.ca_file = optarg;
+			break;
+		case 'E':
+			ko.cert_file = optarg;
+			break;
+		case 'K':
+			ko.key_file = optarg;
+			break;
+		case 'U':
+			ko.user = optarg;
+			break;
+		case 'W':
+			pwfile = optarg;
+			break;
+		case 'b':
+			bpffs = optarg;
+			break;
+		case 'i':
+			if (!dp_parse_u32(optarg, &identity) || !identity) {
+				fprintf(stderr,
+					PROG ": --identity: '%s' is not an identity (1..2^32-1)\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			have_id = true;
+			break;
+		case 'o':
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'l':
+			if (!log_level_parse(optarg, &lvl)) {
+				fprintf(stderr,
+					PROG ": --log-level: '%s' is not error|warn|info|debug\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			log_set_level(lvl);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc || !bpffs || !have_id) {
+		fprintf(stderr, PROG ": %s\n%s",
+			optind < argc ? "unexpected argument"
+				      : "--bpffs and --identity are required",
+			usage);
+		return CLI_EXIT_USAGE;
+	}
+	if (pwfile) {
+		rc = read_password(pwfile, password, sizeof(password));
+		if (rc) {
+			fprintf(stderr, PROG ": --store-password-file %s: %s\n", pwfile,
+				strerror(-rc));
+			return CLI_EXIT_FAIL;
+		}
+		ko.password = password;
+	}
+
+	rc = dp_open(bpffs, &dp);
+	if (rc) {
+		fprintf(stderr, PROG ": no datapath pinned under %s: %s (pp-datapath load first)\n",
+			bpffs, strerror(-rc));
+		goto out;
+	}
+	rc = dp_info_get(dp, &info);
+	if (rc) {
+		fprintf(stderr, PROG ": reading the datapath's info map: %s\n", strerror(-rc));
+		goto out;
+	}
+	/* Writing another identity's policy would leave the loaded one unprotected (or
+	 * blocked): the programs look up dp_cfg_identity, fixed at load time. */
+	if (info.mode != DP_MODE_WORKLOAD || info.identity != identity) {
+		fprintf(stderr,
+			PROG ": the datapath under %s was loaded in %s mode with identity %u, not "
+			     "workload mode with identity %u\n",
+			bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
+			info.identity, identity);
+		goto out;
+	}
+	rc = kv_open(&kv, &ko);
+	if (rc) {
+		fprintf(stderr, PROG ": store %s: %s\n", ko.endpoints, strerror(-rc));
+		goto out;
+	}
+	rc = store_init(&store, kv, prefix);
+	if (rc) {
+		fprintf(stderr, PROG ": --prefix '%s': %s\n", prefix ? prefix : "", strerror(-rc));
+		goto out;
+	}
+	rc = agent_policy_snapshot_load(&store, &snap, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, PROG ": store %s: %s; the datapath was not changed\n", ko.endpoints,
+			err);
+		goto out;
+	}
+	rc = agent_policy_sync_new(dp, identity, &ps);
+	if (rc) {
+		fprintf(stderr, PROG ": %s\n", strerror(-rc));
+		goto out;
+	}
+	if (verbose)
+		agent_policy_sync_set_cb(ps, on_change, NULL);
+	rc = agent_policy_sync_snapshot(ps, &snap, &rep, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, PROG ": sync failed: %s\n", err);
+		goto out;
+	}
+	printf("store revision %lld: %zu identities, %zu ipcache records (%zu skipped), %zu "
+	       "policies (%zu skipped, %zu from history)\n",
+	       (long long)snap.revision, rep.ids, rep.ipcache_records, rep.ipcache_skipped,
+	       rep.policies, rep.policies_skipped, snap.n_policies_recovered);
+	printf("endpoint %u: %zu entries -> %zu keys, %zu CIDR identities, ingress %s, egress %s\n",
+	       identity, rep.entries, rep.pol_keys, rep.cidr_ids,
+	       rep.enforced[0] ? "enforced" : "not enforced",
+	       rep.enforced[1] ? "enforced" : "not enforced");
+	printf("ipcache added=%zu changed=%zu removed=%zu unchanged=%zu\n", rep.ipc_add,
+	       rep.ipc_change, rep.ipc_del, rep.ipc_same);
+	printf("policy added=%zu removed=%zu recounted=%zu unchanged=%zu relabelled=%zu\n",
+	       rep.pol_add, rep.pol_del, rep.pol_recount, rep.pol_same, rep.pol_relabel);
+	printf("enforce ingress=%s egress=%s (was ingress=%s egress=%s)\n",
+	       onoff(rep.flags_after, DP_EP_F_ENFORCE_INGRESS),
+	       onoff(rep.flags_after, DP_EP_F_ENFORCE_EGRESS),
+	       onoff(rep.flags_before, DP_EP_F_ENFORCE_INGRESS),
+	       onoff(rep.flags_before, DP_EP_F_ENFORCE_EGRESS));
+	ret = CLI_EXIT_OK;
+out:
+	agent_policy_sync_free(ps);
+	agent_policy_snapshot_free(&snap);
+	kv_close(kv);
+	dp_close(dp);
+	memset(password, 0, sizeof(password));
+	return ret;
+}
