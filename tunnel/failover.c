@@ -39,10 +39,18 @@ bool failover_healthy(const struct failover *f, size_t i, int64_t now_s)
 	return g->last_seen_s && now_s - g->last_seen_s <= (int64_t)f->stale_s;
 }
 
+/* The active gateway gets the full stale bound from start-up to say hello. */
+static bool active_in_grace(const struct failover *f, int64_t now_s)
+{
+	return f->gw[f->active].last_seen_s == 0 && now_s - f->started_s <= (int64_t)f->stale_s;
+}
+
 size_t failover_decide(struct failover *f, int64_t now_s)
 {
 	size_t pick = f->active;
 
+	if (!f->started_s)
+		f->started_s = now_s;
 	for (size_t i = 0; i < f->n; i++) {
 		bool h = failover_healthy(f, i, now_s);
 
@@ -51,7 +59,7 @@ size_t failover_decide(struct failover *f, int64_t now_s)
 		else if (!f->gw[i].healthy_since_s)
 			f->gw[i].healthy_since_s = now_s;
 	}
-	if (failover_healthy(f, f->active, now_s)) {
+	if (failover_healthy(f, f->active, now_s) || active_in_grace(f, now_s)) {
 		if (f->active != 0 && f->gw[0].healthy_since_s &&
 		    now_s - f->gw[0].healthy_since_s >= (int64_t)f->hold_s)
 			pick = 0;

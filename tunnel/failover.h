@@ -8,7 +8,9 @@
  * only every ~2 minutes under traffic, so a bound below that would call every idle-but-
  * alive gateway stale; keepalives from the gateway move rx_bytes every few seconds.)
  * Rules:
- *  - the active gateway stays while it is healthy;
+ *  - the active gateway stays while it is healthy, and during start-up: a gateway never
+ *    heard from is not stale before stale_s after the first decision (otherwise whichever
+ *    gateway happens to answer its first handshake first would take the CIDRs at once);
  *  - when it is stale, the preferred gateway (index 0) takes over if healthy, else the
  *    gateway healthy for longest; with no healthy gateway nothing moves;
  *  - the preferred gateway gets the CIDRs back only after hold_s of continuous health
@@ -34,6 +36,7 @@ struct failover {
 	uint32_t stale_s, hold_s;
 	size_t n, active;
 	unsigned switches;
+	int64_t started_s; /* time of the first failover_decide() */
 	struct failover_gw gw[FAILOVER_MAX_GATEWAYS];
 };
 

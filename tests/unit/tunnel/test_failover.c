@@ -72,9 +72,12 @@ static void test_no_flapping(void **state)
 
 	(void)state;
 	failover_init(&f, 2, 5, 20);
-	/* Gateway 0 never came up: gateway 1 takes over once it is heard from. */
-	for (; t < T0 + 3; t++)
+	/* Gateway 0 never came up: gateway 1 takes over once the start-up grace (the stale
+	 * bound) has passed. */
+	for (; t <= T0 + 5; t++)
 		poll_at(&f, alive, rx, t);
+	assert_int_equal(f.active, 0);
+	poll_at(&f, alive, rx, t++);
 	assert_int_equal(f.active, 1);
 	/* Gateway 0 bounces: up 10 s, down 10 s, repeatedly. Never healthy for 20 s in a row,
 	 * so the traffic stays on gateway 1. */
@@ -108,6 +111,31 @@ static void test_nobody_healthy_stays(void **state)
 	assert_int_equal(f.switches, 0);
 }
 
+/* Start-up: the other gateway answering its first handshake before the preferred one must
+ * not take the CIDRs; the preferred one has the stale bound to show up. */
+static void test_startup_grace(void **state)
+{
+	struct failover f;
+
+	(void)state;
+	failover_init(&f, 2, 10, 30);
+	failover_observe(&f, 0, 0, 0, T0);
+	failover_observe(&f, 1, T0, 148, T0); /* B handshakes at once, A not yet */
+	assert_int_equal(failover_decide(&f, T0), 0);
+	failover_observe(&f, 0, T0 + 1, 148, T0 + 1); /* A answers a second later */
+	assert_int_equal(failover_decide(&f, T0 + 1), 0);
+	assert_int_equal(f.switches, 0);
+
+	/* A preferred gateway that never answers loses the CIDRs once the bound has passed. */
+	failover_init(&f, 2, 10, 30);
+	for (int64_t t = T0; t <= T0 + 10; t++) {
+		failover_observe(&f, 1, t, 148 + (uint64_t)(t - T0), t);
+		assert_int_equal(failover_decide(&f, t), 0);
+	}
+	failover_observe(&f, 1, T0 + 11, 200, T0 + 11);
+	assert_int_equal(failover_decide(&f, T0 + 11), 1);
+}
+
 static void test_handshake_counts(void **state)
 {
 	struct failover f;
@@ -139,7 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_init_bounds),	     cmocka_unit_test(test_failover_and_back),
 	    cmocka_unit_test(test_no_flapping),	     cmocka_unit_test(test_nobody_healthy_stays),
-	    cmocka_unit_test(test_handshake_counts),
+	    cmocka_unit_test(test_handshake_counts), cmocka_unit_test(test_startup_grace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
