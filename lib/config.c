@@ -264,6 +264,12 @@ static bool validate(const struct config *cfg, const char *file, char *err, size
 			 s->prefix);
 		return false;
 	}
+	if (cfg->datapath.host_firewall) {
+		/* Accepting "on" without enforcing anything would be a silent hole. */
+		snprintf(err, err_len, "%s: [datapath] host-firewall: on is not supported yet (the "
+				       "underlay host firewall is planned), expected off", file);
+		return false;
+	}
 	if (cfg->tunnel.device[0] == '\0') {
 		snprintf(err, err_len, "%s: [tunnel] device: empty, expected an interface name", file);
 		return false;

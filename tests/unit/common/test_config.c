@@ -45,7 +45,7 @@ static void test_all_types(void **state)
 			       "[store]\nendpoints = http://10.0.0.1:2379\ntimeout-ms = 250\n"
 			       "[tunnel]\nmode = vxlan\nwireguard-backend = userspace\n"
 			       "vxlan-port = 4789\n"
-			       "[datapath]\nhost-firewall = on\nconntrack-max = 2048\n"));
+			       "[datapath]\nhost-firewall = no\nconntrack-max = 2048\n"));
 	assert_int_equal(cfg.agent.mode, CONFIG_MODE_GATEWAY);
 	assert_string_equal(cfg.agent.name, "gw-1");
 	assert_int_equal(cfg.agent.fail_mode, CONFIG_FAIL_CLOSED);
@@ -54,7 +54,7 @@ static void test_all_types(void **state)
 	assert_int_equal(cfg.tunnel.mode, CONFIG_TUNNEL_VXLAN);
 	assert_int_equal(cfg.tunnel.wg_backend, CONFIG_WG_USERSPACE);
 	assert_int_equal(cfg.tunnel.vxlan_port, 4789);
-	assert_true(cfg.datapath.host_firewall);
+	assert_false(cfg.datapath.host_firewall);
 	assert_int_equal(cfg.datapath.conntrack_max, 2048);
 }
 
@@ -88,6 +88,9 @@ static const struct {
 	  "test.conf: [store] endpoints: missing, required in gateway mode (comma-separated etcd URLs)" },
 	{ "[store]\ncert-file = /a.pem\n",
 	  "test.conf: [store] key-file: missing, cert-file and key-file go together" },
+	{ "[datapath]\nhost-firewall = on\n",
+	  "test.conf: [datapath] host-firewall: on is not supported yet (the underlay host "
+	  "firewall is planned), expected off" },
 	{ "[store]\nprefix = pseudopod\n", "test.conf: [store] prefix: 'pseudopod' must start and end with /" },
 	{ "[agent]\nthis line has no equals sign\n",
 	  "test.conf:2: syntax error, expected '[section]', 'key = value' or a comment" },
