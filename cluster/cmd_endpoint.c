@@ -39,47 +39,45 @@ static void help(FILE *out)
 	ctl_print_store_help(out);
 }
 
+/* One endpoint option into a (a struct ep_args); -1 = taken, else an exit code. */
+static int endpoint_option(struct ctl *ctl, int opt, const char *arg, void *data)
+{
+	struct ep_args *a = data;
+
+	switch (opt) {
+	case OPT_IP:
+		a->ip = arg;
+		break;
+	case OPT_LABELS:
+		a->labels = arg;
+		break;
+	case OPT_NS:
+		a->ns = arg;
+		break;
+	case OPT_GW:
+		a->gateway = arg;
+		break;
+	case OPT_KIND:
+		if (!strcmp(arg, "pod"))
+			a->kind = STORE_IPCACHE_POD;
+		else if (!strcmp(arg, "workload"))
+			a->kind = STORE_IPCACHE_WORKLOAD;
+		else
+			return ctl_usage_error(ctl, "--kind %s: expected pod or workload", arg);
+		break;
+	default:
+		return ctl_usage_error(ctl, "unknown option");
+	}
+	return -1;
+}
+
 /* Parses options; returns -1 to continue, else an exit code. */
 static int parse(struct ctl *ctl, int argc, char **argv, struct ep_args *a)
 {
-	int opt;
+	int rc = ctl_parse(ctl, argc, argv, CTL_SHORT, opts, help, endpoint_option, a);
 
-	while ((opt = getopt_long(argc, argv, CTL_SHORT, opts, NULL)) != -1) {
-		int r = ctl_option(ctl, opt, optarg);
-
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r)
-			continue;
-		switch (opt) {
-		case OPT_IP:
-			a->ip = optarg;
-			break;
-		case OPT_LABELS:
-			a->labels = optarg;
-			break;
-		case OPT_NS:
-			a->ns = optarg;
-			break;
-		case OPT_GW:
-			a->gateway = optarg;
-			break;
-		case OPT_KIND:
-			if (!strcmp(optarg, "pod"))
-				a->kind = STORE_IPCACHE_POD;
-			else if (!strcmp(optarg, "workload"))
-				a->kind = STORE_IPCACHE_WORKLOAD;
-			else
-				return ctl_usage_error(ctl, "--kind %s: expected pod or workload",
-						       optarg);
-			break;
-		case 'h':
-			help(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return ctl_usage_error(ctl, "unknown option");
-		}
-	}
+	if (rc >= 0)
+		return rc;
 	/* "endpoint del 10.0.0.1" reads as naturally as --ip */
 	if (!a->ip && optind < argc)
 		a->ip = argv[optind++];
@@ -133,7 +131,7 @@ static int endpoint_add(int argc, char **argv)
 	if (rc == -EINVAL) {
 		rc = ctl_usage_error(&ctl, "%s", store_error(&ctl.store));
 	} else if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else {
 		if (ctl.json) {
 			ctl_print_json(json_pack("{s:s, s:I, s:o}", "ip", cidr, "identity",
@@ -170,7 +168,7 @@ static int endpoint_del(int argc, char **argv)
 	if (rc == -EINVAL)
 		rc = ctl_usage_error(&ctl, "--ip %s", store_error(&ctl.store));
 	else if (rc < 0)
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	else if (!ctl.json)
 		printf("deleted %s\n", a.ip);
 	ctl_close(&ctl);
@@ -216,7 +214,7 @@ static int endpoint_list(int argc, char **argv)
 	if (rc == 0)
 		rc = store_load_identities(&ctl.store, &ids, &nids, NULL);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 		goto out;
 	}
 	if (ctl.json) {

@@ -37,72 +37,62 @@ static void help(FILE *out)
 	ctl_print_store_help(out);
 }
 
+/* One gateway option into g (a struct store_gateway); -1 = taken, else an exit code. */
+static int gateway_option(struct ctl *ctl, int opt, const char *arg, void *data)
+{
+	struct store_gateway *g = data;
+	char why[300], canon[STORE_CIDR_MAX];
+
+	switch (opt) {
+	case OPT_NAME:
+		snprintf(g->name, sizeof(g->name), "%s", arg);
+		break;
+	case OPT_UNDERLAY:
+	case OPT_VXLAN:
+		if (strchr(arg, '/') || strlen(arg) >= STORE_IP_MAX ||
+		    !store_cidr_canon(arg, canon, why, sizeof(why)))
+			return ctl_usage_error(ctl, "'%s': expected an IP address", arg);
+		snprintf(opt == OPT_VXLAN ? g->vxlan_endpoint : g->underlay_ip, STORE_IP_MAX, "%s",
+			 arg);
+		break;
+	case OPT_WGKEY:
+		snprintf(g->wg_public_key, sizeof(g->wg_public_key), "%.44s", arg);
+		if (strlen(arg) != 44)
+			return ctl_usage_error(ctl, "--wg-public-key: expected 44 characters "
+						    "of base64 (as 'wg pubkey' prints)");
+		break;
+	case OPT_WGPORT: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+		if (!*arg || *end || v < 1 || v > 65535)
+			return ctl_usage_error(ctl, "--wireguard-port %s: expected 1..65535", arg);
+		g->wireguard_port = (uint16_t)v;
+		break;
+	}
+	case OPT_CIDRS: {
+		char list[1024], *tok, *save = NULL;
+
+		snprintf(list, sizeof(list), "%s", arg);
+		g->n_cidrs = 0;
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (g->n_cidrs == STORE_MAX_CIDRS)
+				return ctl_usage_error(ctl, "--cidrs: at most %d", STORE_MAX_CIDRS);
+			if (!store_cidr_canon(tok, g->cidrs[g->n_cidrs], why, sizeof(why)))
+				return ctl_usage_error(ctl, "--cidrs %s", why);
+			g->n_cidrs++;
+		}
+		break;
+	}
+	default:
+		return ctl_usage_error(ctl, "unknown option");
+	}
+	return -1;
+}
+
 /* Fills g from the options; -1 = continue, else an exit code. */
 static int parse(struct ctl *ctl, int argc, char **argv, struct store_gateway *g)
 {
-	char why[300];
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, CTL_SHORT, opts, NULL)) != -1) {
-		int r = ctl_option(ctl, opt, optarg);
-		char canon[STORE_CIDR_MAX];
-
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r)
-			continue;
-		switch (opt) {
-		case OPT_NAME:
-			snprintf(g->name, sizeof(g->name), "%s", optarg);
-			break;
-		case OPT_UNDERLAY:
-		case OPT_VXLAN:
-			if (strchr(optarg, '/') || strlen(optarg) >= STORE_IP_MAX ||
-			    !store_cidr_canon(optarg, canon, why, sizeof(why)))
-				return ctl_usage_error(ctl, "'%s': expected an IP address", optarg);
-			snprintf(opt == OPT_VXLAN ? g->vxlan_endpoint : g->underlay_ip,
-				 STORE_IP_MAX, "%s", optarg);
-			break;
-		case OPT_WGKEY:
-			snprintf(g->wg_public_key, sizeof(g->wg_public_key), "%.44s", optarg);
-			if (strlen(optarg) != 44)
-				return ctl_usage_error(ctl,
-						       "--wg-public-key: expected 44 characters "
-						       "of base64 (as 'wg pubkey' prints)");
-			break;
-		case OPT_WGPORT: {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 65535)
-				return ctl_usage_error(
-				    ctl, "--wireguard-port %s: expected 1..65535", optarg);
-			g->wireguard_port = (uint16_t)v;
-			break;
-		}
-		case OPT_CIDRS: {
-			char list[1024], *tok, *save = NULL;
-
-			snprintf(list, sizeof(list), "%s", optarg);
-			g->n_cidrs = 0;
-			for (tok = strtok_r(list, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				if (g->n_cidrs == STORE_MAX_CIDRS)
-					return ctl_usage_error(ctl, "--cidrs: at most %d",
-							       STORE_MAX_CIDRS);
-				if (!store_cidr_canon(tok, g->cidrs[g->n_cidrs], why, sizeof(why)))
-					return ctl_usage_error(ctl, "--cidrs %s", why);
-				g->n_cidrs++;
-			}
-			break;
-		}
-		case 'h':
-			help(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return ctl_usage_error(ctl, "unknown option");
-		}
-	}
-	return -1;
+	return ctl_parse(ctl, argc, argv, CTL_SHORT, opts, help, gateway_option, g);
 }
 
 static int gateway_add(int argc, char **argv)
@@ -139,7 +129,7 @@ static int gateway_add(int argc, char **argv)
 		return rc;
 	rc = store_gateway_put(&ctl.store, &g, 0);
 	if (rc < 0)
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	else if (!ctl.json)
 		printf("gateway %s added\n", g.name);
 	ctl_close(&ctl);
@@ -157,14 +147,12 @@ static int gateway_list(int argc, char **argv)
 	rc = parse(&ctl, argc, argv, &dummy);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	rc = ctl_connect(&ctl);
+	rc = ctl_connect_no_args(&ctl, argc, argv);
 	if (rc)
 		return rc;
 	rc = store_load_gateways(&ctl.store, &g, &n);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else {
 		json_t *arr = json_array();
 		struct ctl_table t;
@@ -194,13 +182,7 @@ static int gateway_list(int argc, char **argv)
 			ctl_table_row(&t, g[i].name, g[i].underlay_ip, port,
 				      g[i].vxlan_endpoint[0] ? g[i].vxlan_endpoint : "-", list);
 		}
-		if (ctl.json) {
-			ctl_print_json(arr);
-			ctl_table_print(&t, NULL);
-		} else {
-			json_decref(arr);
-			ctl_table_print(&t, stdout);
-		}
+		ctl_print_result(&ctl, arr, &t);
 	}
 	free(g);
 	ctl_close(&ctl);
@@ -217,20 +199,7 @@ static int gateway_delete(int argc, char **argv)
 	rc = parse(&ctl, argc, argv, &dummy);
 	if (rc >= 0)
 		return rc;
-	if (optind + 1 != argc)
-		return ctl_usage_error(&ctl, "expected one gateway name");
-	if (!store_name_valid(argv[optind], true))
-		return ctl_usage_error(&ctl, "'%s': not a valid gateway name", argv[optind]);
-	rc = ctl_connect(&ctl);
-	if (rc)
-		return rc;
-	rc = store_gateway_delete(&ctl.store, argv[optind]);
-	if (rc < 0)
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
-	else if (!ctl.json)
-		printf("gateway %s deleted\n", argv[optind]);
-	ctl_close(&ctl);
-	return rc;
+	return ctl_delete_by_name(&ctl, argc, argv, "gateway", store_gateway_delete);
 }
 
 static const char usage[] = "Usage: pseudopodctl gateway COMMAND [ARGS...]\n"

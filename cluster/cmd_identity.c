@@ -28,28 +28,21 @@ static void help(FILE *out)
 	ctl_print_store_help(out);
 }
 
+/* --dry-run, only where the command takes it (dry_run not NULL). */
+static int identity_option(struct ctl *ctl, int opt, const char *arg, void *dry_run)
+{
+	(void)arg;
+	if (opt == OPT_DRY_RUN && dry_run) {
+		*(bool *)dry_run = true;
+		return -1;
+	}
+	return ctl_usage_error(ctl, "unknown option");
+}
+
 /* Parses options; -1 = continue, else an exit code. Positional args stay at optind. */
 static int parse(struct ctl *ctl, int argc, char **argv, bool *dry_run)
 {
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, CTL_SHORT, opts, NULL)) != -1) {
-		int r = ctl_option(ctl, opt, optarg);
-
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r)
-			continue;
-		if (opt == OPT_DRY_RUN && dry_run) {
-			*dry_run = true;
-		} else if (opt == 'h') {
-			help(stdout);
-			return CLI_EXIT_OK;
-		} else {
-			return ctl_usage_error(ctl, "unknown option");
-		}
-	}
-	return -1;
+	return ctl_parse(ctl, argc, argv, CTL_SHORT, opts, help, identity_option, dry_run);
 }
 
 static json_t *identity_json(const struct store_identity *id)
@@ -69,14 +62,12 @@ static int identity_list(int argc, char **argv)
 	rc = parse(&ctl, argc, argv, NULL);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	rc = ctl_connect(&ctl);
+	rc = ctl_connect_no_args(&ctl, argc, argv);
 	if (rc)
 		return rc;
 	rc = store_load_identities(&ctl.store, &ids, &n, NULL);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else if (ctl.json) {
 		json_t *arr = json_array();
 
@@ -124,7 +115,7 @@ static int identity_get(int argc, char **argv)
 		return rc;
 	rc = store_identity_get(&ctl.store, (uint32_t)num, &id);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else {
 		if (ctl.json) {
 			ctl_print_json(identity_json(&id));
@@ -150,14 +141,12 @@ static int identity_gc(int argc, char **argv)
 	rc = parse(&ctl, argc, argv, &dry_run);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	rc = ctl_connect(&ctl);
+	rc = ctl_connect_no_args(&ctl, argc, argv);
 	if (rc)
 		return rc;
 	rc = store_identity_gc(&ctl.store, dry_run, &removed);
 	if (rc < 0)
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	else if (ctl.json)
 		ctl_print_json(
 		    json_pack("{s:I, s:b}", "removed", (json_int_t)removed, "dry_run", dry_run));

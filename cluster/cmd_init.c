@@ -171,7 +171,7 @@ int ctl_cmd_init(int argc, char **argv)
 		return rc;
 	rc = store_config_put(&ctl.store, &cfg, force);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else {
 		if (ctl.json)
 			ctl_print_json(config_json(&cfg));

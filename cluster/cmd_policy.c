@@ -46,37 +46,32 @@ struct args {
 	bool clusterwide;
 };
 
-static int parse(struct ctl *ctl, int argc, char **argv, struct args *a)
+/* One policy option into a (a struct args); -1 = taken, else an exit code. */
+static int policy_option(struct ctl *ctl, int opt, const char *arg, void *data)
 {
-	int opt;
+	struct args *a = data;
 
-	while ((opt = getopt_long(argc, argv, CTL_SHORT "f:n:", opts, NULL)) != -1) {
-		int r = ctl_option(ctl, opt, optarg);
-
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r)
-			continue;
-		switch (opt) {
-		case OPT_FILE:
-			if (a->n_files == sizeof(a->files) / sizeof(a->files[0]))
-				return ctl_usage_error(ctl, "too many -f options");
-			a->files[a->n_files++] = optarg;
-			break;
-		case OPT_NS:
-			a->ns = optarg;
-			break;
-		case OPT_CLUSTER:
-			a->clusterwide = true;
-			break;
-		case 'h':
-			help(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return ctl_usage_error(ctl, "unknown option");
-		}
+	switch (opt) {
+	case OPT_FILE:
+		if (a->n_files == sizeof(a->files) / sizeof(a->files[0]))
+			return ctl_usage_error(ctl, "too many -f options");
+		a->files[a->n_files++] = arg;
+		break;
+	case OPT_NS:
+		a->ns = arg;
+		break;
+	case OPT_CLUSTER:
+		a->clusterwide = true;
+		break;
+	default:
+		return ctl_usage_error(ctl, "unknown option");
 	}
 	return -1;
+}
+
+static int parse(struct ctl *ctl, int argc, char **argv, struct args *a)
+{
+	return ctl_parse(ctl, argc, argv, CTL_SHORT "f:n:", opts, help, policy_option, a);
 }
 
 static char *read_stream(FILE *f, size_t *len)
@@ -296,26 +291,37 @@ static int target(struct ctl *ctl, int argc, char **argv, const struct args *a, 
 	return -1;
 }
 
+/* What delete and get start with: options, the one NAME (or NS/NAME), the connection.
+ * Returns -1 when connected, else an exit code. */
+static int connect_target(struct ctl *ctl, const char *prog, int argc, char **argv, char *ns,
+			  char *name)
+{
+	struct args a = {0};
+	int rc;
+
+	ctl_init(ctl, prog);
+	rc = parse(ctl, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	rc = target(ctl, argc, argv, &a, ns, name);
+	if (rc >= 0)
+		return rc;
+	rc = ctl_connect(ctl);
+	return rc ? rc : -1;
+}
+
 static int policy_delete(int argc, char **argv)
 {
 	char ns[STORE_NAME_MAX], name[STORE_NAME_MAX];
-	struct args a = {0};
 	struct ctl ctl;
 	int rc;
 
-	ctl_init(&ctl, "pseudopodctl policy delete");
-	rc = parse(&ctl, argc, argv, &a);
+	rc = connect_target(&ctl, "pseudopodctl policy delete", argc, argv, ns, name);
 	if (rc >= 0)
-		return rc;
-	rc = target(&ctl, argc, argv, &a, ns, name);
-	if (rc >= 0)
-		return rc;
-	rc = ctl_connect(&ctl);
-	if (rc)
 		return rc;
 	rc = store_policy_delete(&ctl.store, ns, name);
 	if (rc < 0)
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	else if (!ctl.json)
 		printf("policy %s%s%s deleted\n", ns, ns[0] ? "/" : "", name);
 	ctl_close(&ctl);
@@ -334,14 +340,12 @@ static int policy_list(int argc, char **argv)
 	rc = parse(&ctl, argc, argv, &a);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	rc = ctl_connect(&ctl);
+	rc = ctl_connect_no_args(&ctl, argc, argv);
 	if (rc)
 		return rc;
 	rc = store_load_policies(&ctl.store, &p, &n, NULL);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else {
 		json_t *arr = json_array();
 		struct ctl_table t;
@@ -360,13 +364,7 @@ static int policy_list(int argc, char **argv)
 				ctl_table_row(&t, p[i].namespace_[0] ? p[i].namespace_ : "-",
 					      p[i].name, p[i].kind);
 		}
-		if (ctl.json) {
-			ctl_print_json(arr);
-			ctl_table_print(&t, NULL); /* frees */
-		} else {
-			json_decref(arr);
-			ctl_table_print(&t, stdout);
-		}
+		ctl_print_result(&ctl, arr, &t);
 	}
 	store_policies_free(p, n);
 	ctl_close(&ctl);
@@ -377,24 +375,16 @@ static int policy_get(int argc, char **argv)
 {
 	char ns[STORE_NAME_MAX], name[STORE_NAME_MAX];
 	struct store_policy *p = NULL;
-	struct args a = {0};
 	size_t n = 0;
 	struct ctl ctl;
 	int rc;
 
-	ctl_init(&ctl, "pseudopodctl policy get");
-	rc = parse(&ctl, argc, argv, &a);
+	rc = connect_target(&ctl, "pseudopodctl policy get", argc, argv, ns, name);
 	if (rc >= 0)
-		return rc;
-	rc = target(&ctl, argc, argv, &a, ns, name);
-	if (rc >= 0)
-		return rc;
-	rc = ctl_connect(&ctl);
-	if (rc)
 		return rc;
 	rc = store_load_policies(&ctl.store, &p, &n, NULL);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else {
 		size_t i;
 

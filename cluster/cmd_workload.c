@@ -27,22 +27,7 @@ static void help(FILE *out)
 
 static int parse(struct ctl *ctl, int argc, char **argv)
 {
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, CTL_SHORT, opts, NULL)) != -1) {
-		int r = ctl_option(ctl, opt, optarg);
-
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r)
-			continue;
-		if (opt == 'h') {
-			help(stdout);
-			return CLI_EXIT_OK;
-		}
-		return ctl_usage_error(ctl, "unknown option");
-	}
-	return -1;
+	return ctl_parse(ctl, argc, argv, CTL_SHORT, opts, help, NULL, NULL);
 }
 
 static json_t *workload_json(const struct store_workload *w, bool alive)
@@ -93,14 +78,12 @@ static int workload_list(int argc, char **argv)
 	rc = parse(&ctl, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	rc = ctl_connect(&ctl);
+	rc = ctl_connect_no_args(&ctl, argc, argv);
 	if (rc)
 		return rc;
 	rc = load(&ctl, &w, &n, &alive);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 	} else if (ctl.json) {
 		json_t *arr = json_array();
 
@@ -147,7 +130,7 @@ static int workload_get(int argc, char **argv)
 		return rc;
 	rc = load(&ctl, &w, &n, &alive);
 	if (rc < 0) {
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
+		rc = ctl_store_fail(&ctl);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -186,20 +169,7 @@ static int workload_delete(int argc, char **argv)
 	rc = parse(&ctl, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (optind + 1 != argc)
-		return ctl_usage_error(&ctl, "expected one workload name");
-	if (!store_name_valid(argv[optind], true))
-		return ctl_usage_error(&ctl, "'%s': not a valid workload name", argv[optind]);
-	rc = ctl_connect(&ctl);
-	if (rc)
-		return rc;
-	rc = store_workload_delete(&ctl.store, argv[optind]);
-	if (rc < 0)
-		rc = ctl_fail(&ctl, "%s", store_error(&ctl.store));
-	else if (!ctl.json)
-		printf("workload %s deleted\n", argv[optind]);
-	ctl_close(&ctl);
-	return rc;
+	return ctl_delete_by_name(&ctl, argc, argv, "workload", store_workload_delete);
 }
 
 static const char usage[] = "Usage: pseudopodctl workload COMMAND [ARGS...]\n"

@@ -184,6 +184,66 @@ void ctl_close(struct ctl *ctl)
 	memset(ctl->password, 0, sizeof(ctl->password));
 }
 
+int ctl_parse(struct ctl *ctl, int argc, char **argv, const char *shortopts,
+	      const struct option *opts, void (*help)(FILE *out), ctl_option_fn own, void *data)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		int r = ctl_option(ctl, opt, optarg);
+
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r)
+			continue;
+		if (opt == 'h') {
+			help(stdout);
+			return CLI_EXIT_OK;
+		}
+		if (opt == '?' || !own)
+			return ctl_usage_error(ctl, "unknown option");
+		r = own(ctl, opt, optarg, data);
+		if (r >= 0)
+			return r;
+	}
+	return -1;
+}
+
+int ctl_connect_no_args(struct ctl *ctl, int argc, char **argv)
+{
+	if (optind < argc)
+		return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
+	return ctl_connect(ctl);
+}
+
+int ctl_store_fail(const struct ctl *ctl)
+{
+	return ctl_fail(ctl, "%s", store_error(&ctl->store));
+}
+
+int ctl_delete_by_name(struct ctl *ctl, int argc, char **argv, const char *what,
+		       int (*del)(struct store *s, const char *name))
+{
+	const char *name;
+	int rc;
+
+	if (optind + 1 != argc)
+		return ctl_usage_error(ctl, "expected one %s name", what);
+	name = argv[optind];
+	if (!store_name_valid(name, true))
+		return ctl_usage_error(ctl, "'%s': not a valid %s name", name, what);
+	rc = ctl_connect(ctl);
+	if (rc)
+		return rc;
+	rc = del(&ctl->store, name);
+	if (rc < 0)
+		rc = ctl_store_fail(ctl);
+	else if (!ctl->json)
+		printf("%s %s deleted\n", what, name);
+	ctl_close(ctl);
+	return rc;
+}
+
 void ctl_table_init(struct ctl_table *t, size_t ncols, ...)
 {
 	va_list ap;
@@ -258,4 +318,15 @@ void ctl_print_json(json_t *v)
 		fputc('\n', stdout);
 	}
 	json_decref(v);
+}
+
+void ctl_print_result(const struct ctl *ctl, json_t *v, struct ctl_table *t)
+{
+	if (ctl->json) {
+		ctl_print_json(v);
+		ctl_table_print(t, NULL); /* only frees */
+	} else {
+		json_decref(v);
+		ctl_table_print(t, stdout);
+	}
 }

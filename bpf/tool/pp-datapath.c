@@ -281,6 +281,106 @@ static FILE *open_input(const char *file)
 	return f;
 }
 
+/* What a map command ("ipcache", "policy") works on once its arguments are split. */
+struct map_cmd {
+	const char *sub;  /* argv[1]: add, del, list, load, ... */
+	const char *file; /* -f FILE, or NULL */
+	char **rest;	  /* the other arguments, in order */
+	int nrest;
+	struct dp *dp;
+};
+
+/*
+ * The start the map commands share: usage on stderr without a subcommand (exit 2) or on
+ * stdout with --help (exit 0), --bpffs and -f split from the rest, the datapath opened.
+ * Returns -1 to go on, else an exit code; map_cmd_close() either way.
+ */
+static int map_cmd_open(int argc, char **argv, const char *usage, struct map_cmd *m)
+{
+	const char *bpffs = DP_DEFAULT_BPFFS;
+
+	memset(m, 0, sizeof(*m));
+	m->rest = calloc((size_t)argc + 1, sizeof(char *));
+	if (!m->rest)
+		return CLI_EXIT_FAIL;
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fprintf(argc < 2 ? stderr : stdout, "%s", usage);
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	m->sub = argv[1];
+	if (!split_args(argc - 1, argv + 1, &bpffs, &m->file, m->rest, &m->nrest))
+		return CLI_EXIT_USAGE;
+	if (open_dp(bpffs, &m->dp))
+		return CLI_EXIT_FAIL;
+	return -1;
+}
+
+static void map_cmd_close(struct map_cmd *m)
+{
+	dp_close(m->dp);
+	free(m->rest);
+}
+
+/* A "load -f FILE" in progress: up to BATCH parsed entries waiting to be written. */
+struct load {
+	struct dp *dp;
+	void *batch;  /* BATCH entries of the kind being loaded */
+	size_t n;     /* entries in batch */
+	size_t total; /* entries written */
+	void *ctx;    /* the kind's own state */
+};
+
+/* A line's return for a line it cannot parse (why says why). */
+#define LOAD_BAD_LINE 1
+
+/*
+ * The "ipcache load" / "policy load" skeleton: reads FILE ('-' = stdin) line by line into
+ * line(), which adds the entry to l->batch and writes full batches (0, LOAD_BAD_LINE, or
+ * -errno); what is left at the end goes to flush(). A bad line is reported as FILE:LINE: why
+ * and ends the load. what ("ipcache", "policy") names the entries in messages.
+ */
+static int load_file(struct dp *dp, const char *file, const char *what, size_t entry_size,
+		     int (*line)(struct load *l, char *text, char *why, size_t why_len),
+		     int (*flush)(struct load *l), void *ctx)
+{
+	struct load l = {.dp = dp, .ctx = ctx};
+	char text[1024], why[256], op[32];
+	unsigned int lineno = 0;
+	int err = 0;
+	FILE *f;
+
+	f = open_input(file);
+	if (!f)
+		return CLI_EXIT_FAIL;
+	l.batch = calloc(BATCH, entry_size);
+	if (!l.batch) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (fgets(text, sizeof(text), f)) {
+		lineno++;
+		err = line(&l, text, why, sizeof(why));
+		if (err == LOAD_BAD_LINE) {
+			fprintf(stderr, PROG ": %s:%u: %s\n", file, lineno, why);
+			err = -EINVAL;
+		}
+		if (err)
+			goto out;
+	}
+	if (l.n)
+		err = flush(&l);
+	if (!err)
+		fprintf(stderr, PROG ": %zu %s entries loaded\n", l.total, what);
+out:
+	free(l.batch);
+	if (f != stdin)
+		fclose(f);
+	if (err == -EINVAL) /* already reported */
+		return CLI_EXIT_FAIL;
+	snprintf(op, sizeof(op), "%s load", what);
+	return err ? fail(op, err) : CLI_EXIT_OK;
+}
+
 static int ipcache_print(const struct dp_ipcache_entry *e, void *ctx)
 {
 	char a[INET6_ADDRSTRLEN], t[INET_ADDRSTRLEN] = "-";
@@ -294,106 +394,70 @@ static int ipcache_print(const struct dp_ipcache_entry *e, void *ctx)
 	return 0;
 }
 
-static int ipcache_load_file(struct dp *dp, const char *file)
+static int ipcache_flush(struct load *l)
 {
-	struct dp_ipcache_entry *batch;
-	char line[1024], why[256];
-	size_t n = 0, total = 0;
-	unsigned int lineno = 0;
-	int err = 0;
-	FILE *f;
+	int err = dp_ipcache_apply(l->dp, l->batch, l->n, NULL, 0);
 
-	f = open_input(file);
-	if (!f)
-		return CLI_EXIT_FAIL;
-	batch = calloc(BATCH, sizeof(*batch));
-	if (!batch) {
-		err = -ENOMEM;
-		goto out;
+	if (!err) {
+		l->total += l->n;
+		l->n = 0;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		bool skip;
+	return err;
+}
 
-		lineno++;
-		if (!dp_parse_ipcache_line(line, &batch[n], &skip, why, sizeof(why))) {
-			fprintf(stderr, PROG ": %s:%u: %s\n", file, lineno, why);
-			err = -EINVAL;
-			goto out;
-		}
-		if (skip)
-			continue;
-		if (++n == BATCH) {
-			err = dp_ipcache_apply(dp, batch, n, NULL, 0);
-			if (err)
-				goto out;
-			total += n;
-			n = 0;
-		}
-	}
-	if (n)
-		err = dp_ipcache_apply(dp, batch, n, NULL, 0);
-	total += n;
-	if (!err)
-		fprintf(stderr, PROG ": %zu ipcache entries loaded\n", total);
-out:
-	free(batch);
-	if (f != stdin)
-		fclose(f);
-	if (err == -EINVAL)
-		return CLI_EXIT_FAIL;
-	return err ? fail("ipcache load", err) : CLI_EXIT_OK;
+static int ipcache_line(struct load *l, char *text, char *why, size_t why_len)
+{
+	struct dp_ipcache_entry *batch = l->batch;
+	bool skip;
+
+	if (!dp_parse_ipcache_line(text, &batch[l->n], &skip, why, why_len))
+		return LOAD_BAD_LINE;
+	if (skip)
+		return 0;
+	if (++l->n == BATCH)
+		return ipcache_flush(l);
+	return 0;
 }
 
 static int cmd_ipcache(int argc, char **argv)
 {
-	const char *bpffs = DP_DEFAULT_BPFFS, *file = NULL, *sub;
-	char **rest = calloc((size_t)argc + 1, sizeof(char *)), line[1024], why[256];
+	char line[1024], why[256];
 	struct dp_ipcache_entry e;
-	struct dp *dp = NULL;
-	int nrest, ret = CLI_EXIT_USAGE, err;
+	struct map_cmd m;
+	int ret, err;
 	bool skip;
 
-	if (!rest)
-		return CLI_EXIT_FAIL;
-	if (argc < 2 || cli_wants_help(argc, argv)) {
-		fprintf(argc < 2 ? stderr : stdout, "%s", ipcache_usage);
-		ret = argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	ret = map_cmd_open(argc, argv, ipcache_usage, &m);
+	if (ret >= 0)
 		goto out;
-	}
-	sub = argv[1];
-	if (!split_args(argc - 1, argv + 1, &bpffs, &file, rest, &nrest))
-		goto out;
-	if (open_dp(bpffs, &dp)) {
-		ret = CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (!strcmp(sub, "list") && nrest == 0) {
-		err = dp_ipcache_foreach(dp, ipcache_print, NULL);
+	ret = CLI_EXIT_USAGE;
+	if (!strcmp(m.sub, "list") && m.nrest == 0) {
+		err = dp_ipcache_foreach(m.dp, ipcache_print, NULL);
 		ret = err ? fail("ipcache list", err) : CLI_EXIT_OK;
-	} else if (!strcmp(sub, "load") && file && nrest == 0) {
-		ret = ipcache_load_file(dp, file);
-	} else if (!strcmp(sub, "add") && nrest >= 2) {
-		join(rest, nrest, line, sizeof(line));
+	} else if (!strcmp(m.sub, "load") && m.file && m.nrest == 0) {
+		ret = load_file(m.dp, m.file, "ipcache", sizeof(struct dp_ipcache_entry),
+				ipcache_line, ipcache_flush, NULL);
+	} else if (!strcmp(m.sub, "add") && m.nrest >= 2) {
+		join(m.rest, m.nrest, line, sizeof(line));
 		if (!dp_parse_ipcache_line(line, &e, &skip, why, sizeof(why)) || skip) {
 			fprintf(stderr, PROG ": ipcache add: %s\n", skip ? "nothing to add" : why);
 			goto out;
 		}
-		err = dp_ipcache_apply(dp, &e, 1, NULL, 0);
+		err = dp_ipcache_apply(m.dp, &e, 1, NULL, 0);
 		ret = err ? fail("ipcache add", err) : CLI_EXIT_OK;
-	} else if (!strcmp(sub, "del") && nrest == 1) {
+	} else if (!strcmp(m.sub, "del") && m.nrest == 1) {
 		memset(&e, 0, sizeof(e));
-		if (!dp_parse_cidr(rest[0], &e, why, sizeof(why))) {
+		if (!dp_parse_cidr(m.rest[0], &e, why, sizeof(why))) {
 			fprintf(stderr, PROG ": ipcache del: %s\n", why);
 			goto out;
 		}
-		err = dp_ipcache_apply(dp, NULL, 0, &e, 1);
+		err = dp_ipcache_apply(m.dp, NULL, 0, &e, 1);
 		ret = err ? fail("ipcache del", err) : CLI_EXIT_OK;
 	} else {
 		fprintf(stderr, "%s", ipcache_usage);
 	}
 out:
-	dp_close(dp);
-	free(rest);
+	map_cmd_close(&m);
 	return ret;
 }
 
@@ -455,68 +519,54 @@ static int policy_flush(struct dp *dp, uint32_t ep, struct policy_entry *batch, 
 	return 0;
 }
 
-static int policy_load_file(struct dp *dp, const char *file)
+/* policy load: the endpoint of the batch, and the default one once looked up. */
+struct policy_load {
+	uint32_t def_ep, cur_ep;
+	bool have_def;
+};
+
+static int policy_load_flush(struct load *l)
 {
-	struct policy_entry *batch;
-	uint32_t def_ep = 0, cur_ep = 0, ep;
-	char line[1024], why[256];
-	bool have_def = false, has_ep, skip;
-	size_t n = 0, total = 0;
-	unsigned int lineno = 0;
-	int err = 0;
-	FILE *f;
+	struct policy_load *pl = l->ctx;
+	int err = policy_flush(l->dp, pl->cur_ep, l->batch, l->n);
 
-	f = open_input(file);
-	if (!f)
-		return CLI_EXIT_FAIL;
-	batch = calloc(BATCH, sizeof(*batch));
-	if (!batch) {
-		err = -ENOMEM;
-		goto out;
+	if (!err) {
+		l->total += l->n;
+		l->n = 0;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		struct policy_entry e;
+	return err;
+}
 
-		lineno++;
-		if (!dp_parse_policy_line(line, &e, &ep, &has_ep, &skip, why, sizeof(why))) {
-			fprintf(stderr, PROG ": %s:%u: %s\n", file, lineno, why);
-			err = -EINVAL;
-			goto out;
-		}
-		if (skip)
-			continue;
-		if (!has_ep) {
-			if (!have_def) {
-				err = policy_default_endpoint(dp, &def_ep);
-				if (err)
-					goto out;
-				have_def = true;
-			}
-			ep = def_ep;
-		}
-		/* A batch holds one endpoint's entries. */
-		if (n && (ep != cur_ep || n == BATCH)) {
-			err = policy_flush(dp, cur_ep, batch, n);
+static int policy_line(struct load *l, char *text, char *why, size_t why_len)
+{
+	struct policy_load *pl = l->ctx;
+	struct policy_entry e, *batch = l->batch;
+	bool has_ep, skip;
+	uint32_t ep;
+	int err;
+
+	if (!dp_parse_policy_line(text, &e, &ep, &has_ep, &skip, why, why_len))
+		return LOAD_BAD_LINE;
+	if (skip)
+		return 0;
+	if (!has_ep) {
+		if (!pl->have_def) {
+			err = policy_default_endpoint(l->dp, &pl->def_ep);
 			if (err)
-				goto out;
-			total += n;
-			n = 0;
+				return err;
+			pl->have_def = true;
 		}
-		cur_ep = ep;
-		batch[n++] = e;
+		ep = pl->def_ep;
 	}
-	if (n)
-		err = policy_flush(dp, cur_ep, batch, n);
-	total += n;
-	if (!err)
-		fprintf(stderr, PROG ": %zu policy entries loaded\n", total);
-out:
-	free(batch);
-	if (f != stdin)
-		fclose(f);
-	if (err == -EINVAL)
-		return CLI_EXIT_FAIL;
-	return err ? fail("policy load", err) : CLI_EXIT_OK;
+	/* A batch holds one endpoint's entries. */
+	if (l->n && (ep != pl->cur_ep || l->n == BATCH)) {
+		err = policy_load_flush(l);
+		if (err)
+			return err;
+	}
+	pl->cur_ep = ep;
+	batch[l->n++] = e;
+	return 0;
 }
 
 static int policy_print(const struct dp_policy_row *r, void *ctx)
@@ -583,57 +633,47 @@ static int policy_enforce(struct dp *dp, char **rest, int nrest)
 
 static int cmd_policy(int argc, char **argv)
 {
-	const char *bpffs = DP_DEFAULT_BPFFS, *file = NULL, *sub;
-	char **rest = calloc((size_t)argc + 1, sizeof(char *)), line[1024], why[256];
-	int nrest, ret = CLI_EXIT_USAGE, err;
+	char line[1024], why[256];
+	struct policy_load pl = {0};
 	struct policy_entry e;
-	struct dp *dp = NULL;
+	struct map_cmd m;
 	bool has_ep, skip;
+	int ret, err;
 	uint32_t ep;
 
-	if (!rest)
-		return CLI_EXIT_FAIL;
-	if (argc < 2 || cli_wants_help(argc, argv)) {
-		fprintf(argc < 2 ? stderr : stdout, "%s", policy_usage);
-		ret = argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	ret = map_cmd_open(argc, argv, policy_usage, &m);
+	if (ret >= 0)
 		goto out;
-	}
-	sub = argv[1];
-	if (!split_args(argc - 1, argv + 1, &bpffs, &file, rest, &nrest))
-		goto out;
-	if (open_dp(bpffs, &dp)) {
-		ret = CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (!strcmp(sub, "list") && nrest == 0) {
-		err = dp_policy_foreach(dp, policy_print, NULL);
+	ret = CLI_EXIT_USAGE;
+	if (!strcmp(m.sub, "list") && m.nrest == 0) {
+		err = dp_policy_foreach(m.dp, policy_print, NULL);
 		ret = err ? fail("policy list", err) : CLI_EXIT_OK;
-	} else if (!strcmp(sub, "load") && file && nrest == 0) {
-		ret = policy_load_file(dp, file);
-	} else if (!strcmp(sub, "enforce")) {
-		ret = policy_enforce(dp, rest, nrest);
-	} else if (!strcmp(sub, "add") || !strcmp(sub, "del")) {
-		join(rest, nrest, line, sizeof(line));
+	} else if (!strcmp(m.sub, "load") && m.file && m.nrest == 0) {
+		ret = load_file(m.dp, m.file, "policy", sizeof(struct policy_entry), policy_line,
+				policy_load_flush, &pl);
+	} else if (!strcmp(m.sub, "enforce")) {
+		ret = policy_enforce(m.dp, m.rest, m.nrest);
+	} else if (!strcmp(m.sub, "add") || !strcmp(m.sub, "del")) {
+		join(m.rest, m.nrest, line, sizeof(line));
 		if (!dp_parse_policy_line(line, &e, &ep, &has_ep, &skip, why, sizeof(why)) ||
 		    skip) {
-			fprintf(stderr, PROG ": policy %s: %s\n", sub, skip ? "no fields" : why);
+			fprintf(stderr, PROG ": policy %s: %s\n", m.sub, skip ? "no fields" : why);
 			goto out;
 		}
-		if (!has_ep && (err = policy_default_endpoint(dp, &ep))) {
+		if (!has_ep && (err = policy_default_endpoint(m.dp, &ep))) {
 			ret = fail("policy", err);
 			goto out;
 		}
-		if (sub[0] == 'a')
-			err = policy_flush(dp, ep, &e, 1);
+		if (m.sub[0] == 'a')
+			err = policy_flush(m.dp, ep, &e, 1);
 		else
-			err = dp_policy_apply(dp, ep, NULL, 0, &e, 1);
-		ret = err ? fail(sub[0] == 'a' ? "policy add" : "policy del", err) : CLI_EXIT_OK;
+			err = dp_policy_apply(m.dp, ep, NULL, 0, &e, 1);
+		ret = err ? fail(m.sub[0] == 'a' ? "policy add" : "policy del", err) : CLI_EXIT_OK;
 	} else {
 		fprintf(stderr, "%s", policy_usage);
 	}
 out:
-	dp_close(dp);
-	free(rest);
+	map_cmd_close(&m);
 	return ret;
 }
 

@@ -319,6 +319,16 @@ void *store_vec_push(struct vec *v)
 	return memset((char *)v->items + v->n++ * v->size, 0, v->size);
 }
 
+int store_vec_append(struct vec *v, const void *item)
+{
+	void *dst = store_vec_push(v);
+
+	if (!dst)
+		return -ENOMEM;
+	memcpy(dst, item, v->size);
+	return 0;
+}
+
 static int ipcache_one(void *arg, const struct kv_pair *kv)
 {
 	struct vec *v = arg;
@@ -329,11 +339,7 @@ static int ipcache_one(void *arg, const struct kv_pair *kv)
 		log_warn("skipping malformed record %s", why);
 		return 0;
 	}
-	struct store_ipcache *dst = store_vec_push(v);
-	if (!dst)
-		return -ENOMEM;
-	*dst = e;
-	return 0;
+	return store_vec_append(v, &e);
 }
 
 int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, int64_t *revision)
@@ -531,9 +537,10 @@ void store_policies_free(struct store_policy *p, size_t n)
 static int workload_one(void *arg, const struct kv_pair *kv)
 {
 	struct vec *v = arg;
-	struct store_workload w, *dst;
+	struct store_workload w;
 	const char *rest;
 	char why[400];
+	int rc;
 
 	if (store_key_kind(v->s, kv->key, &rest) != STORE_KIND_WORKLOAD)
 		return 0; /* workloads/<name>/alive and friends */
@@ -541,13 +548,10 @@ static int workload_one(void *arg, const struct kv_pair *kv)
 		log_warn("skipping malformed record %s", why);
 		return 0;
 	}
-	dst = store_vec_push(v);
-	if (!dst) {
+	rc = store_vec_append(v, &w);
+	if (rc < 0)
 		store_workload_clear(&w);
-		return -ENOMEM;
-	}
-	*dst = w;
-	return 0;
+	return rc;
 }
 
 int store_load_workloads(struct store *s, struct store_workload **out, size_t *n)
@@ -671,18 +675,14 @@ int store_gateway_put(struct store *s, const struct store_gateway *g, int64_t le
 static int gateway_one(void *arg, const struct kv_pair *kv)
 {
 	struct vec *v = arg;
-	struct store_gateway g, *dst;
+	struct store_gateway g;
 	char why[400];
 
 	if (!store_gateway_decode(kv->key, kv->value, kv->value_len, &g, why, sizeof(why))) {
 		log_warn("skipping malformed record %s", why);
 		return 0;
 	}
-	dst = store_vec_push(v);
-	if (!dst)
-		return -ENOMEM;
-	*dst = g;
-	return 0;
+	return store_vec_append(v, &g);
 }
 
 int store_load_gateways(struct store *s, struct store_gateway **out, size_t *n)

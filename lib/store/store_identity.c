@@ -219,20 +219,18 @@ int store_identity_allocate(struct store *s, const struct label_set *labels,
 static int identity_one(void *arg, const struct kv_pair *kv)
 {
 	struct vec *v = arg;
-	struct store_identity ident, *dst;
+	struct store_identity ident;
 	char why[400];
+	int rc;
 
 	if (!store_identity_decode(kv->key, kv->value, kv->value_len, &ident, why, sizeof(why))) {
 		log_warn("skipping malformed record %s", why);
 		return 0;
 	}
-	dst = store_vec_push(v);
-	if (!dst) {
+	rc = store_vec_append(v, &ident);
+	if (rc < 0)
 		store_identity_clear(&ident);
-		return -ENOMEM;
-	}
-	*dst = ident;
-	return 0;
+	return rc;
 }
 
 static int cmp_identity(const void *a, const void *b)

@@ -19,5 +19,7 @@ struct vec {
 	struct store *s;
 };
 void *store_vec_push(struct vec *v);
+/* Copies item (v->size bytes) onto the end of v: 0, or -ENOMEM (v unchanged). */
+int store_vec_append(struct vec *v, const void *item);
 
 #endif

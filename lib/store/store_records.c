@@ -463,15 +463,23 @@ fail:
 	return false;
 }
 
+/* A JSON array of the n CIDR strings, or NULL without memory. */
+static json_t *cidrs_to_json(const char (*cidrs)[STORE_CIDR_MAX], size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(cidrs[i]));
+	return arr;
+}
+
 char *store_config_encode(const struct store_config *c)
 {
-	json_t *cidrs = json_array();
+	json_t *cidrs = cidrs_to_json(c->pod_cidrs, c->n_pod_cidrs);
 	json_t *o;
 
 	if (!cidrs)
 		return NULL;
-	for (size_t i = 0; i < c->n_pod_cidrs; i++)
-		json_array_append_new(cidrs, json_string(c->pod_cidrs[i]));
 	o = json_pack("{s:i, s:s, s:I, s:o, s:s, s:s, s:s, s:i, s:i}", "version",
 		      STORE_RECORD_VERSION, "cluster_name", c->cluster_name, "cluster_id",
 		      (json_int_t)c->cluster_id, "pod_cidrs", cidrs, "service_cidr",
@@ -595,13 +603,11 @@ fail:
 
 char *store_gateway_encode(const struct store_gateway *g)
 {
-	json_t *cidrs = json_array();
+	json_t *cidrs = cidrs_to_json(g->cidrs, g->n_cidrs);
 	json_t *o;
 
 	if (!cidrs)
 		return NULL;
-	for (size_t i = 0; i < g->n_cidrs; i++)
-		json_array_append_new(cidrs, json_string(g->cidrs[i]));
 	o = json_pack("{s:i, s:s, s:i, s:o}", "version", STORE_RECORD_VERSION, "underlay_ip",
 		      g->underlay_ip, "wireguard_port", (int)g->wireguard_port, "cidrs", cidrs);
 	if (o && g->wg_public_key[0])

@@ -294,6 +294,39 @@ static bool add_route(struct up_opts *o, const char *text)
 	return true;
 }
 
+/*
+ * The device options wg-up, vxlan-up and link share: --address, --route, and for the up
+ * commands --mtu N|auto and --underlay-dev (link has its own --mtu and no --underlay-dev).
+ * 1 taken, 0 not one of them, -1 bad value (message printed).
+ */
+static int parse_link_opt(struct up_opts *o, int c, const char *arg)
+{
+	char why[256];
+
+	switch (c) {
+	case 'a':
+		if (!tunnel_cidr_parse(&o->link.address, arg, why, sizeof(why))) {
+			fprintf(stderr, "pp-tunnel: --address %s\n", why);
+			return -1;
+		}
+		o->link.has_address = true;
+		return 1;
+	case 'm':
+		if (!strcmp(arg, "auto"))
+			o->mtu_auto = true;
+		else if (!parse_u32_arg(arg, 65535, &o->mtu))
+			return -1;
+		return 1;
+	case 'u':
+		o->underlay_dev = arg;
+		return 1;
+	case 'r':
+		return add_route(o, arg) ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
 static bool parse_gateway(struct up_opts *o, const char *spec)
 {
 	char buf[512], why[256], *c1, *c2;
@@ -349,7 +382,7 @@ static bool parse_up(struct up_opts *o, int argc, char **argv)
 					   {"foreground", no_argument, 0, 'f'},
 					   {0, 0, 0, 0}};
 	char why[256];
-	int c;
+	int c, r;
 
 	o->stale_s = 180;
 	o->hold_s = 60;
@@ -371,26 +404,6 @@ static bool parse_up(struct up_opts *o, int argc, char **argv)
 			break;
 		case 'w':
 			o->wg_go = optarg;
-			break;
-		case 'a':
-			if (!tunnel_cidr_parse(&o->link.address, optarg, why, sizeof(why))) {
-				fprintf(stderr, "pp-tunnel: --address %s\n", why);
-				return false;
-			}
-			o->link.has_address = true;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "auto"))
-				o->mtu_auto = true;
-			else if (!parse_u32_arg(optarg, 65535, &o->mtu))
-				return false;
-			break;
-		case 'u':
-			o->underlay_dev = optarg;
-			break;
-		case 'r':
-			if (!add_route(o, optarg))
-				return false;
 			break;
 		case 'P':
 			if (o->n_peers == MAX_PEERS_ARGS ||
@@ -433,7 +446,11 @@ static bool parse_up(struct up_opts *o, int argc, char **argv)
 			o->foreground = true;
 			break;
 		default:
-			up_usage(stderr);
+			r = parse_link_opt(o, c, optarg);
+			if (r > 0)
+				break;
+			if (r == 0)
+				up_usage(stderr);
 			return false;
 		}
 	}
@@ -831,7 +848,6 @@ static int cmd_vxlan_up(int argc, char **argv)
 	    {"route", required_argument, 0, 'r'}, {0, 0, 0, 0}};
 	struct up_opts *o = calloc(1, sizeof(*o));
 	struct vxlan_cfg vc = {0};
-	char why[256];
 	int c, rc, ret = CLI_EXIT_USAGE;
 
 	if (!o)
@@ -851,28 +867,10 @@ static int cmd_vxlan_up(int argc, char **argv)
 			if (!parse_u32_arg(optarg, 65535, &o->port))
 				goto out;
 			break;
-		case 'a':
-			if (!tunnel_cidr_parse(&o->link.address, optarg, why, sizeof(why))) {
-				fprintf(stderr, "pp-tunnel: --address %s\n", why);
-				goto out;
-			}
-			o->link.has_address = true;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "auto"))
-				o->mtu_auto = true;
-			else if (!parse_u32_arg(optarg, 65535, &o->mtu))
-				goto out;
-			break;
-		case 'u':
-			o->underlay_dev = optarg;
-			break;
-		case 'r':
-			if (!add_route(o, optarg))
-				goto out;
-			break;
 		default:
-			goto out;
+			if (parse_link_opt(o, c, optarg) <= 0)
+				goto out;
+			break;
 		}
 	}
 	if (optind != argc - 1 || strlen(argv[optind]) >= IFNAMSIZ)
@@ -952,7 +950,6 @@ static int cmd_link(int argc, char **argv)
 					   {"mtu", required_argument, 0, 'm'},
 					   {0, 0, 0, 0}};
 	struct up_opts *o = calloc(1, sizeof(*o));
-	char why[256];
 	int c, rc, ret = CLI_EXIT_USAGE;
 	bool up;
 
@@ -971,23 +968,11 @@ static int cmd_link(int argc, char **argv)
 		goto out;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (!tunnel_cidr_parse(&o->link.address, optarg, why, sizeof(why))) {
-				fprintf(stderr, "pp-tunnel: --address %s\n", why);
-				goto out;
-			}
-			o->link.has_address = true;
-			break;
-		case 'r':
-			if (!add_route(o, optarg))
-				goto out;
-			break;
-		case 'm':
+		/* link's --mtu is a plain number for the link itself (no auto) */
+		if (c == 'm') {
 			if (!parse_u32_arg(optarg, 65535, &o->link.mtu))
 				goto out;
-			break;
-		default:
+		} else if (parse_link_opt(o, c, optarg) <= 0) {
 			goto out;
 		}
 	}
