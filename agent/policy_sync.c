@@ -68,17 +68,27 @@ struct ipc_vec {
 	size_t n, cap;
 };
 
+/* Makes room for one more element of size bytes in a growable array (doubling). */
+static int grow_for_one(void **v, size_t n, size_t *cap, size_t size)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 64;
+	p = realloc(*v, nc * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = nc;
+	return 0;
+}
+
 static int ipc_push(struct ipc_vec *a, const struct dp_ipcache_entry *e)
 {
-	if (a->n == a->cap) {
-		size_t nc = a->cap ? a->cap * 2 : 64;
-		void *p = realloc(a->v, nc * sizeof(*a->v));
-
-		if (!p)
-			return -ENOMEM;
-		a->v = p;
-		a->cap = nc;
-	}
+	if (grow_for_one((void **)&a->v, a->n, &a->cap, sizeof(*a->v)))
+		return -ENOMEM;
 	a->v[a->n++] = *e;
 	return 0;
 }
@@ -100,15 +110,8 @@ static int row_read_cb(const struct dp_policy_row *r, void *ctx)
 
 	if (r->endpoint != a->endpoint)
 		return 0;
-	if (a->n == a->cap) {
-		size_t nc = a->cap ? a->cap * 2 : 64;
-		void *p = realloc(a->v, nc * sizeof(*a->v));
-
-		if (!p)
-			return -ENOMEM;
-		a->v = p;
-		a->cap = nc;
-	}
+	if (grow_for_one((void **)&a->v, a->n, &a->cap, sizeof(*a->v)))
+		return -ENOMEM;
 	a->v[a->n++] = *r;
 	return 0;
 }
