@@ -10,8 +10,6 @@
 #   4. events name the endpoint whose policy decided.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
-PPD=$(h_bin pp-datapath)
-BPFFS="/sys/fs/bpf/pp-e2e-$H_RUN"
 h_underlay
 g=$(h_node g 10.99.0.1/24)
 p1=$(h_pod "$g" p1 10.200.1.5)
@@ -19,10 +17,9 @@ p2=$(h_pod "$g" p2 10.200.1.6)
 m=$(h_pod "$g" m 10.1.0.5)
 dev=$(ip -n "$g" route get 10.1.0.5 | grep -o 'dev [^ ]*' | cut -d' ' -f2)
 [ -n "$dev" ] || h_fail "no route to the machine on the gateway"
-pd() { "$PPD" "$@" --bpffs "$BPFFS"; }
 
-h_on_exit "$PPD unload --bpffs $BPFFS"
-"$PPD" load --bpffs "$BPFFS" --mode gateway --identity 0 || h_fail "load"
+h_datapath
+pd load --mode gateway --identity 0 || h_fail "load"
 pd ipcache add 10.1.0.5/32 600 --workload
 pd ipcache add 10.200.1.5/32 400
 pd ipcache add 10.200.1.6/32 401
@@ -34,9 +31,8 @@ pd policy add --endpoint 400 --dir ingress --identity 600 --proto tcp --port 808
 pd policy enforce --endpoint 401 --dir ingress on
 # p1 may open 5432 on the machine.
 pd policy add --endpoint 400 --dir egress --identity 600 --proto tcp --port 5432 --rule 4
-h_on_exit "$PPD detach --dev $dev --netns /run/netns/$g"
-"$PPD" attach --bpffs "$BPFFS" --dev "$dev" --netns "/run/netns/$g" || h_fail "attach"
-events_pid=$(h_spawn "$g" events "$PPD" events --bpffs "$BPFFS" --json)
+h_dp_attach "$g" "$dev"
+events_pid=$(h_spawn "$g" events "$PPD" events --bpffs "$H_BPFFS" --json)
 
 h_tcp_listen "$p1" 10.200.1.5 8080
 h_tcp_listen "$p1" 10.200.1.5 8081

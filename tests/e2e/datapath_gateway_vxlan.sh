@@ -10,14 +10,11 @@
 #   2. the same inner source from s's underlay address is dropped as spoofed.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
-PPD=$(h_bin pp-datapath)
-BPFFS="/sys/fs/bpf/pp-e2e-$H_RUN"
 h_underlay
 g=$(h_node g 10.99.0.1/24)
 m=$(h_host m 10.99.0.2/24)
 s=$(h_host s 10.99.0.3/24)
 p1=$(h_pod "$g" p1 10.200.1.5)
-pd() { "$PPD" "$@" --bpffs "$BPFFS"; }
 lladdr() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 
 h_in "$g" ip link add vx0 type vxlan external dstport 8472 ||
@@ -37,16 +34,15 @@ done
 h_in "$g" ip neigh replace 10.1.0.5 lladdr "$(lladdr "$m" vxm)" dev vx0 nud permanent
 h_in "$g" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vx0.rp_filter=0
 
-h_on_exit "$PPD unload --bpffs $BPFFS"
-"$PPD" load --bpffs "$BPFFS" --mode gateway || h_fail "load"
+h_datapath
+pd load --mode gateway || h_fail "load"
 pd ipcache add 10.1.0.5/32 600 --tunnel 10.99.0.2 --workload
 pd ipcache add 10.200.1.5/32 400
 pd policy add --endpoint 600 --dir egress --identity 400 --proto tcp --port 8080 --rule 1
 pd policy add --endpoint 400 --dir ingress --identity 600 --proto tcp --port 8080 --rule 2
 pd policy add --endpoint 400 --dir egress --identity 600 --proto tcp --port 5432 --rule 3
-h_on_exit "$PPD detach --dev vx0 --netns /run/netns/$g"
-"$PPD" attach --bpffs "$BPFFS" --dev vx0 --netns "/run/netns/$g" || h_fail "attach"
-events_pid=$(h_spawn "$g" events "$PPD" events --bpffs "$BPFFS" --json)
+h_dp_attach "$g" vx0
+events_pid=$(h_spawn "$g" events "$PPD" events --bpffs "$H_BPFFS" --json)
 
 h_tcp_listen "$p1" 10.200.1.5 8080
 h_tcp_listen "$m" 10.1.0.5 5432

@@ -10,16 +10,13 @@
 #      removed keeps working across the reload because its conntrack entry survived.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
-PPD=$(h_bin pp-datapath)
-BPFFS="/sys/fs/bpf/pp-e2e-$H_RUN"
 h_underlay
 a=$(h_host a 10.99.0.2/24)
 b=$(h_host b 10.99.0.3/24)
 c=$(h_host c 10.99.0.4/24)
-pd() { "$PPD" "$@" --bpffs "$BPFFS"; }
 
-h_on_exit "$PPD unload --bpffs $BPFFS"
-"$PPD" load --bpffs "$BPFFS" --mode workload --identity 300 || h_fail "load"
+h_datapath
+pd load --mode workload --identity 300 || h_fail "load"
 h_on_exit "$PPD detach --dev ul0 --netns /run/netns/$a"
 pd ipcache add 10.99.0.3/32 400
 pd ipcache add 10.99.0.4/32 500
@@ -28,9 +25,9 @@ pd policy add --dir egress --identity 400 --proto tcp --port 8080 --rule 1
 pd policy add --dir egress --identity 400 --proto icmp --type 8 --rule 2
 pd policy add --dir ingress --identity 400 --proto tcp --port 9090 --rule 3
 pd policy list
-"$PPD" attach --bpffs "$BPFFS" --dev ul0 --netns "/run/netns/$a" || h_fail "attach"
+pd attach --dev ul0 --netns "/run/netns/$a" || h_fail "attach"
 
-events_pid=$(h_spawn "$a" events "$PPD" events --bpffs "$BPFFS" --json)
+events_pid=$(h_spawn "$a" events "$PPD" events --bpffs "$H_BPFFS" --json)
 
 h_tcp_listen "$b" 10.99.0.3 8080
 h_tcp_listen "$b" 10.99.0.3 8081
@@ -63,8 +60,8 @@ ping_pid=$!
 h_in "$a" bash -c 'for i in $(seq 400); do echo "leak-$i"; sleep 0.01; done | nc -u -w1 10.99.0.3 7000' &
 udp_pid=$!
 for i in 1 2 3 4 5; do
-	"$PPD" load --bpffs "$BPFFS" --mode workload --identity 300 2>/dev/null || h_fail "reload $i"
-	"$PPD" attach --bpffs "$BPFFS" --dev ul0 --netns "/run/netns/$a" || h_fail "re-attach $i"
+	pd load --mode workload --identity 300 2>/dev/null || h_fail "reload $i"
+	pd attach --dev ul0 --netns "/run/netns/$a" || h_fail "re-attach $i"
 	sleep 0.4
 done
 wait "$ping_pid" || true
@@ -93,8 +90,8 @@ echo "before-$H_RUN" >>"$H_TMP/srv_in"
 h_wait_for 5 grep -q "before-$H_RUN" "$H_TMP/cli_out" || h_fail "no data over the connection"
 # Only conntrack allows this connection from now on.
 pd policy del --dir egress --identity 400 --proto tcp --port 8082 --rule 4
-"$PPD" load --bpffs "$BPFFS" --mode workload --identity 300 2>/dev/null || h_fail "reload"
-"$PPD" attach --bpffs "$BPFFS" --dev ul0 --netns "/run/netns/$a" || h_fail "re-attach"
+pd load --mode workload --identity 300 2>/dev/null || h_fail "reload"
+pd attach --dev ul0 --netns "/run/netns/$a" || h_fail "re-attach"
 pd conntrack list | grep -q 'egress tcp 10.99.0.2:[0-9]* -> 10.99.0.3:8082' ||
 	h_fail "conntrack entry of the open connection is gone after reload"
 echo "after-$H_RUN" >>"$H_TMP/srv_in"

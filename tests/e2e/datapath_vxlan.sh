@@ -14,13 +14,10 @@
 #   4. the events carry the tunnel key and the identities.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
-PPD=$(h_bin pp-datapath)
-BPFFS="/sys/fs/bpf/pp-e2e-$H_RUN"
 h_underlay
 a=$(h_host a 10.99.0.2/24)
 b=$(h_host b 10.99.0.3/24)
 c=$(h_host c 10.99.0.4/24)
-pd() { "$PPD" "$@" --bpffs "$BPFFS"; }
 
 h_in "$a" ip link add vx0 type vxlan external dstport 8472 ||
 	h_skip "kernel lacks VXLAN collect-metadata (external) mode"
@@ -49,16 +46,15 @@ h_in "$a" ip neigh replace 10.97.0.2 lladdr "$vxa_mac" dev vx0 nud permanent
 for d in vxa vxb; do h_in "$b" ip neigh replace 10.97.0.1 lladdr "$vx0_mac" dev "$d" nud permanent; done
 h_in "$c" ip neigh replace 10.97.0.1 lladdr "$vx0_mac" dev vxc nud permanent
 
-h_on_exit "$PPD unload --bpffs $BPFFS"
-"$PPD" load --bpffs "$BPFFS" --mode workload --identity 300 || h_fail "load"
+h_datapath
+pd load --mode workload --identity 300 || h_fail "load"
 pd ipcache add 10.97.0.2/32 400 --tunnel 10.99.0.3
 pd policy add --dir egress --identity 400 --proto tcp --port 8080 --rule 1
 pd policy add --dir ingress --identity 400 --proto tcp --port 9090 --rule 2
-h_on_exit "$PPD detach --dev vx0 --netns /run/netns/$a"
-"$PPD" attach --bpffs "$BPFFS" --dev vx0 --netns "/run/netns/$a" || h_fail "attach"
+h_dp_attach "$a" vx0
 h_in "$a" tc filter show dev vx0 egress | grep -q dp_egress_vxlan ||
 	h_fail "auto-detection did not pick the vxlan programs"
-events_pid=$(h_spawn "$a" events "$PPD" events --bpffs "$BPFFS" --json)
+events_pid=$(h_spawn "$a" events "$PPD" events --bpffs "$H_BPFFS" --json)
 
 h_tcp_listen "$b" 10.97.0.2 8080
 h_tcp_listen "$a" 10.97.0.1 9090

@@ -8,24 +8,16 @@
 #   ingress identity comes from the ipcache, `attach --kind auto` picks the l3 programs.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
-command -v wireguard-go >/dev/null || h_fail "wireguard-go missing: run scripts/deps"
-PPD=$(h_bin pp-datapath)
-BPFFS="/sys/fs/bpf/pp-e2e-$H_RUN"
 h_underlay
 a=$(h_host a 10.99.0.2/24)
 b=$(h_host b 10.99.0.3/24)
-pd() { "$PPD" "$@" --bpffs "$BPFFS"; }
 
 # wireguard-go's UAPI sockets share /var/run/wireguard: names unique to this run.
 wga="wga$H_RUN"
 wgb="wgb$H_RUN"
 (umask 077; wg genkey >"$H_TMP/a.key"; wg genkey >"$H_TMP/b.key")
-for side in a b; do
-	ns=${!side}
-	dev="wg$side$H_RUN"
-	h_spawn "$ns" "wg-go-$side" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$dev" >/dev/null
-	h_wait_for 10 test -S "/var/run/wireguard/$dev.sock" || h_fail "wireguard-go for $dev did not start"
-done
+h_wireguard_go "$a" "$wga"
+h_wireguard_go "$b" "$wgb"
 h_in "$a" wg set "$wga" private-key "$H_TMP/a.key" listen-port 51871 \
 	peer "$(wg pubkey <"$H_TMP/b.key")" endpoint 10.99.0.3:51871 allowed-ips 10.98.0.2/32,10.98.0.3/32
 h_in "$b" wg set "$wgb" private-key "$H_TMP/b.key" listen-port 51871 \
@@ -36,17 +28,16 @@ h_in "$b" ip addr add 10.98.0.3/24 dev "$wgb"
 h_in "$a" ip link set "$wga" up
 h_in "$b" ip link set "$wgb" up
 
-h_on_exit "$PPD unload --bpffs $BPFFS"
-"$PPD" load --bpffs "$BPFFS" --mode workload --identity 300 || h_fail "load"
+h_datapath
+pd load --mode workload --identity 300 || h_fail "load"
 pd ipcache add 10.98.0.2/32 400
 pd ipcache add 10.98.0.3/32 500
 pd policy add --dir egress --identity 400 --proto tcp --port 7000 --rule 1
 pd policy add --dir ingress --identity 400 --proto tcp --port 9090 --rule 2
-h_on_exit "$PPD detach --dev $wga --netns /run/netns/$a"
-"$PPD" attach --bpffs "$BPFFS" --dev "$wga" --netns "/run/netns/$a" || h_fail "attach"
+h_dp_attach "$a" "$wga"
 h_in "$a" tc filter show dev "$wga" ingress | grep -q dp_ingress_l3 ||
 	h_fail "auto-detection did not pick the l3 programs for a TUN device"
-events_pid=$(h_spawn "$a" events "$PPD" events --bpffs "$BPFFS" --json)
+events_pid=$(h_spawn "$a" events "$PPD" events --bpffs "$H_BPFFS" --json)
 
 h_tcp_listen "$b" 10.98.0.2 7000
 h_tcp_listen "$b" 10.98.0.3 7000

@@ -20,9 +20,7 @@
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
 CTL=$(h_bin pseudopodctl)
-PPD=$(h_bin pp-datapath)
 SYNC=$(h_bin pp-policy-sync)
-BPFFS="/sys/fs/bpf/pp-e2e-sync-$H_RUN"
 P="/pp$H_RUN/"
 
 ens=$(h_ns etcd)
@@ -55,14 +53,13 @@ DID=$(identity_of 10.99.0.4)
 [ -n "$MID" ] && [ -n "$WID" ] && [ -n "$DID" ] || h_fail "identities not stored"
 h_log "identities: machine $MID, web $WID, db $DID"
 
-h_on_exit "$PPD unload --bpffs $BPFFS"
-"$PPD" load --bpffs "$BPFFS" --mode workload --identity "$MID" || h_fail "pp-datapath load"
-h_on_exit "$PPD detach --dev ul0 --netns /run/netns/$m"
-"$PPD" attach --bpffs "$BPFFS" --dev ul0 --netns "/run/netns/$m" || h_fail "attach"
+h_datapath
+pd load --mode workload --identity "$MID" || h_fail "pp-datapath load"
+h_dp_attach "$m" ul0
 
 # sync NAME: one pp-policy-sync run; stdout in $H_TMP/NAME.out, stderr in NAME.err.
 sync() {
-	h_in "$ens" "$SYNC" --store "$url" --prefix "$P" --bpffs "$BPFFS" --identity "$MID" \
+	h_in "$ens" "$SYNC" --store "$url" --prefix "$P" --bpffs "$H_BPFFS" --identity "$MID" \
 		--once -v >"$H_TMP/$1.out" 2>"$H_TMP/$1.err" ||
 		h_fail "pp-policy-sync ($1) failed: $(cat "$H_TMP/$1.err")"
 	sed "s/^/  [$1] /" "$H_TMP/$1.out" >&2
@@ -104,13 +101,12 @@ h_expect_tcp_ok "$db" 10.99.0.2 8080
 
 # Maps a previous agent (here pp-datapath by hand) left behind: one key and one ipcache
 # entry the store also wants, one stale key and one stale entry. The sync adopts them.
-pd() { "$PPD" "$@" --bpffs "$BPFFS"; }
 pd ipcache add 10.99.0.3/32 "$WID"
 pd ipcache add 10.99.0.200/32 999
 pd policy add --dir ingress --identity "$WID" --proto tcp --port 8080 --rule 77
 pd policy add --dir ingress --identity "$DID" --proto tcp --port 5432 --rule 78
 
-events_pid=$(h_spawn "$m" events "$PPD" events --bpffs "$BPFFS" --json)
+events_pid=$(h_spawn "$m" events "$PPD" events --bpffs "$H_BPFFS" --json)
 sleep 0.3
 
 # ---- 1. first sync: adopts the maps, writes the difference ----
@@ -239,7 +235,7 @@ h_log "ok: malformed records skipped with their keys named; nothing opened or cl
 
 # An unreachable store: exit 1, the maps keep the last good sync (fail-static).
 set +e
-h_in "$ens" "$SYNC" --store http://127.0.0.1:1 --prefix "$P" --bpffs "$BPFFS" \
+h_in "$ens" "$SYNC" --store http://127.0.0.1:1 --prefix "$P" --bpffs "$H_BPFFS" \
 	--identity "$MID" --once >"$H_TMP/down.out" 2>"$H_TMP/down.err"
 rc=$?
 set -e

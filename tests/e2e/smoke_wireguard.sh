@@ -4,7 +4,6 @@
 # carries TCP. (pseudopod's own WireGuard code has its own tests under tests/e2e/tunnel_*.)
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
-command -v wireguard-go >/dev/null || h_fail "wireguard-go missing: run scripts/deps"
 h_underlay
 a=$(h_host a 10.99.0.2/24)
 b=$(h_host b 10.99.0.3/24)
@@ -13,12 +12,8 @@ b=$(h_host b 10.99.0.3/24)
 wga="wga$H_RUN"
 wgb="wgb$H_RUN"
 (umask 077; wg genkey >"$H_TMP/a.key"; wg genkey >"$H_TMP/b.key")
-for side in a b; do
-	ns=${!side}
-	dev="wg$side$H_RUN"
-	h_spawn "$ns" "wg-go-$side" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$dev" >/dev/null
-	h_wait_for 10 test -S "/var/run/wireguard/$dev.sock" || h_fail "wireguard-go for $dev did not start"
-done
+h_wireguard_go "$a" "$wga"
+h_wireguard_go "$b" "$wgb"
 h_in "$a" wg set "$wga" private-key "$H_TMP/a.key" listen-port 51871 \
 	peer "$(wg pubkey <"$H_TMP/b.key")" endpoint 10.99.0.3:51871 allowed-ips 10.98.0.2/32
 h_in "$b" wg set "$wgb" private-key "$H_TMP/b.key" listen-port 51871 \

@@ -343,3 +343,33 @@ h_bin() {
 	[ -x "$p" ] || h_fail "missing $p: build the project first (scripts/build)"
 	echo "$p"
 }
+
+# h_wireguard_go NS IFNAME: starts wireguard-go for IFNAME in NS (foreground, as a child
+# the harness stops at exit) and waits for its UAPI socket. IFNAME must be unique machine-
+# wide: the sockets share /var/run/wireguard.
+h_wireguard_go() {
+	local ns=$1 dev=$2
+	command -v wireguard-go >/dev/null || h_fail "wireguard-go missing: run scripts/deps"
+	h_spawn "$ns" "wireguard-go-$dev" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$dev" >/dev/null
+	h_wait_for 10 test -S "/var/run/wireguard/$dev.sock" ||
+		h_fail "wireguard-go for $dev did not start"
+}
+
+# The datapath under test, through pp-datapath. h_datapath (in the test's own shell, not in
+# $(...)) picks a per-run bpffs root $H_BPFFS that is unpinned at exit; pd ARGS... runs
+# pp-datapath on it; h_dp_attach NS DEV attaches the programs to DEV in NS, detached at exit.
+h_datapath() {
+	PPD=$(h_bin pp-datapath)
+	H_BPFFS="/sys/fs/bpf/pp-e2e-$H_RUN"
+	h_on_exit "$PPD unload --bpffs $H_BPFFS"
+}
+
+pd() {
+	"$PPD" "$@" --bpffs "$H_BPFFS"
+}
+
+h_dp_attach() {
+	local ns=$1 dev=$2
+	h_on_exit "$PPD detach --dev $dev --netns /run/netns/$ns"
+	pd attach --dev "$dev" --netns "/run/netns/$ns" || h_fail "attach to $dev in $ns"
+}
