@@ -19,6 +19,7 @@
 
 #include "agent/policy_sync.h"
 #include "lib/store/store.h"
+#include "policy/compile.h"
 #include "policy/engine.h"
 
 bool agent_policy_ipcache_from_store(const struct store_ipcache *r, struct dp_ipcache_entry *out,
@@ -267,18 +268,9 @@ static size_t pkey_merge(struct pkey *v, size_t n)
 static int push_n(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e,
 		  uint32_t times)
 {
-	while (times--) {
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-			struct policy_entry *p = realloc(*arr, nc * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			*arr = p;
-			*cap = nc;
-		}
-		(*arr)[(*n)++] = *e;
-	}
+	while (times--)
+		if (!compile_push(arr, n, cap, e))
+			return -ENOMEM;
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "lib/kv/kv.h"
 #include "lib/log.h"
 #include "lib/store/store.h"
-#include "policy/engine.h"
+#include "policy/policy.h"
 
 void agent_policy_engine_key(const struct store_policy *p, char *buf, size_t len)
 {
@@ -63,7 +63,8 @@ static int bad_key_cb(void *arg, const struct kv_pair *kv)
 		c->snap->ipcache_bad = p;
 		c->cap = nc;
 	}
-	snprintf(c->snap->ipcache_bad[c->snap->n_ipcache_bad++], 64, "%s", canon);
+	snprintf(c->snap->ipcache_bad[c->snap->n_ipcache_bad++], sizeof(*c->snap->ipcache_bad),
+		 "%s", canon);
 	return 0;
 }
 
@@ -76,23 +77,24 @@ static int bad_key_cb(void *arg, const struct kv_pair *kv)
  */
 #define POLICY_HISTORY_STEPS 16
 
-static bool policy_usable(struct policy_engine *scratch, const char *ekey, const json_t *obj,
-			  char *why, size_t why_len)
+/* The engine takes exactly the objects its parser (the full validator) accepts. */
+static bool policy_usable(const json_t *obj, char *why, size_t why_len)
 {
+	struct policy pol;
+	bool ok;
+
 	why[0] = '\0';
 	if (!json_is_object(obj) || !json_is_string(json_object_get(obj, "kind"))) {
 		snprintf(why, why_len, "expected a policy object with a kind");
 		return false;
 	}
-	if (policy_engine_policy_set(scratch, ekey, obj, NULL, why, why_len))
-		return false;
-	policy_engine_policy_remove(scratch, ekey, NULL);
-	return true;
+	ok = policy_parse(&pol, obj, why, why_len);
+	policy_free(&pol);
+	return ok;
 }
 
 /* Walks back from the current version of key; returns a new reference or NULL. */
-static json_t *policy_last_valid(struct store *s, struct policy_engine *scratch, const char *key,
-				 const char *ekey, int64_t *found_rev)
+static json_t *policy_last_valid(struct store *s, const char *key, int64_t *found_rev)
 {
 	struct kv_range_opts o = {0};
 	char *val = NULL, why[256];
@@ -115,7 +117,7 @@ static json_t *policy_last_valid(struct store *s, struct policy_engine *scratch,
 		obj = json_loadb(r.kvs[0].value, r.kvs[0].value_len, JSON_REJECT_DUPLICATES, NULL);
 		rev = r.kvs[0].mod_revision;
 		kv_range_result_free(&r);
-		if (obj && policy_usable(scratch, ekey, obj, why, sizeof(why))) {
+		if (obj && policy_usable(obj, why, sizeof(why))) {
 			*found_rev = rev;
 			return obj;
 		}
@@ -172,24 +174,21 @@ static int policies_recover(struct store *s, struct agent_policy_snapshot *snap,
 			    size_t err_len)
 {
 	struct policy_keys_ctx kc = {.s = s};
-	struct policy_engine *scratch = policy_engine_new();
 	char prefix[512], ekey[2 * STORE_NAME_MAX + 16], key[600], why[256];
 	int64_t rev;
 	int rc;
 
-	if (!scratch)
-		return -ENOMEM;
 	/* Loaded records the engine rejects. */
 	for (size_t i = 0; i < snap->n_policies; i++) {
 		struct store_policy *p = &snap->policies[i];
 		json_t *old;
 
 		agent_policy_engine_key(p, ekey, sizeof(ekey));
-		if (policy_usable(scratch, ekey, p->object, why, sizeof(why)))
+		if (policy_usable(p->object, why, sizeof(why)))
 			continue;
 		if (store_key(s, key, sizeof(key), "policies/%s", ekey))
 			continue;
-		old = policy_last_valid(s, scratch, key, ekey, &rev);
+		old = policy_last_valid(s, key, &rev);
 		if (!old)
 			continue; /* engine_build logs and skips it */
 		log_warn("policies/%s: %s; using its last valid version (revision %lld)", ekey, why,
@@ -221,7 +220,7 @@ static int policies_recover(struct store *s, struct agent_policy_snapshot *snap,
 		if (loaded)
 			continue;
 		agent_policy_engine_key(&np, ekey, sizeof(ekey));
-		old = policy_last_valid(s, scratch, kc.keys[k], ekey, &rev);
+		old = policy_last_valid(s, kc.keys[k], &rev);
 		if (!old)
 			continue; /* the store's loader logged it */
 		grown = realloc(snap->policies, (snap->n_policies + 1) * sizeof(*grown));
@@ -242,7 +241,6 @@ static int policies_recover(struct store *s, struct agent_policy_snapshot *snap,
 	}
 out:
 	free(kc.keys);
-	policy_engine_free(scratch);
 	return rc;
 }
 

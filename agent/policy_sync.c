@@ -93,6 +93,25 @@ static int ipc_push(struct ipc_vec *a, const struct dp_ipcache_entry *e)
 	return 0;
 }
 
+/* Adds the prefix of cidr to keep: the datapath keeps what it has for it. A prefix that does
+ * not parse adds nothing. */
+static int keep_prefix(struct ipc_vec *keep, const char *cidr)
+{
+	struct dp_ipcache_entry k = {0};
+	char why[64];
+
+	if (!dp_parse_cidr(cidr, &k, why, sizeof(why)))
+		return 0;
+	return ipc_push(keep, &k);
+}
+
+/* Same prefix: family, length and address (host bits are zero on both sides). */
+static bool ipc_same_prefix(const struct dp_ipcache_entry *a, const struct dp_ipcache_entry *b)
+{
+	return a->family == b->family && a->plen == b->plen &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 static int ipc_read_cb(const struct dp_ipcache_entry *e, void *ctx)
 {
 	return ipc_push(ctx, e);
@@ -370,14 +389,10 @@ int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 		struct dp_ipcache_entry d;
 
 		if (!agent_policy_ipcache_from_store(&snap->ipcache[i], &d, why, sizeof(why))) {
-			struct dp_ipcache_entry k = {0};
-			char w2[64];
-
 			log_warn("skipping %s; the datapath keeps what it has for that prefix",
 				 why);
 			rep.ipcache_skipped++;
-			if (dp_parse_cidr(snap->ipcache[i].cidr, &k, w2, sizeof(w2)) &&
-			    ipc_push(&keep, &k))
+			if (keep_prefix(&keep, snap->ipcache[i].cidr))
 				goto out;
 			continue;
 		}
@@ -395,14 +410,11 @@ int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 			goto out;
 	}
 	for (size_t i = 0; i < snap->n_ipcache_bad; i++) {
-		struct dp_ipcache_entry k = {0};
-		char w2[64];
-
 		log_warn("ipcache/%s: malformed store record; the datapath keeps what it has "
 			 "for that prefix",
 			 snap->ipcache_bad[i]);
 		rep.ipcache_skipped++;
-		if (dp_parse_cidr(snap->ipcache_bad[i], &k, w2, sizeof(w2)) && ipc_push(&keep, &k))
+		if (keep_prefix(&keep, snap->ipcache_bad[i]))
 			goto out;
 	}
 
@@ -471,13 +483,9 @@ out:
 static const struct dp_ipcache_entry *store_owner(const struct agent_policy_sync *ps,
 						  const struct dp_ipcache_entry *e)
 {
-	for (size_t i = 0; i < ps->n_store_ipc; i++) {
-		const struct dp_ipcache_entry *s = &ps->store_ipc[i];
-
-		if (s->family == e->family && s->plen == e->plen &&
-		    !memcmp(s->addr, e->addr, sizeof(s->addr)))
-			return s;
-	}
+	for (size_t i = 0; i < ps->n_store_ipc; i++)
+		if (ipc_same_prefix(&ps->store_ipc[i], e))
+			return &ps->store_ipc[i];
 	return NULL;
 }
 
@@ -593,8 +601,7 @@ int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, 
 		struct dp_ipcache_entry c;
 
 		agent_policy_ipcache_from_cidr(&cids[i], &c);
-		if (c.family == d.family && c.plen == d.plen &&
-		    !memcmp(c.addr, d.addr, sizeof(c.addr))) {
+		if (ipc_same_prefix(&c, &d)) {
 			rc = dp_ipcache_apply(ps->dp, &c, 1, NULL, 0);
 			goto forget;
 		}

@@ -88,6 +88,13 @@ static int read_all(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
+/* The store's key of a policy, which the engine is keyed by too: "<namespace>/<name>",
+ * "_cluster/<name>" for a clusterwide one. */
+static void engine_key(char *buf, size_t len, const char *namespace_, const char *name)
+{
+	snprintf(buf, len, "%s/%s", *namespace_ ? namespace_ : "_cluster", name);
+}
+
 static int load_file(struct policy_engine *e, const char *path)
 {
 	struct policy_document *docs;
@@ -108,8 +115,7 @@ static int load_file(struct policy_engine *e, const char *path)
 	free(text);
 	for (size_t i = 0; i < n; i++) {
 		/* The store's key: a later object of the same namespace/name replaces it. */
-		snprintf(key, sizeof(key), "%s/%s",
-			 *docs[i].namespace_ ? docs[i].namespace_ : "_cluster", docs[i].name);
+		engine_key(key, sizeof(key), docs[i].namespace_, docs[i].name);
 		if (policy_engine_policy_set(e, key, docs[i].object, NULL, err, sizeof(err))) {
 			fprintf(stderr, "pseudopodctl policy trace: %s: %s\n", path, err);
 			policy_documents_free(docs, n);
@@ -229,8 +235,7 @@ static int load_store(struct ctl *ctl, struct policy_engine *e, struct trace_pee
 		}
 	}
 	for (size_t i = 0; i < n_pols; i++) {
-		snprintf(key, sizeof(key), "%s/%s",
-			 *pols[i].namespace_ ? pols[i].namespace_ : "_cluster", pols[i].name);
+		engine_key(key, sizeof(key), pols[i].namespace_, pols[i].name);
 		/* A stored policy that does not validate is reported and skipped: it is not
 		 * enforced by the agents either. */
 		if (policy_engine_policy_set(e, key, pols[i].object, NULL, err, sizeof(err)))

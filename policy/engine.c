@@ -71,19 +71,60 @@ static const char *const reserved_names[] = {
 
 /* ---- lookups ---------------------------------------------------------------------- */
 
-static size_t id_lower_bound(const struct policy_engine *e, uint32_t id)
+/*
+ * Index of the first element of the sorted array base[0..n) (elements of size bytes) that
+ * is not less than key, as cmp(element, key) orders them: the one binary search every
+ * sorted table of the engine shares.
+ */
+static size_t lower_bound(const void *base, size_t n, size_t size, const void *key,
+			  int (*cmp)(const void *elem, const void *key))
 {
-	size_t lo = 0, hi = e->n_ids;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (e->ids[mid]->id < id)
+		if (cmp((const char *)base + mid * size, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static int u32_cmp(uint32_t a, uint32_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int id_cmp(const void *elem, const void *key)
+{
+	return u32_cmp((*(struct compile_identity *const *)elem)->id, *(const uint32_t *)key);
+}
+
+static int ep_cmp(const void *elem, const void *key)
+{
+	return u32_cmp((*(struct pe_endpoint *const *)elem)->id, *(const uint32_t *)key);
+}
+
+static int pol_cmp(const void *elem, const void *key)
+{
+	return strcmp((*(struct pe_policy *const *)elem)->key, key);
+}
+
+static int entry_identity_cmp(const void *elem, const void *key)
+{
+	return u32_cmp(((const struct policy_entry *)elem)->identity, *(const uint32_t *)key);
+}
+
+static int cidr_elem_cmp(const void *elem, const void *key)
+{
+	return cidr_cmp(&((const struct policy_cidr_identity *)elem)->cidr, key);
+}
+
+static size_t id_lower_bound(const struct policy_engine *e, uint32_t id)
+{
+	return lower_bound(e->ids, e->n_ids, sizeof(*e->ids), &id, id_cmp);
 }
 
 static struct compile_identity *id_find(const struct policy_engine *e, uint32_t id)
@@ -95,32 +136,12 @@ static struct compile_identity *id_find(const struct policy_engine *e, uint32_t 
 
 static size_t pol_lower_bound(const struct policy_engine *e, const char *key)
 {
-	size_t lo = 0, hi = e->n_pols;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (strcmp(e->pols[mid]->key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound(e->pols, e->n_pols, sizeof(*e->pols), key, pol_cmp);
 }
 
 static size_t ep_lower_bound(const struct policy_engine *e, uint32_t id)
 {
-	size_t lo = 0, hi = e->n_eps;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (e->eps[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound(e->eps, e->n_eps, sizeof(*e->eps), &id, ep_cmp);
 }
 
 static struct pe_endpoint *ep_find(const struct policy_engine *e, uint32_t id)
@@ -413,22 +434,15 @@ static int ep_update_identity(const struct policy_engine *e, struct pe_endpoint 
 {
 	struct entry_vec g = {0};
 	size_t n_any = any_group_len(ep->entries, ep->n);
-	size_t lo, hi, a = n_any, b = ep->n;
+	size_t lo, hi;
 	int rc;
 
 	rc = gen_identity_group(ep->active, ep->n_active, ep->enforce, id_find(e, id), ep->entries,
 				n_any, &g);
 	if (rc)
 		goto out;
-	while (a < b) {
-		size_t mid = (a + b) / 2;
-
-		if (ep->entries[mid].identity < id)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	lo = hi = a;
+	lo = hi = n_any + lower_bound(&ep->entries[n_any], ep->n - n_any, sizeof(*ep->entries), &id,
+				      entry_identity_cmp);
 	while (hi < ep->n && ep->entries[hi].identity == id)
 		hi++;
 	rc = diff_into(c, ep->id, &ep->entries[lo], hi - lo, g.v, g.n);
@@ -627,17 +641,7 @@ uint32_t policy_engine_identity_find(const struct policy_engine *e, const struct
 
 static size_t cidr_lower_bound(const struct policy_engine *e, const struct cidr *c)
 {
-	size_t lo = 0, hi = e->n_cidrs;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (cidr_cmp(&e->cidrs[mid].cidr, c) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound(e->cidrs, e->n_cidrs, sizeof(*e->cidrs), c, cidr_elem_cmp);
 }
 
 static bool cidr_list_push(struct policy_cidr_identity **arr, size_t *n,

@@ -215,6 +215,29 @@ static int peer_identity(struct policy_engine *e, const struct trace_peer *p, ui
 	return rc;
 }
 
+/*
+ * One direction of the flow, seen from peer p: an address has no policy of its own; an
+ * endpoint is evaluated under a borrowed endpoint id ep, removed again afterwards.
+ */
+static int trace_peer_side(struct policy_engine *e, const struct trace_peer *p, uint32_t ep,
+			   int dir, uint32_t remote, uint8_t proto, uint16_t port,
+			   struct trace_side *s)
+{
+	int rc;
+
+	if (p->is_cidr) {
+		s->allowed = true;
+		s->reason = TRACE_NOT_ENDPOINT;
+		s->remote_identity = remote;
+		return 0;
+	}
+	rc = policy_engine_endpoint_set(e, ep, &p->labels, NULL);
+	if (!rc)
+		rc = eval_side(e, ep, &p->labels, dir, remote, proto, port, s);
+	policy_engine_endpoint_remove(e, ep);
+	return rc;
+}
+
 int policy_trace(struct policy_engine *e, const struct trace_peer *src,
 		 const struct trace_peer *dst, uint8_t proto, uint16_t port,
 		 struct trace_result *out)
@@ -228,30 +251,12 @@ int policy_trace(struct policy_engine *e, const struct trace_peer *src,
 		rc = peer_identity(e, dst, &out->dst_identity, &dst_temp);
 	if (rc)
 		goto out;
-	if (src->is_cidr) {
-		out->egress.allowed = true;
-		out->egress.reason = TRACE_NOT_ENDPOINT;
-		out->egress.remote_identity = out->dst_identity;
-	} else {
-		rc = policy_engine_endpoint_set(e, TRACE_EP_SRC, &src->labels, NULL);
-		if (!rc)
-			rc = eval_side(e, TRACE_EP_SRC, &src->labels, POLICY_EGRESS,
-				       out->dst_identity, proto, port, &out->egress);
-		policy_engine_endpoint_remove(e, TRACE_EP_SRC);
-		if (rc)
-			goto out;
-	}
-	if (dst->is_cidr) {
-		out->ingress.allowed = true;
-		out->ingress.reason = TRACE_NOT_ENDPOINT;
-		out->ingress.remote_identity = out->src_identity;
-	} else {
-		rc = policy_engine_endpoint_set(e, TRACE_EP_DST, &dst->labels, NULL);
-		if (!rc)
-			rc = eval_side(e, TRACE_EP_DST, &dst->labels, POLICY_INGRESS,
-				       out->src_identity, proto, port, &out->ingress);
-		policy_engine_endpoint_remove(e, TRACE_EP_DST);
-	}
+	rc = trace_peer_side(e, src, TRACE_EP_SRC, POLICY_EGRESS, out->dst_identity, proto, port,
+			     &out->egress);
+	if (rc)
+		goto out;
+	rc = trace_peer_side(e, dst, TRACE_EP_DST, POLICY_INGRESS, out->src_identity, proto, port,
+			     &out->ingress);
 	out->allowed = out->egress.allowed && out->ingress.allowed;
 out:
 	if (dst_temp)
