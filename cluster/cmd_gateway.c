@@ -61,14 +61,10 @@ static int gateway_option(struct ctl *ctl, int opt, const char *arg, void *data)
 			return ctl_usage_error(ctl, "--wg-public-key: expected 44 characters "
 						    "of base64 (as 'wg pubkey' prints)");
 		break;
-	case OPT_WGPORT: {
-		char *end;
-		unsigned long v = strtoul(arg, &end, 10);
-		if (!*arg || *end || v < 1 || v > 65535)
+	case OPT_WGPORT:
+		if (!ctl_parse_port(arg, &g->wireguard_port))
 			return ctl_usage_error(ctl, "--wireguard-port %s: expected 1..65535", arg);
-		g->wireguard_port = (uint16_t)v;
 		break;
-	}
 	case OPT_CIDRS: {
 		char list[1024], *tok, *save = NULL;
 

@@ -36,17 +36,6 @@ static void help(FILE *out)
 	ctl_print_store_help(out);
 }
 
-static bool parse_port(const char *s, uint16_t *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (!*s || *end || v < 1 || v > 65535)
-		return false;
-	*out = (uint16_t)v;
-	return true;
-}
-
 static json_t *config_json(const struct store_config *c)
 {
 	char *text = store_config_encode(c);
@@ -56,128 +45,131 @@ static json_t *config_json(const struct store_config *c)
 	return j;
 }
 
+static const struct option opts[] = {
+    {"cluster-name", required_argument, NULL, OPT_NAME},
+    {"cluster-id", required_argument, NULL, OPT_ID},
+    {"pod-cidr", required_argument, NULL, OPT_POD},
+    {"service-cidr", required_argument, NULL, OPT_SVC},
+    {"workload-cidr", required_argument, NULL, OPT_WL},
+    {"tunnel", required_argument, NULL, OPT_TUNNEL},
+    {"wireguard-port", required_argument, NULL, OPT_WGPORT},
+    {"vxlan-port", required_argument, NULL, OPT_VXPORT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    CTL_STORE_OPTIONS,
+};
+
+struct init_args {
+	struct store_config cfg;
+	const char *svc, *wl, *pods;
+	bool force, have_id;
+};
+
+/* One init option into data (a struct init_args); -1 = taken, else an exit code. */
+static int init_option(struct ctl *ctl, int opt, const char *arg, void *data)
+{
+	struct init_args *a = data;
+	char *end;
+
+	switch (opt) {
+	case OPT_NAME:
+		if (strlen(arg) >= sizeof(a->cfg.cluster_name))
+			return ctl_usage_error(ctl, "--cluster-name: at most 63 characters");
+		snprintf(a->cfg.cluster_name, sizeof(a->cfg.cluster_name), "%s", arg);
+		break;
+	case OPT_ID: {
+		unsigned long v = strtoul(arg, &end, 10);
+		if (!*arg || *end || v < 1 || v > 255)
+			return ctl_usage_error(ctl, "--cluster-id %s: expected 1..255", arg);
+		a->cfg.cluster_id = (uint32_t)v;
+		a->have_id = true;
+		break;
+	}
+	case OPT_POD:
+		a->pods = arg;
+		break;
+	case OPT_SVC:
+		a->svc = arg;
+		break;
+	case OPT_WL:
+		a->wl = arg;
+		break;
+	case OPT_TUNNEL:
+		if (!strcmp(arg, "wireguard"))
+			a->cfg.tunnel = STORE_TUNNEL_WIREGUARD;
+		else if (!strcmp(arg, "vxlan"))
+			a->cfg.tunnel = STORE_TUNNEL_VXLAN;
+		else
+			return ctl_usage_error(ctl, "--tunnel %s: expected wireguard or vxlan",
+					       arg);
+		break;
+	case OPT_WGPORT:
+		if (!ctl_parse_port(arg, &a->cfg.wireguard_port))
+			return ctl_usage_error(ctl, "--wireguard-port %s: expected 1..65535", arg);
+		break;
+	case OPT_VXPORT:
+		if (!ctl_parse_port(arg, &a->cfg.vxlan_port))
+			return ctl_usage_error(ctl, "--vxlan-port %s: expected 1..65535", arg);
+		break;
+	case OPT_FORCE:
+		a->force = true;
+		break;
+	default:
+		return ctl_usage_error(ctl, "unknown option");
+	}
+	return -1;
+}
+
 int ctl_cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"cluster-name", required_argument, NULL, OPT_NAME},
-	    {"cluster-id", required_argument, NULL, OPT_ID},
-	    {"pod-cidr", required_argument, NULL, OPT_POD},
-	    {"service-cidr", required_argument, NULL, OPT_SVC},
-	    {"workload-cidr", required_argument, NULL, OPT_WL},
-	    {"tunnel", required_argument, NULL, OPT_TUNNEL},
-	    {"wireguard-port", required_argument, NULL, OPT_WGPORT},
-	    {"vxlan-port", required_argument, NULL, OPT_VXPORT},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    CTL_STORE_OPTIONS,
-	};
-	struct store_config cfg = {.wireguard_port = 51871, .vxlan_port = 8472};
-	const char *svc = "10.96.0.0/12", *wl = NULL, *pods = NULL;
-	bool force = false, have_id = false;
+	struct init_args a = {.cfg = {.wireguard_port = 51871, .vxlan_port = 8472},
+			      .svc = "10.96.0.0/12"};
+	struct store_config *cfg = &a.cfg;
 	char why[300];
 	struct ctl ctl;
-	int opt, rc;
+	int rc;
 
 	ctl_init(&ctl, "pseudopodctl init");
-	while ((opt = getopt_long(argc, argv, CTL_SHORT, opts, NULL)) != -1) {
-		int r = ctl_option(&ctl, opt, optarg);
-		char *end;
-
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r)
-			continue;
-		switch (opt) {
-		case OPT_NAME:
-			if (strlen(optarg) >= sizeof(cfg.cluster_name))
-				return ctl_usage_error(&ctl,
-						       "--cluster-name: at most 63 characters");
-			snprintf(cfg.cluster_name, sizeof(cfg.cluster_name), "%s", optarg);
-			break;
-		case OPT_ID: {
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 255)
-				return ctl_usage_error(&ctl, "--cluster-id %s: expected 1..255",
-						       optarg);
-			cfg.cluster_id = (uint32_t)v;
-			have_id = true;
-			break;
-		}
-		case OPT_POD:
-			pods = optarg;
-			break;
-		case OPT_SVC:
-			svc = optarg;
-			break;
-		case OPT_WL:
-			wl = optarg;
-			break;
-		case OPT_TUNNEL:
-			if (!strcmp(optarg, "wireguard"))
-				cfg.tunnel = STORE_TUNNEL_WIREGUARD;
-			else if (!strcmp(optarg, "vxlan"))
-				cfg.tunnel = STORE_TUNNEL_VXLAN;
-			else
-				return ctl_usage_error(
-				    &ctl, "--tunnel %s: expected wireguard or vxlan", optarg);
-			break;
-		case OPT_WGPORT:
-			if (!parse_port(optarg, &cfg.wireguard_port))
-				return ctl_usage_error(
-				    &ctl, "--wireguard-port %s: expected 1..65535", optarg);
-			break;
-		case OPT_VXPORT:
-			if (!parse_port(optarg, &cfg.vxlan_port))
-				return ctl_usage_error(&ctl, "--vxlan-port %s: expected 1..65535",
-						       optarg);
-			break;
-		case OPT_FORCE:
-			force = true;
-			break;
-		case 'h':
-			help(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return ctl_usage_error(&ctl, "unknown option");
-		}
-	}
+	rc = ctl_parse(&ctl, argc, argv, CTL_SHORT, opts, help, init_option, &a);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
 		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	if (!cfg.cluster_name[0] || !have_id || !pods || !wl)
+	if (!cfg->cluster_name[0] || !a.have_id || !a.pods || !a.wl)
 		return ctl_usage_error(&ctl, "--cluster-name, --cluster-id, --pod-cidr and "
 					     "--workload-cidr are required");
 	{
 		char list[1024], *tok, *save = NULL;
 
-		snprintf(list, sizeof(list), "%s", pods);
+		snprintf(list, sizeof(list), "%s", a.pods);
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (cfg.n_pod_cidrs == STORE_MAX_CIDRS)
+			if (cfg->n_pod_cidrs == STORE_MAX_CIDRS)
 				return ctl_usage_error(&ctl, "--pod-cidr: at most %d CIDRs",
 						       STORE_MAX_CIDRS);
-			if (!store_cidr_canon(tok, cfg.pod_cidrs[cfg.n_pod_cidrs], why,
+			if (!store_cidr_canon(tok, cfg->pod_cidrs[cfg->n_pod_cidrs], why,
 					      sizeof(why)))
 				return ctl_usage_error(&ctl, "--pod-cidr %s", why);
-			cfg.n_pod_cidrs++;
+			cfg->n_pod_cidrs++;
 		}
 	}
-	if (!store_cidr_canon(svc, cfg.service_cidr, why, sizeof(why)))
+	if (!store_cidr_canon(a.svc, cfg->service_cidr, why, sizeof(why)))
 		return ctl_usage_error(&ctl, "--service-cidr %s", why);
-	if (!store_cidr_canon(wl, cfg.workload_cidr, why, sizeof(why)))
+	if (!store_cidr_canon(a.wl, cfg->workload_cidr, why, sizeof(why)))
 		return ctl_usage_error(&ctl, "--workload-cidr %s", why);
-	if (!store_config_validate(&cfg, why, sizeof(why)))
+	if (!store_config_validate(cfg, why, sizeof(why)))
 		return ctl_usage_error(&ctl, "%s", why);
 
 	rc = ctl_connect(&ctl);
 	if (rc)
 		return rc;
-	rc = store_config_put(&ctl.store, &cfg, force);
+	rc = store_config_put(&ctl.store, cfg, a.force);
 	if (rc < 0) {
 		rc = ctl_store_fail(&ctl);
 	} else {
 		if (ctl.json)
-			ctl_print_json(config_json(&cfg));
+			ctl_print_json(config_json(cfg));
 		else
-			printf("cluster %s (id %u) initialised in %s\n", cfg.cluster_name,
-			       cfg.cluster_id, kv_endpoint(ctl.kv));
+			printf("cluster %s (id %u) initialised in %s\n", cfg->cluster_name,
+			       cfg->cluster_id, kv_endpoint(ctl.kv));
 		rc = CLI_EXIT_OK;
 	}
 	ctl_close(&ctl);

@@ -13,6 +13,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lib/config.h"
@@ -90,6 +91,8 @@ int ctl_parse(struct ctl *ctl, int argc, char **argv, const char *shortopts,
 /* For commands that take no positional argument: a usage error when one is left at optind,
  * else ctl_connect(). Returns a CLI exit code (0 = connected). */
 int ctl_connect_no_args(struct ctl *ctl, int argc, char **argv);
+/* A port number option value: true with *out set for 1..65535, else false (caller says why). */
+bool ctl_parse_port(const char *arg, uint16_t *out);
 /* Prints "prog: <the store's last error>" and returns CLI_EXIT_FAIL. */
 int ctl_store_fail(const struct ctl *ctl);
 /*

@@ -21,15 +21,22 @@ void ctl_init(struct ctl *ctl, const char *prog)
 	opterr = 1;
 }
 
+/* "prog: message\n" on stderr */
+static void vreport(const struct ctl *ctl, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", ctl->prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(ctl, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(run with --help for usage)\n");
+	fprintf(stderr, "(run with --help for usage)\n");
 	return CLI_EXIT_USAGE;
 }
 
@@ -37,11 +44,9 @@ int ctl_fail(const struct ctl *ctl, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(ctl, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	return CLI_EXIT_FAIL;
 }
 
@@ -214,6 +219,17 @@ int ctl_connect_no_args(struct ctl *ctl, int argc, char **argv)
 	if (optind < argc)
 		return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
 	return ctl_connect(ctl);
+}
+
+bool ctl_parse_port(const char *arg, uint16_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || v < 1 || v > 65535)
+		return false;
+	*out = (uint16_t)v;
+	return true;
 }
 
 int ctl_store_fail(const struct ctl *ctl)

@@ -373,45 +373,32 @@ int kv_call(struct kv_client *c, const char *path, json_t *body, json_t **reply)
 	return rc;
 }
 
-/* Adds "key" (and "range_end" for a prefix) as base64 to obj. */
-static int add_key(json_t *obj, const char *key, size_t key_len, bool prefix)
-{
-	char *b64 = kv_b64_encode(key, key_len);
-
-	if (!b64 || json_object_set_new(obj, "key", json_string(b64)) < 0) {
-		free(b64);
-		return -ENOMEM;
-	}
-	free(b64);
-	if (prefix) {
-		char *end = malloc(key_len + 1);
-		size_t end_len;
-
-		if (!end)
-			return -ENOMEM;
-		if (key_len == 0) { /* everything */
-			end[0] = '\0';
-			end_len = 1;
-		} else {
-			kv_prefix_end(key, key_len, end, &end_len);
-		}
-		b64 = kv_b64_encode(end, end_len);
-		free(end);
-		if (!b64 || json_object_set_new(obj, "range_end", json_string(b64)) < 0) {
-			free(b64);
-			return -ENOMEM;
-		}
-		free(b64);
-	}
-	return 0;
-}
-
 static int add_value(json_t *obj, const char *field, const char *value, size_t len)
 {
 	char *b64 = kv_b64_encode(value, len);
 	int rc = b64 && json_object_set_new(obj, field, json_string(b64)) == 0 ? 0 : -ENOMEM;
 
 	free(b64);
+	return rc;
+}
+
+/* Adds "key" (and "range_end" for a prefix) as base64 to obj. */
+static int add_key(json_t *obj, const char *key, size_t key_len, bool prefix)
+{
+	size_t end_len;
+	char *end;
+	int rc;
+
+	if (add_value(obj, "key", key, key_len) < 0)
+		return -ENOMEM;
+	if (!prefix)
+		return 0;
+	end = malloc(key_len + 1);
+	if (!end)
+		return -ENOMEM;
+	kv_prefix_end(key, key_len, end, &end_len); /* "" (everything) included */
+	rc = add_value(obj, "range_end", end, end_len);
+	free(end);
 	return rc;
 }
 
@@ -480,28 +467,15 @@ int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, 
 		free(start);
 		return -ENAMETOOLONG;
 	}
-	if (plen)
-		kv_prefix_end(prefix, plen, end, &end_len);
-	else {
-		end[0] = '\0';
-		end_len = 1;
-	}
+	kv_prefix_end(prefix, plen, end, &end_len);
 	for (;;) {
 		struct kv_range_result r;
 		json_t *req, *reply = NULL;
-		char *b64;
 
 		/* [start, end): start moves past the last key of each page. */
 		req = json_object();
-		b64 = kv_b64_encode(start, start_len);
-		if (!req || !b64 || json_object_set_new(req, "key", json_string(b64)) < 0) {
-			free(b64);
-			json_decref(req);
-			rc = -ENOMEM;
-			break;
-		}
-		free(b64);
-		if (add_value(req, "range_end", end, end_len) < 0) {
+		if (!req || add_value(req, "key", start, start_len) < 0 ||
+		    add_value(req, "range_end", end, end_len) < 0) {
 			json_decref(req);
 			rc = -ENOMEM;
 			break;

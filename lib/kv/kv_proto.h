@@ -52,7 +52,8 @@ int kv_parse_watch_msg(const json_t *msg, struct kv_watch_msg *out, char *err, s
 void kv_watch_msg_free(struct kv_watch_msg *m);
 
 /* The key just after every key that has prefix (etcd's range_end for a prefix); "\0" when
- * the prefix is all 0xff (= to the end of the keyspace). Writes *len bytes into out. */
+ * the prefix is empty or all 0xff (= to the end of the keyspace). Writes *len bytes into out
+ * (at least 1). */
 void kv_prefix_end(const char *prefix, size_t len, char *out, size_t *out_len);
 
 #endif

@@ -99,10 +99,6 @@ static void schedule_reconnect(struct kv_watch *w, const char *why)
 	w->reconnects++;
 }
 
-struct list_ctx {
-	struct kv_watch *w;
-};
-
 static int list_one(void *arg, const struct kv_pair *kv)
 {
 	struct kv_watch *w = arg;
@@ -143,12 +139,7 @@ static int stream_start(struct kv_watch *w)
 		return rc;
 	if (plen >= sizeof(end))
 		return -ENAMETOOLONG;
-	if (plen) {
-		kv_prefix_end(w->prefix, plen, end, &end_len);
-	} else {
-		end[0] = '\0';
-		end_len = 1;
-	}
+	kv_prefix_end(w->prefix, plen, end, &end_len);
 	kb = kv_b64_encode(w->prefix, plen);
 	eb = kv_b64_encode(end, end_len);
 	req = json_pack("{s:{s:s?, s:s?, s:I, s:b}}", "create_request", "key", kb, "range_end", eb,

@@ -129,6 +129,21 @@ int store_foreach(struct store *s, const char *dir, kv_pair_cb cb, void *arg, in
 	return rc;
 }
 
+/* Deletes one key: 0, -ENOENT ("KEY: no such WHAT") or the store's error. */
+static int delete_key(struct store *s, const char *key, const char *what)
+{
+	int64_t deleted = 0;
+	int rc = kv_delete(s->kv, key, false, &deleted);
+
+	if (rc < 0)
+		return store_kverr(s, rc, key);
+	if (!deleted) {
+		store_seterr(s, "%s: no such %s", key, what);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* ---- config ---- */
 
 int store_config_put(struct store *s, const struct store_config *c, bool force)
@@ -285,7 +300,6 @@ int store_endpoint_add(struct store *s, const char *cidr, const struct label_set
 int store_endpoint_del(struct store *s, const char *cidr)
 {
 	char canon[STORE_CIDR_MAX], why[200], key[512];
-	int64_t deleted = 0;
 	int rc;
 
 	if (!store_cidr_canon(cidr, canon, why, sizeof(why))) {
@@ -293,16 +307,7 @@ int store_endpoint_del(struct store *s, const char *cidr)
 		return -EINVAL;
 	}
 	rc = store_key(s, key, sizeof(key), "ipcache/%s", canon);
-	if (rc < 0)
-		return rc;
-	rc = kv_delete(s->kv, key, false, &deleted);
-	if (rc < 0)
-		return store_kverr(s, rc, key);
-	if (!deleted) {
-		store_seterr(s, "%s: no such endpoint", key);
-		return -ENOENT;
-	}
-	return 0;
+	return rc < 0 ? rc : delete_key(s, key, "endpoint");
 }
 
 void *store_vec_push(struct vec *v)
@@ -319,41 +324,56 @@ void *store_vec_push(struct vec *v)
 	return memset((char *)v->items + v->n++ * v->size, 0, v->size);
 }
 
-int store_vec_append(struct vec *v, const void *item)
+static int record_one(void *arg, const struct kv_pair *kv)
 {
-	void *dst = store_vec_push(v);
+	struct vec *v = arg;
+	char why[400];
+	void *item;
 
-	if (!dst)
+	if (v->only && store_key_kind(v->s, kv->key, NULL) != v->only)
+		return 0; /* e.g. workloads/<name>/alive */
+	item = store_vec_push(v);
+	if (!item)
 		return -ENOMEM;
-	memcpy(dst, item, v->size);
+	if (!v->decode(kv->key, kv->value, kv->value_len, item, why, sizeof(why))) {
+		v->n--; /* the slot is zeroed again by the next push */
+		log_warn("skipping malformed record %s", why);
+	}
 	return 0;
 }
 
-static int ipcache_one(void *arg, const struct kv_pair *kv)
+int store_load_records(struct store *s, const char *dir, struct vec *v, int64_t *revision)
 {
-	struct vec *v = arg;
-	struct store_ipcache e;
-	char why[400];
+	int rc;
 
-	if (!store_ipcache_decode(kv->key, kv->value, kv->value_len, &e, why, sizeof(why))) {
-		log_warn("skipping malformed record %s", why);
+	v->s = s;
+	rc = store_foreach(s, dir, record_one, v, revision);
+	if (rc >= 0)
 		return 0;
-	}
-	return store_vec_append(v, &e);
+	for (size_t i = 0; v->clear && i < v->n; i++)
+		v->clear((char *)v->items + i * v->size);
+	free(v->items);
+	v->items = NULL;
+	v->n = 0;
+	return rc;
+}
+
+static bool decode_ipcache(const char *key, const char *value, size_t len, void *out, char *err,
+			   size_t err_len)
+{
+	return store_ipcache_decode(key, value, len, out, err, err_len);
 }
 
 int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, int64_t *revision)
 {
-	struct vec v = {.size = sizeof(struct store_ipcache), .s = s};
-	int rc = store_foreach(s, "ipcache/", ipcache_one, &v, revision);
+	struct vec v = {.size = sizeof(struct store_ipcache), .decode = decode_ipcache};
+	int rc = store_load_records(s, "ipcache/", &v, revision);
 
-	if (rc < 0) {
-		free(v.items);
-		return rc;
+	if (rc == 0) {
+		*out = v.items;
+		*n = v.n;
 	}
-	*out = v.items;
-	*n = v.n;
-	return 0;
+	return rc;
 }
 
 /* ---- policies ---- */
@@ -453,19 +473,9 @@ int store_policies_put(struct store *s, const struct store_policy *p, size_t n)
 int store_policy_delete(struct store *s, const char *namespace_, const char *name)
 {
 	char key[1024];
-	int64_t deleted = 0;
 	int rc = store_key(s, key, sizeof(key), "policies/%s/%s", policy_ns(namespace_), name);
 
-	if (rc < 0)
-		return rc;
-	rc = kv_delete(s->kv, key, false, &deleted);
-	if (rc < 0)
-		return store_kverr(s, rc, key);
-	if (!deleted) {
-		store_seterr(s, "%s: no such policy", key);
-		return -ENOENT;
-	}
-	return 0;
+	return rc < 0 ? rc : delete_key(s, key, "policy");
 }
 
 struct policy_ctx {
@@ -534,38 +544,30 @@ void store_policies_free(struct store_policy *p, size_t n)
 
 /* ---- workloads ---- */
 
-static int workload_one(void *arg, const struct kv_pair *kv)
+static bool decode_workload(const char *key, const char *value, size_t len, void *out, char *err,
+			    size_t err_len)
 {
-	struct vec *v = arg;
-	struct store_workload w;
-	const char *rest;
-	char why[400];
-	int rc;
+	return store_workload_decode(key, value, len, out, err, err_len);
+}
 
-	if (store_key_kind(v->s, kv->key, &rest) != STORE_KIND_WORKLOAD)
-		return 0; /* workloads/<name>/alive and friends */
-	if (!store_workload_decode(kv->key, kv->value, kv->value_len, &w, why, sizeof(why))) {
-		log_warn("skipping malformed record %s", why);
-		return 0;
-	}
-	rc = store_vec_append(v, &w);
-	if (rc < 0)
-		store_workload_clear(&w);
-	return rc;
+static void clear_workload(void *w)
+{
+	store_workload_clear(w);
 }
 
 int store_load_workloads(struct store *s, struct store_workload **out, size_t *n)
 {
-	struct vec v = {.size = sizeof(struct store_workload), .s = s};
-	int rc = store_foreach(s, "workloads/", workload_one, &v, NULL);
+	struct vec v = {.size = sizeof(struct store_workload),
+			.decode = decode_workload,
+			.clear = clear_workload,
+			.only = STORE_KIND_WORKLOAD};
+	int rc = store_load_records(s, "workloads/", &v, NULL);
 
-	if (rc < 0) {
-		store_workloads_free(v.items, v.n);
-		return rc;
+	if (rc == 0) {
+		*out = v.items;
+		*n = v.n;
 	}
-	*out = v.items;
-	*n = v.n;
-	return 0;
+	return rc;
 }
 
 void store_workloads_free(struct store_workload *w, size_t n)
@@ -672,47 +674,28 @@ int store_gateway_put(struct store *s, const struct store_gateway *g, int64_t le
 	return rc < 0 ? store_kverr(s, rc, key) : 0;
 }
 
-static int gateway_one(void *arg, const struct kv_pair *kv)
+static bool decode_gateway(const char *key, const char *value, size_t len, void *out, char *err,
+			   size_t err_len)
 {
-	struct vec *v = arg;
-	struct store_gateway g;
-	char why[400];
-
-	if (!store_gateway_decode(kv->key, kv->value, kv->value_len, &g, why, sizeof(why))) {
-		log_warn("skipping malformed record %s", why);
-		return 0;
-	}
-	return store_vec_append(v, &g);
+	return store_gateway_decode(key, value, len, out, err, err_len);
 }
 
 int store_load_gateways(struct store *s, struct store_gateway **out, size_t *n)
 {
-	struct vec v = {.size = sizeof(struct store_gateway), .s = s};
-	int rc = store_foreach(s, "gateways/", gateway_one, &v, NULL);
+	struct vec v = {.size = sizeof(struct store_gateway), .decode = decode_gateway};
+	int rc = store_load_records(s, "gateways/", &v, NULL);
 
-	if (rc < 0) {
-		free(v.items);
-		return rc;
+	if (rc == 0) {
+		*out = v.items;
+		*n = v.n;
 	}
-	*out = v.items;
-	*n = v.n;
-	return 0;
+	return rc;
 }
 
 int store_gateway_delete(struct store *s, const char *name)
 {
 	char key[512];
-	int64_t deleted = 0;
 	int rc = store_key(s, key, sizeof(key), "gateways/%s", name);
 
-	if (rc < 0)
-		return rc;
-	rc = kv_delete(s->kv, key, false, &deleted);
-	if (rc < 0)
-		return store_kverr(s, rc, key);
-	if (!deleted) {
-		store_seterr(s, "%s: no such gateway", key);
-		return -ENOENT;
-	}
-	return 0;
+	return rc < 0 ? rc : delete_key(s, key, "gateway");
 }

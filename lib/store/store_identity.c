@@ -216,21 +216,15 @@ int store_identity_allocate(struct store *s, const struct label_set *labels,
 	return rc;
 }
 
-static int identity_one(void *arg, const struct kv_pair *kv)
+static bool decode_identity(const char *key, const char *value, size_t len, void *out, char *err,
+			    size_t err_len)
 {
-	struct vec *v = arg;
-	struct store_identity ident;
-	char why[400];
-	int rc;
+	return store_identity_decode(key, value, len, out, err, err_len);
+}
 
-	if (!store_identity_decode(kv->key, kv->value, kv->value_len, &ident, why, sizeof(why))) {
-		log_warn("skipping malformed record %s", why);
-		return 0;
-	}
-	rc = store_vec_append(v, &ident);
-	if (rc < 0)
-		store_identity_clear(&ident);
-	return rc;
+static void clear_identity(void *ident)
+{
+	store_identity_clear(ident);
 }
 
 static int cmp_identity(const void *a, const void *b)
@@ -243,13 +237,13 @@ static int cmp_identity(const void *a, const void *b)
 int store_load_identities(struct store *s, struct store_identity **out, size_t *n,
 			  int64_t *revision)
 {
-	struct vec v = {.size = sizeof(struct store_identity), .s = s};
-	int rc = store_foreach(s, "identities/", identity_one, &v, revision);
+	struct vec v = {.size = sizeof(struct store_identity),
+			.decode = decode_identity,
+			.clear = clear_identity};
+	int rc = store_load_records(s, "identities/", &v, revision);
 
-	if (rc < 0) {
-		store_identities_free(v.items, v.n);
+	if (rc < 0)
 		return rc;
-	}
 	if (v.n)
 		qsort(v.items, v.n, v.size, cmp_identity);
 	*out = v.items;

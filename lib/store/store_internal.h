@@ -17,9 +17,19 @@ struct vec {
 	void *items;
 	size_t n, cap, size;
 	struct store *s;
+	/* For store_load_records: a store_*_decode with its output as void *, */
+	bool (*decode)(const char *key, const char *value, size_t len, void *out, char *err,
+		       size_t err_len);
+	/* what releases an item (NULL: nothing to release), */
+	void (*clear)(void *item);
+	/* and the one kind of key to decode (STORE_KIND_UNKNOWN: every key under the dir). */
+	enum store_kind only;
 };
 void *store_vec_push(struct vec *v);
-/* Copies item (v->size bytes) onto the end of v: 0, or -ENOMEM (v unchanged). */
-int store_vec_append(struct vec *v, const void *item);
+/*
+ * Decodes every record under "<prefix><dir>" into v with v->decode, skipping malformed ones
+ * with a warning. 0 with the items in v, or an error with v emptied (items cleared, freed).
+ */
+int store_load_records(struct store *s, const char *dir, struct vec *v, int64_t *revision);
 
 #endif

@@ -5,25 +5,10 @@
 # records in the store skipped with a warning, 16 concurrent "endpoint add" of one label
 # set agreeing on one identity.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
-ns=$(h_ns store)
-url=$(h_etcd "$ns")
-P="/pp$H_RUN/"
-bin="$PP_BUILD_DIR/bin/pseudopodctl"
-ctl() { h_in "$ns" "$bin" "$@" --store "$url" --store-prefix "$P"; }
+store_ctl_init # ns, url, P, bin; ctl and expect RC CMD... (stdout in $out, stderr in $err)
 etcdput() { h_in "$ns" etcdctl --endpoints "$url" put "$P$1" "$2" >/dev/null; }
-# expect RC CMD...: runs a pseudopodctl command, checks its exit code; stdout in $out,
-# stderr in $err.
-expect() {
-	local want=$1 rc
-	shift
-	set +e
-	out=$(ctl "$@" 2>"$H_TMP/stderr")
-	rc=$?
-	set -e
-	err=$(cat "$H_TMP/stderr")
-	[ "$rc" -eq "$want" ] || h_fail "pseudopodctl $*: exit $rc, expected $want; output: $out $err"
-}
 
 # --- init
 expect 0 init --cluster-name lab --cluster-id 7 --pod-cidr 10.200.0.0/16 --workload-cidr 10.201.0.0/16

@@ -4,22 +4,9 @@
 # List, a directory, stdin; an invalid object anywhere in an invocation is reported with
 # file, document index and field path, and nothing of that invocation is stored.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
-ns=$(h_ns store)
-url=$(h_etcd "$ns")
-P="/pp$H_RUN/"
-bin="$PP_BUILD_DIR/bin/pseudopodctl"
-ctl() { h_in "$ns" "$bin" "$@" --store "$url" --store-prefix "$P"; }
-expect() {
-	local want=$1 rc
-	shift
-	set +e
-	out=$(ctl "$@" 2>"$H_TMP/stderr")
-	rc=$?
-	set -e
-	err=$(cat "$H_TMP/stderr")
-	[ "$rc" -eq "$want" ] || h_fail "pseudopodctl $*: exit $rc, expected $want; output: $out $err"
-}
+store_ctl_init # ns, url, P, bin; ctl and expect RC CMD... (stdout in $out, stderr in $err)
 stored() { h_in "$ns" etcdctl --endpoints "$url" get --prefix --keys-only "${P}policies/" | grep -c . || true; }
 
 d="$H_TMP/policies"

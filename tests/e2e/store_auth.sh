@@ -5,14 +5,11 @@
 # password is a clear authentication error; simple tokens that expire (--auth-token-ttl 2)
 # are renewed transparently. pseudopodctl with --store-user as root and as the reader.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
 ns=$(h_ns store)
 url=http://127.0.0.1:2379
-h_spawn "$ns" etcd etcd --name "a$H_RUN" --data-dir "$H_TMP/etcd" \
-	--listen-client-urls "$url" --advertise-client-urls "$url" \
-	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-	--initial-cluster "a$H_RUN=http://127.0.0.1:2380" --auth-token-ttl 2 --log-level error >/dev/null
-h_wait_for 20 h_etcd_healthy "$ns" "$url" || h_fail "etcd did not start"
+store_etcd "$ns" a --auth-token-ttl 2
 
 prefix="/pp$H_RUN/"
 ctl="$PP_BUILD_DIR/bin/pseudopodctl"

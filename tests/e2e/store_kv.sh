@@ -5,16 +5,12 @@
 # watch (listing, events, from a revision, progress notifications), compaction -> clean
 # resync, fail-over from a dead endpoint. The assertions live in tests/unit/kv/kv_live.c.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
 ns=$(h_ns store)
 url=http://127.0.0.1:2379
 # Our own etcd rather than h_etcd: progress notifications every second instead of 10 min.
-h_spawn "$ns" etcd etcd --name "k$H_RUN" --data-dir "$H_TMP/etcd" \
-	--listen-client-urls "$url" --advertise-client-urls "$url" \
-	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-	--initial-cluster "k$H_RUN=http://127.0.0.1:2380" \
-	--experimental-watch-progress-notify-interval 1s --log-level error >/dev/null
-h_wait_for 20 h_etcd_healthy "$ns" "$url" || h_fail "etcd did not start"
+store_etcd "$ns" k --experimental-watch-progress-notify-interval 1s
 h_in "$ns" env PP_ETCD="$url" timeout 120 "$PP_BUILD_DIR/bin/kv_live" basic ||
 	h_fail "kv_live basic failed"
 h_pass "every kv client call works against etcd $(etcd --version | head -1 | awk '{print $3}')"

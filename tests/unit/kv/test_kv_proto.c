@@ -207,6 +207,10 @@ static void test_prefix_end(void **state)
 	kv_prefix_end("\xff\xff", 2, out, &len);
 	assert_int_equal(len, 1);
 	assert_int_equal(out[0], 0);
+	/* The empty prefix (everything): callers rely on it, no special case of their own. */
+	kv_prefix_end("", 0, out, &len);
+	assert_int_equal(len, 1);
+	assert_int_equal(out[0], 0);
 }
 
 int main(void)
