@@ -5,12 +5,9 @@
 # uses (also when given by its address), deleting the policy opens the flow again, and an unreachable store is exit 2
 # (never 1, which means "denied").
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
-ns=$(h_ns store)
-url=$(h_etcd "$ns")
-P="/pp$H_RUN/"
-bin="$PP_BUILD_DIR/bin/pseudopodctl"
-ctl() { h_in "$ns" "$bin" "$@" --store "$url" --store-prefix "$P"; }
+store_ctl_init # ns, url, P, bin; ctl
 trace() {
 	local want=$1 rc
 	shift
