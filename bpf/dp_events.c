@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "bpf/dp_internal.h"
+#include "lib/log.h"
 
 _Static_assert(sizeof(struct dp_event) == 88, "struct dp_event is the ring-buffer ABI");
 
@@ -119,7 +120,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	char why[128];
 
 	if (!dp_event_decode(data, len, &e, why, sizeof(why))) {
-		fprintf(stderr, "datapath: skipping bad event: %s\n", why);
+		log_warn("datapath: skipping bad event: %s", why);
 		return 0;
 	}
 	ev->stop = ev->cb(&e, ev->ctx);

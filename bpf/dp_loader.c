@@ -209,9 +209,9 @@ int dp_load(const struct dp_load_opts *o)
 {
 	struct datapath *skel = NULL;
 	char path[PATH_MAX], tmp[PATH_MAX];
+	struct bpf_map *maps[DP_MAP_COUNT];
 	bool adopted[DP_MAP_COUNT] = {};
 	struct bpf_program *prog;
-	struct bpf_map *map;
 	struct dp_info info = {};
 	__u32 zero = 0;
 	uint32_t hz = 0;
@@ -244,15 +244,15 @@ int dp_load(const struct dp_load_opts *o)
 		goto out;
 
 	for (i = 0; i < DP_MAP_COUNT; i++) {
-		map = bpf_object__find_map_by_name(skel->obj, dp_map_names[i]);
-		if (!map) {
+		maps[i] = bpf_object__find_map_by_name(skel->obj, dp_map_names[i]);
+		if (!maps[i]) {
 			err = -ENOENT;
 			goto out;
 		}
 		err = pin_path(path, sizeof(path), o->bpffs, dp_map_names[i]);
 		if (err)
 			goto out;
-		err = adopt_map(map, path);
+		err = adopt_map(maps[i], path);
 		if (err < 0) {
 			log_error("datapath: cannot adopt %s: %s", path, strerror(-err));
 			goto out;
@@ -269,9 +269,8 @@ int dp_load(const struct dp_load_opts *o)
 	for (i = 0; i < DP_MAP_COUNT; i++) {
 		if (adopted[i])
 			continue;
-		map = bpf_object__find_map_by_name(skel->obj, dp_map_names[i]);
 		pin_path(path, sizeof(path), o->bpffs, dp_map_names[i]);
-		err = bpf_map__pin(map, path);
+		err = bpf_map__pin(maps[i], path);
 		if (err) {
 			log_error("datapath: pin %s: %s", path, strerror(-err));
 			goto out;
@@ -414,8 +413,6 @@ out:
 
 int dp_attach(const char *bpffs, const char *ifname, const char *netns, enum dp_dev_kind kind)
 {
-	static const char *const suffix[] = {
-	    [DP_DEV_ETH] = "eth", [DP_DEV_L3] = "l3", [DP_DEV_VXLAN] = "vxlan"};
 	int fds[2] = {-1, -1}, err, ifindex, i;
 	struct netns_guard g;
 	char name[64];
@@ -436,7 +433,8 @@ int dp_attach(const char *bpffs, const char *ifname, const char *netns, enum dp_
 			goto out;
 	}
 	for (i = 0; i < 2; i++) {
-		snprintf(name, sizeof(name), "dp_%s_%s", i ? "egress" : "ingress", suffix[kind]);
+		snprintf(name, sizeof(name), "dp_%s_%s", i ? "egress" : "ingress",
+			 dp_dev_kind_name(kind));
 		fds[i] = dp_prog_fd(bpffs, name);
 		if (fds[i] < 0) {
 			err = fds[i];
@@ -465,7 +463,7 @@ int dp_attach(const char *bpffs, const char *ifname, const char *netns, enum dp_
 				goto out;
 		}
 	}
-	log_debug("datapath: attached %s programs to %s", suffix[kind], ifname);
+	log_debug("datapath: attached %s programs to %s", dp_dev_kind_name(kind), ifname);
 out:
 	for (i = 0; i < 2; i++)
 		if (fds[i] >= 0)

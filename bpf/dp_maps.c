@@ -127,6 +127,20 @@ out:
 	return err;
 }
 
+/* One row of either half (host hash or trie) to the caller's callback. */
+static int ipcache_emit(uint8_t family, uint8_t plen, const uint8_t *addr,
+			const struct dp_ipcache_val *v, dp_ipcache_cb cb, void *ctx)
+{
+	struct dp_ipcache_entry e = {.family = family,
+				     .plen = plen,
+				     .identity = v->identity,
+				     .tunnel_ipv4 = v->tunnel_ipv4,
+				     .flags = v->flags};
+
+	memcpy(e.addr, addr, sizeof(e.addr));
+	return cb(&e, ctx);
+}
+
 int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx)
 {
 	int fd = dp->fd[DP_MAP_IPCACHE], hfd = dp->fd[DP_MAP_IPCACHE_HOST], err;
@@ -136,19 +150,11 @@ int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx)
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(hfd, prev, &hnext)) {
-		struct dp_ipcache_entry e = {};
-
 		hk = hnext;
 		prev = &hk;
 		if (bpf_map_lookup_elem(hfd, &hk, &v))
 			continue;
-		e.family = hk.family;
-		e.plen = hk.family == 4 ? 32 : 128;
-		memcpy(e.addr, hk.addr, sizeof(e.addr));
-		e.identity = v.identity;
-		e.tunnel_ipv4 = v.tunnel_ipv4;
-		e.flags = v.flags;
-		err = cb(&e, ctx);
+		err = ipcache_emit(hk.family, hk.family == 4 ? 32 : 128, hk.addr, &v, cb, ctx);
 		if (err)
 			return err;
 	}
@@ -157,19 +163,12 @@ int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx)
 	prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct dp_ipcache_entry e = {};
-
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, &v))
 			continue;
-		e.family = k.family;
-		e.plen = (uint8_t)(k.prefixlen - DP_IPCACHE_PREFIX_BASE);
-		memcpy(e.addr, k.addr, sizeof(e.addr));
-		e.identity = v.identity;
-		e.tunnel_ipv4 = v.tunnel_ipv4;
-		e.flags = v.flags;
-		err = cb(&e, ctx);
+		err = ipcache_emit(k.family, (uint8_t)(k.prefixlen - DP_IPCACHE_PREFIX_BASE),
+				   k.addr, &v, cb, ctx);
 		if (err)
 			return err;
 	}

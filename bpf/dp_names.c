@@ -87,12 +87,14 @@ bool dp_proto_parse(const char *s, uint8_t *proto)
 	return false;
 }
 
+/* Indexed by enum dp_dev_kind; also the suffixes of the entry programs (dp_ingress_eth). */
+static const char *const dev_kind_names[] = {
+    [DP_DEV_AUTO] = "auto", [DP_DEV_ETH] = "eth", [DP_DEV_L3] = "l3", [DP_DEV_VXLAN] = "vxlan"};
+
 bool dp_dev_kind_parse(const char *s, enum dp_dev_kind *out)
 {
-	static const char *const names[] = {"auto", "eth", "l3", "vxlan"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i])) {
+	for (size_t i = 0; i < sizeof(dev_kind_names) / sizeof(dev_kind_names[0]); i++) {
+		if (!strcmp(s, dev_kind_names[i])) {
 			*out = (enum dp_dev_kind)i;
 			return true;
 		}
@@ -102,15 +104,7 @@ bool dp_dev_kind_parse(const char *s, enum dp_dev_kind *out)
 
 const char *dp_dev_kind_name(enum dp_dev_kind kind)
 {
-	switch (kind) {
-	case DP_DEV_AUTO:
-		return "auto";
-	case DP_DEV_ETH:
-		return "eth";
-	case DP_DEV_L3:
-		return "l3";
-	case DP_DEV_VXLAN:
-		return "vxlan";
-	}
+	if ((unsigned int)kind < sizeof(dev_kind_names) / sizeof(dev_kind_names[0]))
+		return dev_kind_names[kind];
 	return "unknown";
 }

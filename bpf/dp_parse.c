@@ -84,7 +84,7 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 			  bool *has_endpoint, bool *skip, char *why, size_t why_len)
 {
 	char buf[DP_LINE_MAX], *tok[DP_MAX_TOKENS];
-	bool have_dir = false, have_id = false, have_proto = false, have_port = false;
+	bool have_dir = false, have_id = false, have_proto = false;
 	int n, i;
 
 	memset(e, 0, sizeof(*e));
@@ -153,7 +153,6 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 					 v);
 				return false;
 			}
-			have_port = true;
 		} else if (!strcmp(k, "--type")) {
 			if (!dp_parse_u32(v, &u) || u > 255) {
 				snprintf(why, why_len, "--type '%s': expected an ICMP type 0-255",
@@ -161,7 +160,6 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 				return false;
 			}
 			e->port_lo = e->port_hi = (uint16_t)u;
-			have_port = true;
 		} else if (!strcmp(k, "--rule")) {
 			if (!dp_parse_u32(v, &e->rule_id)) {
 				snprintf(why, why_len, "--rule '%s': expected a number", v);
@@ -179,13 +177,13 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 				    : "--proto");
 		return false;
 	}
-	if (have_port && e->proto == POLICY_PROTO_ANY && (e->port_lo || e->port_hi)) {
-		snprintf(why, why_len, "--port needs a protocol (--proto any matches every port)");
-		return false;
-	}
-	if ((e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6) &&
-	    (e->port_lo != e->port_hi || e->port_hi > 255)) {
-		snprintf(why, why_len, "ICMP takes one type 0-255 (--type N), not a range");
+	/* The rules across fields are the map writer's; the parser only names the one broken
+	 * (direction, deny and port order cannot be wrong here). */
+	if (!dp_policy_entry_valid(e)) {
+		snprintf(why, why_len, "%s",
+			 e->proto == POLICY_PROTO_ANY
+			     ? "--port needs a protocol (--proto any matches every port)"
+			     : "ICMP takes one type 0-255 (--type N), not a range");
 		return false;
 	}
 	return true;

@@ -328,22 +328,37 @@ struct load {
 	size_t n;     /* entries in batch */
 	size_t total; /* entries written */
 	void *ctx;    /* the kind's own state */
+	/* Writes the batch: 0 or -errno. */
+	int (*write)(struct load *l);
 };
+
+/* Writes the batch and empties it. */
+static int load_flush(struct load *l)
+{
+	int err = l->write(l);
+
+	if (!err) {
+		l->total += l->n;
+		l->n = 0;
+	}
+	return err;
+}
 
 /* A line's return for a line it cannot parse (why says why). */
 #define LOAD_BAD_LINE 1
 
 /*
  * The "ipcache load" / "policy load" skeleton: reads FILE ('-' = stdin) line by line into
- * line(), which adds the entry to l->batch and writes full batches (0, LOAD_BAD_LINE, or
- * -errno); what is left at the end goes to flush(). A bad line is reported as FILE:LINE: why
- * and ends the load. what ("ipcache", "policy") names the entries in messages.
+ * line(), which adds the entry to l->batch and writes full batches with load_flush() (0,
+ * LOAD_BAD_LINE, or -errno); what is left at the end is written too. A bad line is reported
+ * as FILE:LINE: why and ends the load. what ("ipcache", "policy") names the entries in
+ * messages.
  */
 static int load_file(struct dp *dp, const char *file, const char *what, size_t entry_size,
 		     int (*line)(struct load *l, char *text, char *why, size_t why_len),
-		     int (*flush)(struct load *l), void *ctx)
+		     int (*write)(struct load *l), void *ctx)
 {
-	struct load l = {.dp = dp, .ctx = ctx};
+	struct load l = {.dp = dp, .ctx = ctx, .write = write};
 	char text[1024], why[256], op[32];
 	unsigned int lineno = 0;
 	int err = 0;
@@ -368,7 +383,7 @@ static int load_file(struct dp *dp, const char *file, const char *what, size_t e
 			goto out;
 	}
 	if (l.n)
-		err = flush(&l);
+		err = load_flush(&l);
 	if (!err)
 		fprintf(stderr, PROG ": %zu %s entries loaded\n", l.total, what);
 out:
@@ -394,15 +409,9 @@ static int ipcache_print(const struct dp_ipcache_entry *e, void *ctx)
 	return 0;
 }
 
-static int ipcache_flush(struct load *l)
+static int ipcache_write(struct load *l)
 {
-	int err = dp_ipcache_apply(l->dp, l->batch, l->n, NULL, 0);
-
-	if (!err) {
-		l->total += l->n;
-		l->n = 0;
-	}
-	return err;
+	return dp_ipcache_apply(l->dp, l->batch, l->n, NULL, 0);
 }
 
 static int ipcache_line(struct load *l, char *text, char *why, size_t why_len)
@@ -415,7 +424,7 @@ static int ipcache_line(struct load *l, char *text, char *why, size_t why_len)
 	if (skip)
 		return 0;
 	if (++l->n == BATCH)
-		return ipcache_flush(l);
+		return load_flush(l);
 	return 0;
 }
 
@@ -436,7 +445,7 @@ static int cmd_ipcache(int argc, char **argv)
 		ret = err ? fail("ipcache list", err) : CLI_EXIT_OK;
 	} else if (!strcmp(m.sub, "load") && m.file && m.nrest == 0) {
 		ret = load_file(m.dp, m.file, "ipcache", sizeof(struct dp_ipcache_entry),
-				ipcache_line, ipcache_flush, NULL);
+				ipcache_line, ipcache_write, NULL);
 	} else if (!strcmp(m.sub, "add") && m.nrest >= 2) {
 		join(m.rest, m.nrest, line, sizeof(line));
 		if (!dp_parse_ipcache_line(line, &e, &skip, why, sizeof(why)) || skip) {
@@ -525,16 +534,11 @@ struct policy_load {
 	bool have_def;
 };
 
-static int policy_load_flush(struct load *l)
+static int policy_load_write(struct load *l)
 {
 	struct policy_load *pl = l->ctx;
-	int err = policy_flush(l->dp, pl->cur_ep, l->batch, l->n);
 
-	if (!err) {
-		l->total += l->n;
-		l->n = 0;
-	}
-	return err;
+	return policy_flush(l->dp, pl->cur_ep, l->batch, l->n);
 }
 
 static int policy_line(struct load *l, char *text, char *why, size_t why_len)
@@ -560,7 +564,7 @@ static int policy_line(struct load *l, char *text, char *why, size_t why_len)
 	}
 	/* A batch holds one endpoint's entries. */
 	if (l->n && (ep != pl->cur_ep || l->n == BATCH)) {
-		err = policy_load_flush(l);
+		err = load_flush(l);
 		if (err)
 			return err;
 	}
@@ -650,7 +654,7 @@ static int cmd_policy(int argc, char **argv)
 		ret = err ? fail("policy list", err) : CLI_EXIT_OK;
 	} else if (!strcmp(m.sub, "load") && m.file && m.nrest == 0) {
 		ret = load_file(m.dp, m.file, "policy", sizeof(struct policy_entry), policy_line,
-				policy_load_flush, &pl);
+				policy_load_write, &pl);
 	} else if (!strcmp(m.sub, "enforce")) {
 		ret = policy_enforce(m.dp, m.rest, m.nrest);
 	} else if (!strcmp(m.sub, "add") || !strcmp(m.sub, "del")) {

@@ -271,6 +271,26 @@ static void udp4(struct pkt *p, const char *s, const char *d, uint16_t sp, uint1
 	pkt_ip4_done(p);
 }
 
+/* eth + IPv4 (identification ipid) + ICMP type/code with echo id and seq, no payload. */
+static void icmp4(struct pkt *p, const char *s, const char *d, uint16_t ipid, uint8_t type,
+		  uint8_t code, uint16_t id, uint16_t seq)
+{
+	pkt_eth(p, 0x0800);
+	pkt_ipv4(p, IPPROTO_ICMP, s, d, ipid, 0, 0);
+	pkt_icmp(p, type, code, id, seq);
+	pkt_ip4_done(p);
+}
+
+/* eth + IPv6 + ICMPv6 type/code with echo id and seq, no payload. */
+static void icmp6(struct pkt *p, const char *s, const char *d, uint8_t type, uint8_t code,
+		  uint16_t id, uint16_t seq)
+{
+	pkt_eth(p, 0x86dd);
+	pkt_ipv6(p, IPPROTO_ICMPV6, s, d);
+	pkt_icmp(p, type, code, id, seq);
+	pkt_ip6_done(p);
+}
+
 /* ---- policy constructs ---- */
 
 static void test_no_enforcement_allows(void **state)
@@ -510,30 +530,18 @@ static void test_icmp_type(void **state)
 	world(&W);
 	pol(&W, SELF, POLICY_EGRESS, POD, IPPROTO_ICMP, 8, 8, 0);
 	/* echo request, id 0x1234 seq 1 */
-	pkt_eth(&p, 0x0800);
-	pkt_ipv4(&p, IPPROTO_ICMP, SELF_IP, POD_IP, 1, 0, 0);
-	pkt_icmp(&p, 8, 0, 0x1234, 1);
-	pkt_ip4_done(&p);
+	icmp4(&p, SELF_IP, POD_IP, 1, 8, 0, 0x1234, 1);
 	PASS(&W, E_ETH, &p, DP_OK_POLICY);
 	assert_int_equal(ntohs(last_event(&W)->dport), 8); /* events carry the type */
 	/* timestamp request (13) is another "port" */
-	pkt_eth(&p, 0x0800);
-	pkt_ipv4(&p, IPPROTO_ICMP, SELF_IP, POD_IP, 1, 0, 0);
-	pkt_icmp(&p, 13, 0, 0x1234, 1);
-	pkt_ip4_done(&p);
+	icmp4(&p, SELF_IP, POD_IP, 1, 13, 0, 0x1234, 1);
 	DROP(&W, E_ETH, &p, DP_DROP_POLICY);
 	/* the echo reply comes back through ingress default deny as a reply */
 	enforce(&W, SELF, DP_EP_F_ENFORCE_EGRESS | DP_EP_F_ENFORCE_INGRESS);
-	pkt_eth(&p, 0x0800);
-	pkt_ipv4(&p, IPPROTO_ICMP, POD_IP, SELF_IP, 2, 0, 0);
-	pkt_icmp(&p, 0, 0, 0x1234, 1);
-	pkt_ip4_done(&p);
+	icmp4(&p, POD_IP, SELF_IP, 2, 0, 0, 0x1234, 1);
 	PASS(&W, I_ETH, &p, DP_OK_CT_REPLY);
 	/* an echo request from the pod is not a reply of ours */
-	pkt_eth(&p, 0x0800);
-	pkt_ipv4(&p, IPPROTO_ICMP, POD_IP, SELF_IP, 3, 0, 0);
-	pkt_icmp(&p, 8, 0, 0x1234, 1);
-	pkt_ip4_done(&p);
+	icmp4(&p, POD_IP, SELF_IP, 3, 8, 0, 0x1234, 1);
 	DROP(&W, I_ETH, &p, DP_DROP_POLICY);
 }
 
@@ -655,40 +663,38 @@ static void test_conntrack_tcp_lifetime(void **state)
 	assert_true(v.expires + 60 * hz > syn);
 }
 
+/*
+ * Port unreachable (3/3) from POD to SELF quoting a UDP datagram SELF:sport -> POD:dport:
+ * its IPv4 header + the first 8 bytes of UDP, as a router quotes them.
+ */
+static void port_unreach4(struct pkt *p, uint16_t sport, uint16_t dport)
+{
+	struct pkt inner = {.len = 0};
+
+	pkt_ipv4(&inner, IPPROTO_UDP, SELF_IP, POD_IP, 1, 0, 0);
+	pkt_udp(&inner, sport, dport, 16);
+	pkt_ip4_done(&inner);
+	pkt_eth(p, 0x0800);
+	pkt_ipv4(p, IPPROTO_ICMP, POD_IP, SELF_IP, 9, 0, 0);
+	pkt_icmp(p, 3, 3, 0, 0);
+	pkt_put(p, inner.b, 28);
+	pkt_ip4_done(p);
+}
+
 /* ICMP error from a router about a UDP flow we opened, and one about a flow we did not. */
 static void test_related_icmp_error(void **state)
 {
-	struct pkt p, inner;
+	struct pkt p;
 
 	(void)state;
 	world(&W);
 	enforce(&W, SELF, DP_EP_F_ENFORCE_INGRESS);
 	udp4(&p, SELF_IP, POD_IP, 40000, 53);
 	PASS(&W, E_ETH, &p, DP_OK_POLICY);
-
-	/* inner: the offending datagram's IPv4 header + 8 bytes of UDP, as quoted */
-	inner.len = 0;
-	pkt_ipv4(&inner, IPPROTO_UDP, SELF_IP, POD_IP, 1, 0, 0);
-	pkt_udp(&inner, 40000, 53, 16);
-	pkt_ip4_done(&inner);
-	/* outer: port unreachable (3/3) from the destination */
-	pkt_eth(&p, 0x0800);
-	pkt_ipv4(&p, IPPROTO_ICMP, POD_IP, SELF_IP, 9, 0, 0);
-	pkt_icmp(&p, 3, 3, 0, 0);
-	pkt_put(&p, inner.b, 28);
-	pkt_ip4_done(&p);
+	port_unreach4(&p, 40000, 53);
 	PASS(&W, I_ETH, &p, DP_OK_CT_RELATED);
-
 	/* the same error quoting a port we never used */
-	inner.len = 0;
-	pkt_ipv4(&inner, IPPROTO_UDP, SELF_IP, POD_IP, 1, 0, 0);
-	pkt_udp(&inner, 40001, 53, 16);
-	pkt_ip4_done(&inner);
-	pkt_eth(&p, 0x0800);
-	pkt_ipv4(&p, IPPROTO_ICMP, POD_IP, SELF_IP, 9, 0, 0);
-	pkt_icmp(&p, 3, 3, 0, 0);
-	pkt_put(&p, inner.b, 28);
-	pkt_ip4_done(&p);
+	port_unreach4(&p, 40001, 53);
 	DROP(&W, I_ETH, &p, DP_DROP_POLICY);
 }
 
@@ -764,10 +770,7 @@ static void test_icmpv6_nd_and_error(void **state)
 	world(&W);
 	enforce(&W, SELF, DP_EP_F_ENFORCE_INGRESS | DP_EP_F_ENFORCE_EGRESS);
 	/* neighbour solicitation (135) passes whatever the policy */
-	pkt_eth(&p, 0x86dd);
-	pkt_ipv6(&p, IPPROTO_ICMPV6, "fe80::1", "ff02::1:ff00:5");
-	pkt_icmp(&p, 135, 0, 0, 0);
-	pkt_ip6_done(&p);
+	icmp6(&p, "fe80::1", "ff02::1:ff00:5", 135, 0, 0, 0);
 	PASS(&W, I_ETH, &p, DP_OK_ND);
 	/* packet too big (2) about a TCP flow we opened */
 	pol(&W, SELF, POLICY_EGRESS, POD, IPPROTO_TCP, 443, 443, 0);
@@ -785,15 +788,9 @@ static void test_icmpv6_nd_and_error(void **state)
 	PASS(&W, I_ETH, &p, DP_OK_CT_RELATED);
 	/* ICMPv6 echo under policy: type 128 allowed, reply passes back */
 	pol(&W, SELF, POLICY_EGRESS, POD, IPPROTO_ICMPV6, 128, 128, 0);
-	pkt_eth(&p, 0x86dd);
-	pkt_ipv6(&p, IPPROTO_ICMPV6, SELF6, POD6);
-	pkt_icmp(&p, 128, 0, 77, 1);
-	pkt_ip6_done(&p);
+	icmp6(&p, SELF6, POD6, 128, 0, 77, 1);
 	PASS(&W, E_ETH, &p, DP_OK_POLICY);
-	pkt_eth(&p, 0x86dd);
-	pkt_ipv6(&p, IPPROTO_ICMPV6, POD6, SELF6);
-	pkt_icmp(&p, 129, 0, 77, 1);
-	pkt_ip6_done(&p);
+	icmp6(&p, POD6, SELF6, 129, 0, 77, 1);
 	PASS(&W, I_ETH, &p, DP_OK_CT_REPLY);
 }
 
@@ -837,6 +834,19 @@ static void test_ipv4_fragments(void **state)
 	PASS(&W, E_ETH, &p, DP_OK_POLICY);
 }
 
+/* IPv6 + fragment header (offset in 8-byte units, M flag) + UDP, as frag4. */
+static void frag6(struct pkt *p, uint32_t id, uint16_t offset, int more, int first, uint16_t dport)
+{
+	pkt_eth(p, 0x86dd);
+	pkt_ipv6(p, 44, SELF6, POD6);
+	pkt_frag6(p, IPPROTO_UDP, offset, more, id);
+	if (first)
+		pkt_udp(p, 40000, dport, 24);
+	else
+		pkt_udp(p, 0xabab, 0xabab, 24);
+	pkt_ip6_done(p);
+}
+
 static void test_ipv6_fragments(void **state)
 {
 	struct pkt p;
@@ -845,25 +855,13 @@ static void test_ipv6_fragments(void **state)
 	world(&W);
 	pol(&W, SELF, POLICY_EGRESS, POD, IPPROTO_UDP, 4789, 4789, 0);
 	/* first fragment: offset 0, M=1, id 7 */
-	pkt_eth(&p, 0x86dd);
-	pkt_ipv6(&p, 44, SELF6, POD6);
-	pkt_frag6(&p, IPPROTO_UDP, 0, 1, 7);
-	pkt_udp(&p, 40000, 4789, 24);
-	pkt_ip6_done(&p);
+	frag6(&p, 7, 0, 1, 1, 4789);
 	PASS(&W, E_ETH, &p, DP_OK_POLICY);
 	/* second: offset 4 (32 bytes), M=0 */
-	pkt_eth(&p, 0x86dd);
-	pkt_ipv6(&p, 44, SELF6, POD6);
-	pkt_frag6(&p, IPPROTO_UDP, 4, 0, 7);
-	pkt_udp(&p, 0xabab, 0xabab, 24);
-	pkt_ip6_done(&p);
+	frag6(&p, 7, 4, 0, 0, 0);
 	PASS(&W, E_ETH, &p, DP_OK_FRAG);
 	/* unknown id */
-	pkt_eth(&p, 0x86dd);
-	pkt_ipv6(&p, 44, SELF6, POD6);
-	pkt_frag6(&p, IPPROTO_UDP, 4, 0, 8);
-	pkt_udp(&p, 0xabab, 0xabab, 24);
-	pkt_ip6_done(&p);
+	frag6(&p, 8, 4, 0, 0, 0);
 	DROP(&W, E_ETH, &p, DP_DROP_FRAG_NO_FIRST);
 }
 
