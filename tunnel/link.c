@@ -158,10 +158,11 @@ int tunnel_link_route_dev(int family, const void *dst, char ifname[IFNAMSIZ])
 	return 0;
 }
 
-static int link_change(const char *ifname, uint32_t mtu, bool up)
+/* One RTM_NEWLINK (MTU and/or up) or RTM_DELLINK on an existing device. */
+static int link_request(const char *ifname, int type, uint32_t mtu, bool up)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), RTM_NEWLINK, 0);
+	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), type, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	int idx = ifindex_of(ifname);
 
@@ -180,21 +181,12 @@ static int link_change(const char *ifname, uint32_t mtu, bool up)
 
 int tunnel_link_set_up(const char *ifname)
 {
-	return link_change(ifname, 0, true);
+	return link_request(ifname, RTM_NEWLINK, 0, true);
 }
 
 int tunnel_link_delete(const char *ifname)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), RTM_DELLINK, 0);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	int idx = ifindex_of(ifname);
-
-	if (idx < 0)
-		return idx;
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = idx;
-	return tunnel_nl_request(nlh, NULL, NULL);
+	return link_request(ifname, RTM_DELLINK, 0, false);
 }
 
 int tunnel_link_set_rp_filter(const char *ifname, int value)
@@ -274,7 +266,7 @@ int tunnel_link_configure(const struct tunnel_link_cfg *cfg)
 	int rc;
 
 	if (cfg->mtu) {
-		rc = link_change(cfg->ifname, cfg->mtu, false);
+		rc = link_request(cfg->ifname, RTM_NEWLINK, cfg->mtu, false);
 		if (rc < 0)
 			return rc;
 	}

@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #define WG_NO_BACKEND_HINT                                                                         \
 	"install the 'wireguard-go' package (userspace backend; 'wireguard-tools' provides "       \
@@ -49,41 +47,6 @@ static const struct wg_backend_ops *wg_backend_ops_for(enum wg_backend_kind kind
 	return NULL;
 }
 
-/* True when a file (one line at a time) contains needle. */
-static bool file_mentions(const char *path, const char *needle)
-{
-	char line[1024];
-	bool found = false;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
-/*
- * The kernel creates a "wireguard" link by auto-loading the module, so "available" means
- * loaded, built in, or present in modules.dep for the running kernel.
- */
-static bool wg_kernel_module_present(void)
-{
-	struct utsname u;
-	char path[512];
-
-	if (access("/sys/module/wireguard", F_OK) == 0)
-		return true;
-	if (uname(&u) < 0)
-		return false;
-	snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", u.release);
-	if (file_mentions(path, "/wireguard.ko"))
-		return true;
-	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
-	return file_mentions(path, "/wireguard.ko");
-}
-
 static int wg_probe(enum wg_backend_kind kind, const char *wireguard_go_path, char *why,
 		    size_t why_len)
 {
@@ -93,13 +56,7 @@ static int wg_probe(enum wg_backend_kind kind, const char *wireguard_go_path, ch
 		snprintf(why, why_len, "this build of pseudopod has no kernel WireGuard backend");
 		return -ENOTSUP;
 	}
-	if (ops->probe)
-		return ops->probe(wireguard_go_path, why, why_len);
-	if (kind == WG_BACKEND_KERNEL && !wg_kernel_module_present()) {
-		snprintf(why, why_len, "the running kernel has no wireguard module");
-		return -ENOENT;
-	}
-	return 0;
+	return ops->probe ? ops->probe(wireguard_go_path, why, why_len) : 0;
 }
 
 int wg_backend_detect(enum wg_backend_kind *out, const char *wireguard_go_path, char *why,

@@ -8,7 +8,7 @@
  * or -errno and, on failure, says why with wg_device_set_error() (the dispatcher adds a
  * generic message only when the backend left none). Optional ops may be NULL:
  *   supervise  NULL = nothing to supervise (kernel)
- *   probe      NULL = available when /sys/module/wireguard exists
+ *   probe      NULL = always available
  * destroy() deletes the interface and frees priv; close() frees priv and leaves the
  * interface up; both must accept a device whose open() failed half-way (priv may be NULL).
  * wg.c frees the struct wg_device itself after destroy()/close().

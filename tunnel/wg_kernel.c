@@ -12,6 +12,7 @@
 #include "tunnel/wg_kernel.h"
 
 #include "lib/log.h"
+#include "tunnel/keys.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -20,7 +21,6 @@
 #include <linux/time_types.h>
 #include <linux/wireguard.h>
 #include <net/if.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -709,11 +709,6 @@ static int seterr(struct wg_kernel *k, int rc, const char *ext, const char *fmt,
 	return rc;
 }
 
-static void key_b64(char out[WG_KEY_B64_LEN], const uint8_t key[WG_KEY_LEN])
-{
-	sodium_bin2base64(out, WG_KEY_B64_LEN, key, WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
-}
-
 static struct mnl_socket *nl_open(int bus)
 {
 	struct mnl_socket *s = mnl_socket_open(bus);
@@ -767,10 +762,18 @@ static int resolve_family(struct mnl_socket *s, void *buf, uint32_t seq, uint16_
 	return 0;
 }
 
-static const char no_kernel_wg[] =
-    "the kernel has no WireGuard (generic netlink family \"wireguard\" not found): load it "
-    "with 'modprobe wireguard', or use the userspace backend (apt-get install "
-    "wireguard-go wireguard-tools)";
+/* Says why resolve_family() failed (rc), with the kernel's extended-ack text ext if any. */
+static void family_error(char *why, size_t why_len, int rc, const char *ext)
+{
+	if (rc == -ENOENT)
+		snprintf(why, why_len,
+			 "the kernel has no WireGuard (generic netlink family \"wireguard\" not "
+			 "found): load it with 'modprobe wireguard', or use the userspace backend "
+			 "(apt-get install wireguard-go wireguard-tools)");
+	else
+		snprintf(why, why_len, "resolving genetlink family \"wireguard\": %s%s%s",
+			 strerror(-rc), ext[0] ? ": " : "", ext);
+}
 
 int wg_kernel_probe(char *why, size_t why_len)
 {
@@ -786,11 +789,8 @@ int wg_kernel_probe(char *why, size_t why_len)
 		return rc;
 	}
 	rc = resolve_family(s, buf, (uint32_t)time(NULL), &id, NULL, 0);
-	if (rc == -ENOENT)
-		snprintf(why, why_len, "%s", no_kernel_wg);
-	else if (rc)
-		snprintf(why, why_len, "resolving genetlink family \"wireguard\": %s",
-			 strerror(-rc));
+	if (rc)
+		family_error(why, why_len, rc, "");
 	mnl_socket_close(s);
 	free(buf);
 	return rc;
@@ -874,12 +874,8 @@ static int kernel_open(struct wg_kernel **out, const char *ifname, bool create, 
 		goto err;
 	}
 	rc = resolve_family(k->genl, k->buf, ++k->seq, &k->family_id, ext, sizeof(ext));
-	if (rc == -ENOENT) {
-		snprintf(why, why_len, "%s", no_kernel_wg);
-		goto err;
-	} else if (rc) {
-		snprintf(why, why_len, "resolving genetlink family \"wireguard\": %s%s%s",
-			 strerror(-rc), ext[0] ? ": " : "", ext);
+	if (rc) {
+		family_error(why, why_len, rc, ext);
 		goto err;
 	}
 	rc = create ? link_request(k, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ext, sizeof(ext))
@@ -957,7 +953,7 @@ int wg_kernel_set_peer(struct wg_kernel *k, const struct wg_peer *peer)
 	size_t from = 0, next = 0;
 	int rc;
 
-	key_b64(key, peer->public_key);
+	tunnel_key_to_base64(key, peer->public_key);
 	do {
 		int len = wgk_build_set_peer(k->buf, WGK_SEND_BUF, k->family_id, ++k->seq,
 					     k->ifindex, peer, from, &next);
@@ -980,7 +976,7 @@ int wg_kernel_remove_peer(struct wg_kernel *k, const uint8_t public_key[WG_KEY_L
 					public_key);
 	int rc;
 
-	key_b64(key, public_key);
+	tunnel_key_to_base64(key, public_key);
 	if (len < 0)
 		return seterr(k, len, NULL, "%s: removing peer %s", k->ifname, key);
 	rc = nl_talk(k->genl, k->buf, NULL, NULL, ext, sizeof(ext));

@@ -18,7 +18,9 @@
  *
  * Exit status: 0 ok, 1 failed, 2 usage.
  */
+#include "tunnel/keys.h"
 #include "tunnel/wg_kernel.h"
+#include "tunnel/wg_uapi.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,13 +43,12 @@ static int usage(void)
 	return 2;
 }
 
+/* The parsers are the tunnel module's own (keys.h, wg_uapi.h); pp-wgk adds its messages. */
 static bool parse_key(const char *s, uint8_t key[WG_KEY_LEN])
 {
-	size_t len = 0;
+	char why[128];
 
-	if (sodium_base642bin(key, WG_KEY_LEN, s, strlen(s), " \t\r\n", &len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    len != WG_KEY_LEN) {
+	if (!tunnel_key_from_base64(key, s, why, sizeof(why))) {
 		fprintf(stderr, "pp-wgk: key \"%s\": expected 44 base64 characters (32 bytes)\n",
 			s);
 		return false;
@@ -86,55 +87,16 @@ static bool parse_u16(const char *s, uint16_t *out)
 
 static bool parse_endpoint(const char *s, struct wg_peer *p)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':');
-	uint16_t port;
-	size_t hl;
-
-	if (!colon || (hl = (size_t)(colon - s)) >= sizeof(host) || !parse_u16(colon + 1, &port))
-		goto bad;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		host[hl - 1] = '\0';
-		p->endpoint.in6.sin6_family = AF_INET6;
-		p->endpoint.in6.sin6_port = htons(port);
-		if (inet_pton(AF_INET6, host + 1, &p->endpoint.in6.sin6_addr) != 1)
-			goto bad;
-	} else {
-		p->endpoint.in4.sin_family = AF_INET;
-		p->endpoint.in4.sin_port = htons(port);
-		if (inet_pton(AF_INET, host, &p->endpoint.in4.sin_addr) != 1)
-			goto bad;
-	}
-	p->has_endpoint = true;
-	return true;
-bad:
+	if (wg_uapi_parse_endpoint(p, s))
+		return true;
 	fprintf(stderr, "pp-wgk: endpoint \"%s\": expected IPv4:PORT or [IPv6]:PORT\n", s);
 	return false;
 }
 
 static bool parse_cidr(const char *s, struct wg_allowed_ip *a)
 {
-	char buf[64];
-	char *slash;
-	unsigned long c;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		goto bad;
-	*slash++ = '\0';
-	c = strtoul(slash, NULL, 10);
-	if (inet_pton(AF_INET, buf, &a->ip4) == 1 && c <= 32)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, &a->ip6) == 1 && c <= 128)
-		a->family = AF_INET6;
-	else
-		goto bad;
-	a->cidr = (uint8_t)c;
-	return true;
-bad:
+	if (wg_uapi_parse_allowed_ip(a, s))
+		return true;
 	fprintf(stderr, "pp-wgk: allowed-ip \"%s\": expected ADDRESS/PREFIX\n", s);
 	return false;
 }
@@ -169,7 +131,7 @@ static void print_key(const uint8_t *key, bool has, const char *sep)
 		printf("(none)%s", sep);
 		return;
 	}
-	sodium_bin2base64(b64, sizeof(b64), key, WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
+	tunnel_key_to_base64(b64, key);
 	printf("%s%s", b64, sep);
 }
 

@@ -135,6 +135,15 @@ static bool parse_backend(const char *s, int *out)
 	return true;
 }
 
+/* wg-set, wg-remove, wg-show: an optional "--backend B" as the last two of exactly at + 2
+ * arguments (anything else there is ignored). False when B is not a backend. */
+static bool parse_backend_tail(int argc, char **argv, int at, int *backend)
+{
+	if (argc != at + 2 || strcmp(argv[at], "--backend"))
+		return true;
+	return parse_backend(argv[at + 1], backend);
+}
+
 static int open_device(struct wg_device **dev, const char *ifname, int backend, const char *wg_go)
 {
 	enum wg_backend_kind kind;
@@ -165,6 +174,16 @@ static int open_existing(struct wg_device **dev, const char *ifname, int backend
 
 /* ---- genkey / pubkey ---- */
 
+static void print_public_key(const uint8_t priv[WG_KEY_LEN])
+{
+	uint8_t pub[WG_KEY_LEN];
+	char b64[WG_KEY_B64_LEN];
+
+	tunnel_key_public(pub, priv);
+	tunnel_key_to_base64(b64, pub);
+	printf("%s\n", b64);
+}
+
 static int cmd_genkey(int argc, char **argv)
 {
 	uint8_t k[WG_KEY_LEN];
@@ -183,8 +202,8 @@ static int cmd_genkey(int argc, char **argv)
 
 static int cmd_pubkey(int argc, char **argv)
 {
-	uint8_t k[WG_KEY_LEN], pub[WG_KEY_LEN];
-	char buf[256], b64[WG_KEY_B64_LEN], why[256];
+	uint8_t k[WG_KEY_LEN];
+	char buf[256], why[256];
 	size_t n;
 
 	if (cli_wants_help(argc, argv)) {
@@ -197,9 +216,7 @@ static int cmd_pubkey(int argc, char **argv)
 		fprintf(stderr, "pp-tunnel: %s\n", why);
 		return CLI_EXIT_FAIL;
 	}
-	tunnel_key_public(pub, k);
-	tunnel_key_to_base64(b64, pub);
-	printf("%s\n", b64);
+	print_public_key(k);
 	return CLI_EXIT_OK;
 }
 
@@ -222,8 +239,8 @@ static int cmd_writekey(int argc, char **argv)
 
 static int cmd_readkey(int argc, char **argv)
 {
-	uint8_t k[WG_KEY_LEN], pub[WG_KEY_LEN];
-	char why[512], b64[WG_KEY_B64_LEN];
+	uint8_t k[WG_KEY_LEN];
+	char why[512];
 
 	if (argc != 2 || cli_wants_help(argc, argv)) {
 		printf("usage: pp-tunnel readkey FILE\nChecks a private key file (mode, contents) "
@@ -234,9 +251,7 @@ static int cmd_readkey(int argc, char **argv)
 		fprintf(stderr, "pp-tunnel: %s\n", why);
 		return CLI_EXIT_FAIL;
 	}
-	tunnel_key_public(pub, k);
-	tunnel_key_to_base64(b64, pub);
-	printf("%s\n", b64);
+	print_public_key(k);
 	return CLI_EXIT_OK;
 }
 
@@ -662,11 +677,10 @@ static int cmd_wg_set(int argc, char **argv)
 		return argc < 3 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	ifname = argv[1];
-	if (argc == 5 && !strcmp(argv[3], "--backend") && !parse_backend(argv[4], &backend))
+	if (!parse_backend_tail(argc, argv, 3, &backend))
 		return CLI_EXIT_USAGE;
 	if (!parse_peer_spec(&p, argv[2], why, sizeof(why))) {
 		fprintf(stderr, "pp-tunnel: %s\n", why);
-		free(p.allowed_ips);
 		return CLI_EXIT_USAGE;
 	}
 	if (open_existing(&dev, ifname, backend) == 0) {
@@ -692,7 +706,7 @@ static int cmd_wg_remove(int argc, char **argv)
 		printf("usage: pp-tunnel wg-remove IFNAME PUBKEY [--backend B]\n");
 		return argc < 3 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
-	if (argc == 5 && !strcmp(argv[3], "--backend") && !parse_backend(argv[4], &backend))
+	if (!parse_backend_tail(argc, argv, 3, &backend))
 		return CLI_EXIT_USAGE;
 	if (!tunnel_key_from_base64(key, argv[2], why, sizeof(why))) {
 		fprintf(stderr, "pp-tunnel: %s\n", why);
@@ -720,7 +734,7 @@ static int cmd_wg_show(int argc, char **argv)
 		       "PUBKEY ENDPOINT ALLOWED,... HANDSHAKE RX TX (read through our API).\n");
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
-	if (argc == 4 && !strcmp(argv[2], "--backend") && !parse_backend(argv[3], &backend))
+	if (!parse_backend_tail(argc, argv, 2, &backend))
 		return CLI_EXIT_USAGE;
 	if (open_existing(&dev, argv[1], backend) < 0)
 		return CLI_EXIT_FAIL;

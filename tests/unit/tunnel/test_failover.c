@@ -11,15 +11,38 @@
 
 #define T0 1700000000
 
-/* One poll: gateway i "alive" means its rx counter grew since the last poll. */
-static void poll_at(struct failover *f, const bool *alive, uint64_t *rx, int64_t now)
+/* Two gateways polled once a simulated second; alive[i] means gateway i's rx counter grows
+ * between polls. */
+struct sim {
+	struct failover f;
+	bool alive[2];
+	uint64_t rx[2];
+	int64_t t;
+};
+
+static void sim_start(struct sim *s, bool alive0, bool alive1, uint32_t stale_s, uint32_t hold_s)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		if (alive[i])
-			rx[i] += 32;
-		failover_observe(f, i, 0, rx[i], now);
+	*s = (struct sim){.alive = {alive0, alive1}, .t = T0};
+	assert_true(failover_init(&s->f, 2, stale_s, hold_s));
+}
+
+/* One poll at s->t, then the clock moves on a second. */
+static void sim_poll(struct sim *s)
+{
+	for (size_t i = 0; i < s->f.n; i++) {
+		if (s->alive[i])
+			s->rx[i] += 32;
+		failover_observe(&s->f, i, 0, s->rx[i], s->t);
 	}
-	failover_decide(f, now);
+	failover_decide(&s->f, s->t);
+	s->t++;
+}
+
+/* Polls every second until the clock reaches end. */
+static void sim_run_until(struct sim *s, int64_t end)
+{
+	while (s->t < end)
+		sim_poll(s);
 }
 
 static void test_init_bounds(void **state)
@@ -36,79 +59,61 @@ static void test_init_bounds(void **state)
 
 static void test_failover_and_back(void **state)
 {
-	struct failover f;
-	bool alive[2] = {true, true};
-	uint64_t rx[2] = {0, 0};
-	int64_t t = T0;
+	struct sim s;
 
 	(void)state;
-	failover_init(&f, 2, 10, 30);
-	for (; t < T0 + 20; t++)
-		poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 0);
-	alive[0] = false; /* gateway 0 stops at T0+20 */
-	for (; t < T0 + 30; t++)
-		poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 0); /* heard from at T0+19: stale once 10 s have passed */
-	poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 1);
-	assert_int_equal(f.switches, 1);
-	alive[0] = true; /* back at T0+32 */
-	int64_t back = t + 1;
-	for (t = back; t < back + 30; t++)
-		poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 1); /* hold: 30 s of continuous health first */
-	poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 0);
-	assert_int_equal(f.switches, 2);
+	sim_start(&s, true, true, 10, 30);
+	sim_run_until(&s, T0 + 20);
+	assert_int_equal(s.f.active, 0);
+	s.alive[0] = false; /* gateway 0 stops at T0+20 */
+	sim_run_until(&s, T0 + 30);
+	assert_int_equal(s.f.active, 0); /* heard from at T0+19: stale once 10 s have passed */
+	sim_poll(&s);
+	assert_int_equal(s.f.active, 1);
+	assert_int_equal(s.f.switches, 1);
+	s.alive[0] = true; /* back at T0+32 */
+	sim_run_until(&s, T0 + 61);
+	assert_int_equal(s.f.active, 1); /* hold: 30 s of continuous health first */
+	sim_poll(&s);
+	assert_int_equal(s.f.active, 0);
+	assert_int_equal(s.f.switches, 2);
 }
 
 static void test_no_flapping(void **state)
 {
-	struct failover f;
-	bool alive[2] = {false, true};
-	uint64_t rx[2] = {0, 0};
-	int64_t t = T0;
+	struct sim s;
 
 	(void)state;
-	failover_init(&f, 2, 5, 20);
+	sim_start(&s, false, true, 5, 20);
 	/* Gateway 0 never came up: gateway 1 takes over once the start-up grace (the stale
 	 * bound) has passed. */
-	for (; t <= T0 + 5; t++)
-		poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 0);
-	poll_at(&f, alive, rx, t++);
-	assert_int_equal(f.active, 1);
+	sim_run_until(&s, T0 + 6);
+	assert_int_equal(s.f.active, 0);
+	sim_poll(&s);
+	assert_int_equal(s.f.active, 1);
 	/* Gateway 0 bounces: up 10 s, down 10 s, repeatedly. Never healthy for 20 s in a row,
 	 * so the traffic stays on gateway 1. */
 	for (int cycle = 0; cycle < 10; cycle++) {
-		alive[0] = true;
-		for (int i = 0; i < 10; i++)
-			poll_at(&f, alive, rx, t++);
-		alive[0] = false;
-		for (int i = 0; i < 10; i++)
-			poll_at(&f, alive, rx, t++);
+		s.alive[0] = true;
+		sim_run_until(&s, s.t + 10);
+		s.alive[0] = false;
+		sim_run_until(&s, s.t + 10);
 	}
-	assert_int_equal(f.active, 1);
-	assert_int_equal(f.switches, 1);
+	assert_int_equal(s.f.active, 1);
+	assert_int_equal(s.f.switches, 1);
 }
 
 static void test_nobody_healthy_stays(void **state)
 {
-	struct failover f;
-	bool alive[2] = {true, false};
-	uint64_t rx[2] = {0, 0};
-	int64_t t = T0;
+	struct sim s;
 
 	(void)state;
-	failover_init(&f, 2, 5, 20);
-	for (; t < T0 + 3; t++)
-		poll_at(&f, alive, rx, t);
-	alive[0] = false;
-	for (; t < T0 + 60; t++)
-		poll_at(&f, alive, rx, t);
-	assert_int_equal(f.active, 0);
-	assert_int_equal(f.switches, 0);
+	sim_start(&s, true, false, 5, 20);
+	sim_run_until(&s, T0 + 3);
+	s.alive[0] = false;
+	sim_run_until(&s, T0 + 60);
+	assert_int_equal(s.f.active, 0);
+	assert_int_equal(s.f.switches, 0);
 }
 
 /* Start-up: the other gateway answering its first handshake before the preferred one must
