@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "agent/policy_sync.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 #include "policy/compile.h"
 #include "policy/engine.h"
 

@@ -16,7 +16,7 @@
 #include "agent/policy_sync.h"
 #include "lib/kv/kv.h"
 #include "lib/log.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 #include "policy/policy.h"
 
 void agent_policy_engine_key(const struct store_policy *p, char *buf, size_t len)

@@ -13,7 +13,7 @@
 
 #include "agent/policy_sync.h"
 #include "lib/log.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 #include "policy/engine.h"
 #include "policy/labels.h"
 

@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #include "bpf/dp.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 struct dp;
 struct store;

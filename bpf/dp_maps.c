@@ -16,7 +16,7 @@
 
 #include "bpf/dp_internal.h"
 #include "lib/log.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 #define DP_EXPAND_MAX 32
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bpf/dp.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 #define DP_LINE_MAX   512
 #define DP_MAX_TOKENS 24

@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 
 #include "bpf/dp.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 bool dp_policy_entry_valid(const struct policy_entry *e)
 {

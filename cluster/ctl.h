@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "lib/config.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 
 struct kv_client;
 

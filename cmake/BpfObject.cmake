@@ -31,7 +31,7 @@ function(bpf_object name source)
 		COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
 		COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
 			-Wall -Werror -Wno-unused-function
-			-I${CMAKE_SOURCE_DIR} -I${CMAKE_SOURCE_DIR}/bpf
+			-iquote ${CMAKE_SOURCE_DIR} -iquote ${CMAKE_SOURCE_DIR}/bpf
 			-I/usr/include/${BPF_HOST_ARCH}-linux-gnu
 			-c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${obj}
 		DEPENDS ${source} ${ARG_DEPENDS}

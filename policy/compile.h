@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "policy/cidr.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 #include "policy/labels.h"
 
 struct policy_peer;

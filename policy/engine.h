@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * policy/engine.h: the policy engine — identities and policies in, per-endpoint verdict
- * entries (policy/entry.h) and their diffs out. pseudopodd feeds it what it watches in
+ * entries (lib/policy_entry.h) and their diffs out. pseudopodd feeds it what it watches in
  * the store; pseudopodctl's trace feeds it files.
  *
  * State: identities (id -> label set; the reserved identities 1..10 are built in),
@@ -50,7 +50,7 @@
 #include <jansson.h>
 
 #include "policy/cidr.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 struct label_set;
 struct policy;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 #include "policy/err.h"
 #include "policy/labels.h"
 #include "policy/parse_internal.h"

@@ -16,7 +16,7 @@
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
 #include "lib/log.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 
 #define PROG "pp-policy-sync"
 

@@ -3,7 +3,7 @@
 #include "bench/datapath/pkt_dp.h"
 
 #include "bpf/dp.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 #include <errno.h>
 #include <stdbool.h>

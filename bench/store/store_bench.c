@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "lib/kv/kv.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 
 struct params {
 	const char *endpoints;

@@ -19,7 +19,7 @@
 #include "bpf/dp.h"
 #include "lib/cli.h"
 #include "lib/log.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 #define PROG  "pp-datapath"
 #define BATCH 4096

@@ -25,7 +25,7 @@
 #include <jansson.h>
 
 #include "agent/policy_sync.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 #include "policy/engine.h"
 #include "policy/labels.h"
 

@@ -25,7 +25,7 @@
 
 #include "bpf/dp.h"
 #include "bpf/dp_testrun.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 #include "tests/bpf/datapath/pkt.h"
 
 enum { I_ETH, E_ETH, I_L3, E_L3, I_VX, E_VX, NPROG };

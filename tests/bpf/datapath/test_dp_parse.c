@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "bpf/dp.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 static bool pol(const char *line, struct policy_entry *e, uint32_t *ep, bool *has_ep, char *why)
 {

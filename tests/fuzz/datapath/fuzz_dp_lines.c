@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "bpf/dp.h"
-#include "policy/entry.h"
+#include "lib/policy_entry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "agent/policy_sync.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 #include "policy/engine.h"
 
 #define EP 300u

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "lib/kv/kv.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 
 static char prefix[128];
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "lib/store/store.h"
+#include "store/store.h"
 
 static void test_cidr(void **state)
 {

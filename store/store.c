@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Keys, loaders and the record-level operations (everything but identities). */
-#include "lib/store/store.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -11,7 +11,7 @@
 
 #include "lib/kv/kv.h"
 #include "lib/log.h"
-#include "lib/store/store_internal.h"
+#include "store/store_internal.h"
 
 void store_seterr(struct store *s, const char *fmt, ...)
 {

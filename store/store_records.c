@@ -5,7 +5,7 @@
  * "KEY: FIELD: what is wrong (what is expected)". Unknown fields are ignored so a newer
  * writer can add fields without breaking older readers; a newer "version" is refused.
  */
-#include "lib/store/store.h"
+#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -4,7 +4,7 @@
 #define PSEUDOPOD_STORE_INTERNAL_H
 
 #include "lib/kv/kv.h"
-#include "lib/store/store.h"
+#include "store/store.h"
 
 void store_seterr(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Copies kv_error() into the store's error with context; returns rc. */

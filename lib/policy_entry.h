@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * policy/entry.h: one verdict entry of an endpoint's compiled policy — the contract
+ * lib/policy_entry.h: one verdict entry of an endpoint's compiled policy — the contract
  * between the policy engine (which produces entries) and the datapath's map writer
  * (which turns them into policy-map keys). Cilium's semantics:
  *   - identity POLICY_IDENTITY_ANY matches every remote identity;
@@ -9,8 +9,8 @@
  *     for ICMP/ICMPv6 the "port" is the ICMP type (port_lo == port_hi == type);
  *   - deny beats allow, whatever their specificity.
  */
-#ifndef PSEUDOPOD_POLICY_ENTRY_H
-#define PSEUDOPOD_POLICY_ENTRY_H
+#ifndef PSEUDOPOD_LIB_POLICY_ENTRY_H
+#define PSEUDOPOD_LIB_POLICY_ENTRY_H
 
 #include <stdint.h>
 

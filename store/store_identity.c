@@ -9,7 +9,7 @@
  * compare fail and the next round picks another id. Ids are never taken from outside
  * [id_min, id_max], so reserved ids (< 256) cannot be handed out.
  */
-#include "lib/store/store.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 
 #include "lib/kv/kv.h"
 #include "lib/log.h"
-#include "lib/store/store_internal.h"
+#include "store/store_internal.h"
 
 #define ALLOC_ROUNDS 64
 
