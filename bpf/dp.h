@@ -126,7 +126,6 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 bool dp_parse_ipcache_line(const char *line, struct dp_ipcache_entry *e, bool *skip, char *why,
 			   size_t why_len);
 bool dp_parse_cidr(const char *s, struct dp_ipcache_entry *e, char *why, size_t why_len);
-bool dp_parse_u32(const char *s, uint32_t *out);
 
 /* ---- events ---- */
 /* Checks size and enum ranges of a ring-buffer record; false (with why) if bogus. */

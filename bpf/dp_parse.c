@@ -4,32 +4,19 @@
  * whatever a user or a generator wrote, so every field is checked and a refusal names the
  * field, the value and what was expected. Pure functions: the fuzz harness drives them.
  */
-#include <arpa/inet.h>
-#include <errno.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bpf/dp.h"
+#include "lib/net.h"
+#include "lib/parse_num.h"
 #include "lib/policy_entry.h"
 
 #define DP_LINE_MAX   512
 #define DP_MAX_TOKENS 24
-
-bool dp_parse_u32(const char *s, uint32_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
 
 /* Splits a copy of line into whitespace-separated tokens; false if too long/many. */
 static bool tokenize(const char *line, char *buf, char **tok, int *ntok, bool *skip, char *why,
@@ -70,10 +57,10 @@ static bool parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	dash = strchr(tmp, '-');
 	if (dash)
 		*dash = '\0';
-	if (!dp_parse_u32(tmp, &a) || a > 65535)
+	if (!parse_u32(tmp, 0, 65535, &a, NULL, 0))
 		return false;
 	b = a;
-	if (dash && (!dp_parse_u32(dash + 1, &b) || b > 65535 || b < a))
+	if (dash && (!parse_u32(dash + 1, 0, 65535, &b, NULL, 0) || b < a))
 		return false;
 	*lo = (uint16_t)a;
 	*hi = (uint16_t)b;
@@ -111,7 +98,7 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 		}
 		i++;
 		if (!strcmp(k, "--endpoint")) {
-			if (!dp_parse_u32(v, endpoint)) {
+			if (!parse_u32(v, 0, UINT32_MAX, endpoint, NULL, 0)) {
 				snprintf(why, why_len,
 					 "--endpoint '%s': expected an identity number", v);
 				return false;
@@ -130,7 +117,7 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 		} else if (!strcmp(k, "--identity")) {
 			if (!strcmp(v, "any"))
 				e->identity = POLICY_IDENTITY_ANY;
-			else if (!dp_parse_u32(v, &e->identity) || e->identity == 0) {
+			else if (!parse_u32(v, 1, UINT32_MAX, &e->identity, NULL, 0)) {
 				snprintf(
 				    why, why_len,
 				    "--identity '%s': expected 'any' or an identity number > 0", v);
@@ -154,14 +141,14 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 				return false;
 			}
 		} else if (!strcmp(k, "--type")) {
-			if (!dp_parse_u32(v, &u) || u > 255) {
+			if (!parse_u32(v, 0, 255, &u, NULL, 0)) {
 				snprintf(why, why_len, "--type '%s': expected an ICMP type 0-255",
 					 v);
 				return false;
 			}
 			e->port_lo = e->port_hi = (uint16_t)u;
 		} else if (!strcmp(k, "--rule")) {
-			if (!dp_parse_u32(v, &e->rule_id)) {
+			if (!parse_u32(v, 0, UINT32_MAX, &e->rule_id, NULL, 0)) {
 				snprintf(why, why_len, "--rule '%s': expected a number", v);
 				return false;
 			}
@@ -189,38 +176,20 @@ bool dp_parse_policy_line(const char *line, struct policy_entry *e, uint32_t *en
 	return true;
 }
 
+/* An ipcache key names a network: host bits are refused like everywhere else (lib/net.h),
+ * so "10.1.2.3/8" is an error, not a silent 10.0.0.0/8. */
 bool dp_parse_cidr(const char *s, struct dp_ipcache_entry *e, char *why, size_t why_len)
 {
-	char tmp[INET6_ADDRSTRLEN + 8], *slash;
-	uint32_t plen;
+	struct net_prefix p;
+	char reason[200];
 
-	if (strlen(s) >= sizeof(tmp)) {
-		snprintf(why, why_len, "CIDR '%.64s': too long", s);
+	if (!net_prefix_parse(s, NET_HOST_BITS_REFUSE, &p, reason, sizeof(reason))) {
+		snprintf(why, why_len, "CIDR %s", reason);
 		return false;
 	}
-	strcpy(tmp, s);
-	slash = strchr(tmp, '/');
-	if (slash)
-		*slash = '\0';
-	memset(e->addr, 0, sizeof(e->addr));
-	if (inet_pton(AF_INET, tmp, e->addr) == 1)
-		e->family = 4;
-	else if (inet_pton(AF_INET6, tmp, e->addr) == 1)
-		e->family = 6;
-	else {
-		snprintf(why, why_len, "CIDR '%s': expected an IPv4 or IPv6 address[/len]", s);
-		return false;
-	}
-	plen = e->family == 4 ? 32 : 128;
-	if (slash && (!dp_parse_u32(slash + 1, &plen) || plen > (e->family == 4 ? 32u : 128u))) {
-		snprintf(why, why_len, "CIDR '%s': prefix length must be 0-%u", s,
-			 e->family == 4 ? 32u : 128u);
-		return false;
-	}
-	e->plen = (uint8_t)plen;
-	/* Clear host bits so the trie key is canonical. */
-	for (unsigned int bit = plen; bit < 128; bit++)
-		e->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+	e->family = p.family == AF_INET ? 4 : 6;
+	e->plen = p.len;
+	memcpy(e->addr, p.addr, sizeof(e->addr));
 	return true;
 }
 
@@ -228,7 +197,7 @@ bool dp_parse_ipcache_line(const char *line, struct dp_ipcache_entry *e, bool *s
 			   size_t why_len)
 {
 	char buf[DP_LINE_MAX], *tok[DP_MAX_TOKENS];
-	struct in_addr tun;
+	struct net_prefix tun;
 	int n, i;
 
 	memset(e, 0, sizeof(*e));
@@ -242,7 +211,7 @@ bool dp_parse_ipcache_line(const char *line, struct dp_ipcache_entry *e, bool *s
 	}
 	if (!dp_parse_cidr(tok[0], e, why, why_len))
 		return false;
-	if (!dp_parse_u32(tok[1], &e->identity)) {
+	if (!parse_u32(tok[1], 0, UINT32_MAX, &e->identity, NULL, 0)) {
 		snprintf(why, why_len, "identity '%s': expected a number", tok[1]);
 		return false;
 	}
@@ -250,12 +219,13 @@ bool dp_parse_ipcache_line(const char *line, struct dp_ipcache_entry *e, bool *s
 		if (!strcmp(tok[i], "--workload")) {
 			e->flags |= DP_IPC_F_WORKLOAD;
 		} else if (!strcmp(tok[i], "--tunnel") && i + 1 < n) {
-			if (inet_pton(AF_INET, tok[++i], &tun) != 1) {
+			/* The datapath encapsulates toward IPv4 underlay endpoints only. */
+			if (!net_ip_parse(tok[++i], AF_INET, &tun, NULL, 0)) {
 				snprintf(why, why_len, "--tunnel '%s': expected an IPv4 address",
 					 tok[i]);
 				return false;
 			}
-			e->tunnel_ipv4 = tun.s_addr;
+			memcpy(&e->tunnel_ipv4, tun.addr, sizeof(e->tunnel_ipv4));
 		} else {
 			snprintf(why, why_len, "unknown field '%s'", tok[i]);
 			return false;

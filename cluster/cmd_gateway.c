@@ -9,6 +9,7 @@
 
 #include "cluster/ctl.h"
 #include "lib/cli.h"
+#include "lib/parse_num.h"
 
 enum { OPT_NAME = 1, OPT_UNDERLAY, OPT_WGKEY, OPT_WGPORT, OPT_VXLAN, OPT_CIDRS };
 
@@ -62,8 +63,8 @@ static int gateway_option(struct ctl *ctl, int opt, const char *arg, void *data)
 						    "of base64 (as 'wg pubkey' prints)");
 		break;
 	case OPT_WGPORT:
-		if (!ctl_parse_port(arg, &g->wireguard_port))
-			return ctl_usage_error(ctl, "--wireguard-port %s: expected 1..65535", arg);
+		if (!parse_port(arg, &g->wireguard_port, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--wireguard-port %s", why);
 		break;
 	case OPT_CIDRS: {
 		char list[1024], *tok, *save = NULL;

@@ -8,6 +8,7 @@
 
 #include "cluster/ctl.h"
 #include "lib/cli.h"
+#include "lib/parse_num.h"
 
 enum { OPT_DRY_RUN = 1 };
 
@@ -95,9 +96,9 @@ static int identity_list(int argc, char **argv)
 static int identity_get(int argc, char **argv)
 {
 	struct store_identity id;
-	unsigned long num;
+	uint32_t num;
 	struct ctl ctl;
-	char *end;
+	char why[160];
 	int rc;
 
 	ctl_init(&ctl, "pseudopodctl identity get");
@@ -106,10 +107,9 @@ static int identity_get(int argc, char **argv)
 		return rc;
 	if (optind + 1 != argc)
 		return ctl_usage_error(&ctl, "expected one identity number");
-	num = strtoul(argv[optind], &end, 10);
-	if (!*argv[optind] || *end || num < STORE_IDENTITY_MIN || num > STORE_IDENTITY_MAX)
-		return ctl_usage_error(&ctl, "'%s': expected an identity number in %u..%u",
-				       argv[optind], STORE_IDENTITY_MIN, STORE_IDENTITY_MAX);
+	if (!parse_u32(argv[optind], STORE_IDENTITY_MIN, STORE_IDENTITY_MAX, &num, why,
+		       sizeof(why)))
+		return ctl_usage_error(&ctl, "identity %s", why);
 	rc = ctl_connect(&ctl);
 	if (rc)
 		return rc;

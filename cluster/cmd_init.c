@@ -9,6 +9,7 @@
 #include "cluster/ctl.h"
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
+#include "lib/parse_num.h"
 
 enum {
 	OPT_NAME = 1,
@@ -68,7 +69,7 @@ struct init_args {
 static int init_option(struct ctl *ctl, int opt, const char *arg, void *data)
 {
 	struct init_args *a = data;
-	char *end;
+	char why[160];
 
 	switch (opt) {
 	case OPT_NAME:
@@ -76,14 +77,11 @@ static int init_option(struct ctl *ctl, int opt, const char *arg, void *data)
 			return ctl_usage_error(ctl, "--cluster-name: at most 63 characters");
 		snprintf(a->cfg.cluster_name, sizeof(a->cfg.cluster_name), "%s", arg);
 		break;
-	case OPT_ID: {
-		unsigned long v = strtoul(arg, &end, 10);
-		if (!*arg || *end || v < 1 || v > 255)
-			return ctl_usage_error(ctl, "--cluster-id %s: expected 1..255", arg);
-		a->cfg.cluster_id = (uint32_t)v;
+	case OPT_ID:
+		if (!parse_u32(arg, 1, 255, &a->cfg.cluster_id, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--cluster-id %s", why);
 		a->have_id = true;
 		break;
-	}
 	case OPT_POD:
 		a->pods = arg;
 		break;
@@ -103,12 +101,12 @@ static int init_option(struct ctl *ctl, int opt, const char *arg, void *data)
 					       arg);
 		break;
 	case OPT_WGPORT:
-		if (!ctl_parse_port(arg, &a->cfg.wireguard_port))
-			return ctl_usage_error(ctl, "--wireguard-port %s: expected 1..65535", arg);
+		if (!parse_port(arg, &a->cfg.wireguard_port, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--wireguard-port %s", why);
 		break;
 	case OPT_VXPORT:
-		if (!ctl_parse_port(arg, &a->cfg.vxlan_port))
-			return ctl_usage_error(ctl, "--vxlan-port %s: expected 1..65535", arg);
+		if (!parse_port(arg, &a->cfg.vxlan_port, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--vxlan-port %s", why);
 		break;
 	case OPT_FORCE:
 		a->force = true;

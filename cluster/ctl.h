@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ctl: what every pseudopodctl command that talks to the store shares — the store options
- * (flags, or the [store] section of the config file), the connection, and output as a
- * human table or JSON (-o json).
- *
- * Precedence: built-in defaults < config file (--config FILE, else
- * /etc/pseudopod/pseudopod.conf when it exists) < flags. Without any endpoint the store is
- * http://127.0.0.1:2379 (a local single-member etcd, the quickstart default).
+ * (store/store_options.h: flags, or the [store] section of the config file, and the
+ * password), the connection, and output as a human table or JSON (-o json).
  */
 #ifndef PSEUDOPOD_CLUSTER_CTL_H
 #define PSEUDOPOD_CLUSTER_CTL_H
@@ -18,41 +14,22 @@
 
 #include "lib/config.h"
 #include "store/store.h"
+#include "store/store_options.h"
 
 struct kv_client;
 
 struct ctl {
-	const char *prog;	 /* "pseudopodctl endpoint add", for messages */
-	const char *config_path; /* --config */
-	const char *endpoints, *ca, *cert, *key, *user, *password_file, *prefix;
-	bool json; /* -o json */
-	struct config cfg;
+	const char *prog; /* "pseudopodctl endpoint add", for messages */
+	struct store_options opts; /* --store*, --config (store/store_options.h) */
+	bool json;		   /* -o json */
 	struct kv_client *kv;
 	struct store store;
-	char password[256];
 };
 
 /* Long options every store command accepts; end a command's table with CTL_STORE_OPTIONS. */
-enum {
-	CTL_OPT_STORE = 0x1000,
-	CTL_OPT_STORE_CA,
-	CTL_OPT_STORE_CERT,
-	CTL_OPT_STORE_KEY,
-	CTL_OPT_STORE_USER,
-	CTL_OPT_STORE_PASSWORD_FILE,
-	CTL_OPT_STORE_PREFIX,
-	CTL_OPT_CONFIG,
-};
 /* clang-format off */
 #define CTL_STORE_OPTIONS                                                                   \
-	{ "store", required_argument, NULL, CTL_OPT_STORE },                                \
-	{ "store-ca", required_argument, NULL, CTL_OPT_STORE_CA },                          \
-	{ "store-cert", required_argument, NULL, CTL_OPT_STORE_CERT },                      \
-	{ "store-key", required_argument, NULL, CTL_OPT_STORE_KEY },                        \
-	{ "store-user", required_argument, NULL, CTL_OPT_STORE_USER },                      \
-	{ "store-password-file", required_argument, NULL, CTL_OPT_STORE_PASSWORD_FILE },    \
-	{ "store-prefix", required_argument, NULL, CTL_OPT_STORE_PREFIX },                  \
-	{ "config", required_argument, NULL, CTL_OPT_CONFIG },                              \
+	STORE_OPTIONS_LONG,                                                                 \
 	{ "output", required_argument, NULL, 'o' },                                         \
 	{ "help", no_argument, NULL, 'h' },                                                 \
 	{ NULL, 0, NULL, 0 }
@@ -91,8 +68,6 @@ int ctl_parse(struct ctl *ctl, int argc, char **argv, const char *shortopts,
 /* For commands that take no positional argument: a usage error when one is left at optind,
  * else ctl_connect(). Returns a CLI exit code (0 = connected). */
 int ctl_connect_no_args(struct ctl *ctl, int argc, char **argv);
-/* A port number option value: true with *out set for 1..65535, else false (caller says why). */
-bool ctl_parse_port(const char *arg, uint16_t *out);
 /* Prints "prog: <the store's last error>" and returns CLI_EXIT_FAIL. */
 int ctl_store_fail(const struct ctl *ctl);
 /*

@@ -16,6 +16,7 @@ void ctl_init(struct ctl *ctl, const char *prog)
 {
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->prog = prog;
+	store_options_init(&ctl->opts);
 	/* getopt_long is reused by each command on its own argv. */
 	optind = 0;
 	opterr = 1;
@@ -52,132 +53,39 @@ int ctl_fail(const struct ctl *ctl, const char *fmt, ...)
 
 void ctl_print_store_help(FILE *out)
 {
-	fprintf(
-	    out,
-	    "Store options:\n"
-	    "  --store URL[,URL...]       etcd endpoints (default from the config file, else\n"
-	    "                             http://127.0.0.1:2379)\n"
-	    "  --store-ca FILE            CA that signed the etcd server certificates\n"
-	    "  --store-cert FILE          client certificate (PEM)\n"
-	    "  --store-key FILE           client key (PEM)\n"
-	    "  --store-user USER[:PASS]   etcd user (password here or in --store-password-file)\n"
-	    "  --store-password-file FILE\n"
-	    "  --store-prefix PREFIX      key prefix (default /pseudopod/v1/)\n"
-	    "  --config FILE              read the [store] section of FILE (default\n"
-	    "                             " CONFIG_DEFAULT_PATH " when it exists)\n"
-	    "  -o, --output table|json    output format (default table)\n");
+	store_options_help(out);
+	fprintf(out, "  -o, --output table|json    output format (default table)\n");
 }
 
 int ctl_option(struct ctl *ctl, int opt, const char *arg)
 {
-	switch (opt) {
-	case CTL_OPT_STORE:
-		ctl->endpoints = arg;
-		return 1;
-	case CTL_OPT_STORE_CA:
-		ctl->ca = arg;
-		return 1;
-	case CTL_OPT_STORE_CERT:
-		ctl->cert = arg;
-		return 1;
-	case CTL_OPT_STORE_KEY:
-		ctl->key = arg;
-		return 1;
-	case CTL_OPT_STORE_USER:
-		ctl->user = arg;
-		return 1;
-	case CTL_OPT_STORE_PASSWORD_FILE:
-		ctl->password_file = arg;
-		return 1;
-	case CTL_OPT_STORE_PREFIX:
-		ctl->prefix = arg;
-		return 1;
-	case CTL_OPT_CONFIG:
-		ctl->config_path = arg;
-		return 1;
-	case 'o':
-		if (!strcmp(arg, "json")) {
-			ctl->json = true;
-		} else if (!strcmp(arg, "table")) {
-			ctl->json = false;
-		} else {
-			ctl_usage_error(ctl, "-o %s: expected table or json", arg);
-			return -1;
-		}
-		return 1;
-	default:
-		return 0;
+	char why[512];
+	int r = store_options_flag(&ctl->opts, opt, arg, why, sizeof(why));
+
+	if (r < 0) {
+		ctl_usage_error(ctl, "%s", why);
+		return -1;
 	}
-}
-
-static void copy_field(char *dst, size_t size, const char *src)
-{
-	if (src)
-		snprintf(dst, size, "%s", src);
-}
-
-static int read_password(struct ctl *ctl, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	size_t len;
-
-	if (!f)
-		return ctl_fail(ctl, "%s: %s", path, strerror(errno));
-	if (!fgets(ctl->password, sizeof(ctl->password), f))
-		ctl->password[0] = '\0';
-	fclose(f);
-	len = strlen(ctl->password);
-	while (len && (ctl->password[len - 1] == '\n' || ctl->password[len - 1] == '\r'))
-		ctl->password[--len] = '\0';
-	return 0;
+	if (r > 0 || opt != 'o')
+		return r;
+	if (!strcmp(arg, "json")) {
+		ctl->json = true;
+	} else if (!strcmp(arg, "table")) {
+		ctl->json = false;
+	} else {
+		ctl_usage_error(ctl, "-o %s: expected table or json", arg);
+		return -1;
+	}
+	return 1;
 }
 
 int ctl_connect(struct ctl *ctl)
 {
-	struct config_store *st = &ctl->cfg.store;
-	char err[CONFIG_ERR_MAX], user[CONFIG_STR_MAX];
-	const char *path = ctl->config_path;
-	struct kv_options o = {0};
-	char *colon;
-	int rc;
+	char why[CONFIG_ERR_MAX + 64];
 
-	config_defaults(&ctl->cfg);
-	if (!path && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
-		path = CONFIG_DEFAULT_PATH;
-	if (path && !config_load(&ctl->cfg, path, err, sizeof(err)))
-		return ctl_fail(ctl, "%s", err);
-	copy_field(st->endpoints, sizeof(st->endpoints), ctl->endpoints);
-	copy_field(st->ca_file, sizeof(st->ca_file), ctl->ca);
-	copy_field(st->cert_file, sizeof(st->cert_file), ctl->cert);
-	copy_field(st->key_file, sizeof(st->key_file), ctl->key);
-	copy_field(st->password_file, sizeof(st->password_file), ctl->password_file);
-	copy_field(st->prefix, sizeof(st->prefix), ctl->prefix);
-	if (!st->endpoints[0])
-		snprintf(st->endpoints, sizeof(st->endpoints), "http://127.0.0.1:2379");
-	snprintf(user, sizeof(user), "%s", ctl->user ? ctl->user : st->user);
-	/* --store-user USER:PASS, as etcdctl's --user */
-	colon = strchr(user, ':');
-	if (colon) {
-		*colon = '\0';
-		snprintf(ctl->password, sizeof(ctl->password), "%s", colon + 1);
-	} else if (st->password_file[0] && (rc = read_password(ctl, st->password_file)) != 0) {
-		return rc;
-	}
-	snprintf(st->user, sizeof(st->user), "%s", user);
-	o.endpoints = st->endpoints;
-	o.ca_file = st->ca_file;
-	o.cert_file = st->cert_file;
-	o.key_file = st->key_file;
-	o.user = st->user;
-	o.password = ctl->password;
-	o.timeout_ms = st->timeout_ms;
-	rc = kv_open(&ctl->kv, &o);
-	if (rc < 0)
-		return ctl_fail(ctl, "store '%s': %s", st->endpoints, strerror(-rc));
-	rc = store_init(&ctl->store, ctl->kv, st->prefix);
-	if (rc < 0) {
-		ctl_close(ctl);
-		return ctl_fail(ctl, "store prefix '%s': %s", st->prefix, strerror(-rc));
+	if (store_options_connect(&ctl->opts, &ctl->kv, &ctl->store, why, sizeof(why)) < 0) {
+		store_options_clear(&ctl->opts);
+		return ctl_fail(ctl, "%s", why);
 	}
 	return 0;
 }
@@ -186,7 +94,7 @@ void ctl_close(struct ctl *ctl)
 {
 	kv_close(ctl->kv);
 	ctl->kv = NULL;
-	memset(ctl->password, 0, sizeof(ctl->password));
+	store_options_clear(&ctl->opts);
 }
 
 int ctl_parse(struct ctl *ctl, int argc, char **argv, const char *shortopts,
@@ -219,17 +127,6 @@ int ctl_connect_no_args(struct ctl *ctl, int argc, char **argv)
 	if (optind < argc)
 		return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
 	return ctl_connect(ctl);
-}
-
-bool ctl_parse_port(const char *arg, uint16_t *out)
-{
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	if (!*arg || *end || v < 1 || v > 65535)
-		return false;
-	*out = (uint16_t)v;
-	return true;
 }
 
 int ctl_store_fail(const struct ctl *ctl)

@@ -8,49 +8,25 @@
 
 #include "policy/cidr.h"
 #include "policy/err.h"
+#include "lib/net.h"
 
 static size_t addr_len(uint8_t family)
 {
 	return family == AF_INET ? 4 : 16;
 }
 
+/* Like Cilium's toCIDR: host bits are refused (lib/net.h words the reason). */
 bool cidr_parse(struct cidr *out, const char *text, char *err, size_t err_len)
 {
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(text, '/');
-	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
-	unsigned long plen;
-	char *end;
+	struct net_prefix p;
+	char why[200];
 
 	memset(out, 0, sizeof(*out));
-	if (alen == 0 || alen >= sizeof(addr))
-		return perr_set(err, err_len, "\"%s\": expected an address/length prefix", text);
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, out->addr) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, out->addr) == 1)
-		out->family = AF_INET6;
-	else
-		return perr_set(err, err_len,
-				"\"%s\": not an IPv4 or IPv6 prefix; expected e.g. 10.0.0.0/8",
-				text);
-	plen = addr_len(out->family) * 8;
-	if (slash) {
-		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
-			return perr_set(err, err_len, "\"%s\": missing prefix length", text);
-		plen = strtoul(slash + 1, &end, 10);
-		if (*end || plen > addr_len(out->family) * 8)
-			return perr_set(err, err_len, "\"%s\": prefix length must be 0..%zu", text,
-					addr_len(out->family) * 8);
-	}
-	out->len = (uint8_t)plen;
-	for (size_t bit = plen; bit < addr_len(out->family) * 8; bit++) {
-		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
-			return perr_set(err, err_len,
-					"\"%s\": host bits set below the /%lu prefix length", text,
-					plen);
-	}
+	if (!net_prefix_parse(text, NET_HOST_BITS_REFUSE, &p, why, sizeof(why)))
+		return perr_set(err, err_len, "%s", why);
+	out->family = p.family;
+	out->len = p.len;
+	memcpy(out->addr, p.addr, sizeof(out->addr));
 	return true;
 }
 

@@ -12,6 +12,7 @@
 #include "policy/err.h"
 #include "policy/policy.h"
 #include "policy/trace.h"
+#include "lib/parse_num.h"
 
 /* Endpoint ids the trace borrows; the agent numbers its endpoints far below these. */
 #define TRACE_EP_SRC 0xfffffff0u
@@ -39,13 +40,15 @@ void trace_peer_free(struct trace_peer *p)
 bool trace_port_parse(const char *text, uint8_t *proto, uint16_t *port, char *err, size_t err_len)
 {
 	const char *slash = strchr(text, '/');
-	unsigned long n;
-	char *end;
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	char num[8];
 
-	n = strtoul(text, &end, 10);
-	if (end == text || (*end && *end != '/') || n > 65535 || text[0] == '-')
+	if (len < sizeof(num)) {
+		memcpy(num, text, len);
+		num[len] = '\0';
+	}
+	if (len >= sizeof(num) || !parse_u16(num, 0, 65535, port, NULL, 0))
 		return perr_set(err, err_len, "\"%s\": expected PORT[/PROTO], e.g. 80/TCP", text);
-	*port = (uint16_t)n;
 	*proto = IPPROTO_TCP;
 	if (!slash)
 		return true;
@@ -63,7 +66,7 @@ bool trace_port_parse(const char *text, uint8_t *proto, uint16_t *port, char *er
 		return perr_set(err, err_len,
 				"\"%s\": unknown protocol; expected TCP, UDP, SCTP, ICMP or ICMPv6",
 				text);
-	if ((*proto == IPPROTO_ICMP || *proto == IPPROTO_ICMPV6) && n > 255)
+	if ((*proto == IPPROTO_ICMP || *proto == IPPROTO_ICMPV6) && *port > 255)
 		return perr_set(err, err_len, "\"%s\": an ICMP type is 0..255", text);
 	return true;
 }

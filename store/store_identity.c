@@ -18,6 +18,7 @@
 
 #include "lib/kv/kv.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 #include "store/store_internal.h"
 
 #define ALLOC_ROUNDS 64
@@ -38,13 +39,9 @@ static int mark_used(void *arg, const struct kv_pair *kv)
 {
 	struct used_ids *u = arg;
 	const char *slash = strrchr(kv->key, '/');
-	unsigned long id;
-	char *end;
+	uint32_t id;
 
-	if (!slash)
-		return 0;
-	id = strtoul(slash + 1, &end, 10);
-	if (*end || id > STORE_IDENTITY_MAX)
+	if (!slash || !parse_u32(slash + 1, 0, STORE_IDENTITY_MAX, &id, NULL, 0))
 		return 0; /* not ours to reuse or reason about */
 	u->bits[id / 8] |= (unsigned char)(1u << (id % 8));
 	u->n++;

@@ -13,40 +13,18 @@
 
 #include "tunnel/nl.h"
 
-bool tunnel_cidr_parse(struct tunnel_cidr *out, const char *text, char *why, size_t why_len)
+bool tunnel_cidr_parse(struct tunnel_cidr *out, const char *text, enum net_host_bits host_bits,
+		       char *why, size_t why_len)
 {
-	char ip[INET6_ADDRSTRLEN];
-	const char *slash = strchr(text, '/');
-	size_t n = slash ? (size_t)(slash - text) : strlen(text);
-	unsigned long len;
-	char *end;
+	struct net_prefix p;
 
 	memset(out, 0, sizeof(*out));
-	if (n == 0 || n >= sizeof(ip)) {
-		snprintf(why, why_len, "'%s': expected ADDRESS[/PREFIX]", text);
+	if (!net_prefix_parse(text, host_bits, &p, why, why_len))
 		return false;
-	}
-	memcpy(ip, text, n);
-	ip[n] = '\0';
-	if (inet_pton(AF_INET, ip, &out->ip4) == 1) {
-		out->family = AF_INET;
-		out->len = 32;
-	} else if (inet_pton(AF_INET6, ip, &out->ip6) == 1) {
-		out->family = AF_INET6;
-		out->len = 128;
-	} else {
-		snprintf(why, why_len, "'%s': '%s' is not an IPv4 or IPv6 address", text, ip);
-		return false;
-	}
-	if (slash) {
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || len > out->len) {
-			snprintf(why, why_len, "'%s': prefix length must be 0..%u", text, out->len);
-			return false;
-		}
-		out->len = (uint8_t)len;
-	}
+	out->family = p.family;
+	out->len = p.len;
+	memcpy(out->family == AF_INET ? (void *)&out->ip4 : (void *)&out->ip6, p.addr,
+	       out->family == AF_INET ? sizeof(out->ip4) : sizeof(out->ip6));
 	return true;
 }
 

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/net.h"
+
 enum tunnel_kind { TUNNEL_KIND_WIREGUARD = 0, TUNNEL_KIND_VXLAN };
 
 #define TUNNEL_LINK_MAX_ROUTES 64
@@ -42,8 +44,11 @@ struct tunnel_link_cfg {
 	size_t n_routes; /* cluster CIDRs routed via the device */
 };
 
-/* "10.0.0.0/8", "fd00::/64"; a bare address means a host prefix. */
-bool tunnel_cidr_parse(struct tunnel_cidr *out, const char *text, char *why, size_t why_len);
+/* "10.0.0.0/8", "fd00::/64"; a bare address means a host prefix (lib/net.h syntax). An
+ * interface address keeps its host bits ("10.250.0.2/16", NET_HOST_BITS_KEEP); a route
+ * refuses them (NET_HOST_BITS_REFUSE), as the kernel would. */
+bool tunnel_cidr_parse(struct tunnel_cidr *out, const char *text, enum net_host_bits host_bits,
+		       char *why, size_t why_len);
 void tunnel_cidr_format(char *out, size_t len, const struct tunnel_cidr *c);
 
 /* Encapsulation overhead in bytes for kind over an underlay of family (AF_INET[6]). */

@@ -16,7 +16,9 @@
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 #include "store/store.h"
+#include "store/store_options.h"
 
 #define PROG "pp-policy-sync"
 
@@ -38,8 +40,11 @@ static const char usage[] =
     "  --store URL[,URL]    etcd client URLs (JSON gateway), default http://127.0.0.1:2379\n"
     "  --prefix P           store key prefix (default " STORE_DEFAULT_PREFIX ")\n"
     "  --store-ca FILE      CA to verify https:// endpoints\n"
-    "  --store-cert FILE    client certificate (PEM); --store-key FILE its key\n"
-    "  --store-user USER    etcd user; password from --store-password-file FILE\n"
+    "  --store-cert FILE    client certificate (PEM); --store-key FILE its key (mode 0600)\n"
+    "  --store-user USER    etcd user; password from --store-password-file FILE (mode\n"
+    "                       0600) or the environment variable " STORE_PASSWORD_ENV "\n"
+    "  --config FILE        the [store] section of FILE (default " CONFIG_DEFAULT_PATH "\n"
+    "                       when it exists); flags override it\n"
     "  --bpffs DIR          the datapath's pin directory (pp-datapath load --bpffs DIR)\n"
     "  --identity ID        the local endpoint's identity (the machine's); must be the\n"
     "                       identity the datapath was loaded with\n"
@@ -78,20 +83,6 @@ static void on_change(void *arg, const char *kind, const char *text)
 		printf("%s %s\n", kind, text);
 }
 
-static int read_password(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 static const char *onoff(uint32_t flags, uint32_t bit)
 {
 	return (flags & bit) ? "on" : "off";
@@ -100,14 +91,8 @@ static const char *onoff(uint32_t flags, uint32_t bit)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"store", required_argument, NULL, 's'},
-	    {"prefix", required_argument, NULL, 'p'},
-	    {"store-prefix", required_argument, NULL, 'p'},
-	    {"store-ca", required_argument, NULL, 'C'},
-	    {"store-cert", required_argument, NULL, 'E'},
-	    {"store-key", required_argument, NULL, 'K'},
-	    {"store-user", required_argument, NULL, 'U'},
-	    {"store-password-file", required_argument, NULL, 'W'},
+	    STORE_OPTIONS_LONG,
+	    {"prefix", required_argument, NULL, STORE_OPT_PREFIX},
 	    {"bpffs", required_argument, NULL, 'b'},
 	    {"identity", required_argument, NULL, 'i'},
 	    {"once", no_argument, NULL, 'o'},
@@ -116,8 +101,9 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct kv_options ko = {.endpoints = "http://127.0.0.1:2379"};
-	const char *bpffs = NULL, *prefix = NULL, *pwfile = NULL;
+	struct kv_options ko = {0};
+	struct store_options so;
+	const char *bpffs = NULL, *prefix;
 	struct agent_policy_snapshot snap = {0};
 	struct agent_policy_report rep = {0};
 	struct agent_policy_sync *ps = NULL;
@@ -128,39 +114,19 @@ int main(int argc, char **argv)
 	enum log_level lvl;
 	uint32_t identity = 0;
 	bool have_id = false, verbose = false;
-	char err[1024] = "", password[256] = "";
+	char err[1024] = "";
 	int c, rc, ret = CLI_EXIT_FAIL;
 
 	log_set_ident(PROG);
 	log_set_level(LOG_LEVEL_WARN);
+	store_options_init(&so);
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-			ko.endpoints = optarg;
-			break;
-		case 'p':
-			prefix = optarg;
-			break;
-		case 'C':
-			ko.ca_file = optarg;
-			break;
-		case 'E':
-			ko.cert_file = optarg;
-			break;
-		case 'K':
-			ko.key_file = optarg;
-			break;
-		case 'U':
-			ko.user = optarg;
-			break;
-		case 'W':
-			pwfile = optarg;
-			break;
 		case 'b':
 			bpffs = optarg;
 			break;
 		case 'i':
-			if (!dp_parse_u32(optarg, &identity) || !identity) {
+			if (!parse_u32(optarg, 1, UINT32_MAX, &identity, NULL, 0)) {
 				fprintf(stderr,
 					PROG ": --identity: '%s' is not an identity (1..2^32-1)\n",
 					optarg);
@@ -186,7 +152,13 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return CLI_EXIT_OK;
 		default:
-			fputs(usage, stderr);
+			rc = store_options_flag(&so, c, optarg, err, sizeof(err));
+			if (rc > 0)
+				break;
+			if (rc < 0)
+				fprintf(stderr, PROG ": %s\n", err);
+			else
+				fputs(usage, stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -197,15 +169,19 @@ int main(int argc, char **argv)
 			usage);
 		return CLI_EXIT_USAGE;
 	}
-	if (pwfile) {
-		rc = read_password(pwfile, password, sizeof(password));
-		if (rc) {
-			fprintf(stderr, PROG ": --store-password-file %s: %s\n", pwfile,
-				strerror(-rc));
-			return CLI_EXIT_FAIL;
-		}
-		ko.password = password;
+	rc = store_options_resolve(&so, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
 	}
+	ko.endpoints = so.cfg.store.endpoints;
+	ko.ca_file = so.cfg.store.ca_file;
+	ko.cert_file = so.cfg.store.cert_file;
+	ko.key_file = so.cfg.store.key_file;
+	ko.user = so.cfg.store.user;
+	ko.password = so.password;
+	ko.timeout_ms = so.cfg.store.timeout_ms;
+	prefix = so.cfg.store.prefix;
 
 	rc = dp_open(bpffs, &dp);
 	if (rc) {
@@ -279,6 +255,6 @@ out:
 	agent_policy_snapshot_free(&snap);
 	kv_close(kv);
 	dp_close(dp);
-	memset(password, 0, sizeof(password));
+	store_options_clear(&so);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include "bpf/dp.h"
 #include "lib/cli.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 #include "lib/policy_entry.h"
 
 #define PROG  "pp-datapath"
@@ -56,11 +57,14 @@ static int open_dp(const char *bpffs, struct dp **dp)
 	return err;
 }
 
+/* Prints lib/parse_num.h's reason under the option's name. */
 static bool parse_u32_opt(const char *name, const char *v, uint32_t *out)
 {
-	if (dp_parse_u32(v, out))
+	char why[160];
+
+	if (parse_u32(v, 0, UINT32_MAX, out, why, sizeof(why)))
 		return true;
-	fprintf(stderr, PROG ": %s '%s': expected a non-negative number\n", name, v);
+	fprintf(stderr, PROG ": %s %s\n", name, why);
 	return false;
 }
 

@@ -20,6 +20,7 @@
 
 #include "lib/cli.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 #include "tunnel/failover.h"
 #include "tunnel/gateways.h"
 #include "tunnel/keys.h"
@@ -81,15 +82,9 @@ static bool parse_peer_spec_fields(struct wg_peer *p, const char *spec, char *wh
 			p->n_allowed_ips++;
 		}
 	}
-	if (fields[3]) {
-		char *end;
-		unsigned long k = strtoul(fields[3], &end, 10);
-
-		if (*end || k > 65535) {
-			snprintf(why, why_len, "'%s': keepalive is seconds 0..65535", fields[3]);
-			return false;
-		}
-		p->keepalive_s = (uint16_t)k;
+	if (fields[3] && !parse_u16(fields[3], 0, 65535, &p->keepalive_s, NULL, 0)) {
+		snprintf(why, why_len, "'%s': keepalive is seconds 0..65535", fields[3]);
+		return false;
 	}
 	return true;
 }
@@ -105,19 +100,15 @@ static bool parse_peer_spec(struct wg_peer *p, const char *spec, char *why, size
 	return false;
 }
 
+/* Prints lib/parse_num.h's reason. */
 static bool parse_u32_arg(const char *s, uint32_t max, uint32_t *out)
 {
-	char *end;
-	unsigned long v;
+	char why[160];
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > max) {
-		fprintf(stderr, "pp-tunnel: '%s': expected a number 0..%u\n", s, max);
-		return false;
-	}
-	*out = (uint32_t)v;
-	return true;
+	if (parse_u32(s, 0, max, out, why, sizeof(why)))
+		return true;
+	fprintf(stderr, "pp-tunnel: %s\n", why);
+	return false;
 }
 
 static bool parse_backend(const char *s, int *out)
@@ -301,7 +292,8 @@ static bool add_route(struct up_opts *o, const char *text)
 		fprintf(stderr, "pp-tunnel: at most %d routes\n", TUNNEL_LINK_MAX_ROUTES);
 		return false;
 	}
-	if (!tunnel_cidr_parse(&o->link.routes[o->link.n_routes], text, why, sizeof(why))) {
+	if (!tunnel_cidr_parse(&o->link.routes[o->link.n_routes], text, NET_HOST_BITS_REFUSE,
+			       why, sizeof(why))) {
 		fprintf(stderr, "pp-tunnel: --route %s\n", why);
 		return false;
 	}
@@ -320,7 +312,7 @@ static int parse_link_opt(struct up_opts *o, int c, const char *arg)
 
 	switch (c) {
 	case 'a':
-		if (!tunnel_cidr_parse(&o->link.address, arg, why, sizeof(why))) {
+		if (!tunnel_cidr_parse(&o->link.address, arg, NET_HOST_BITS_KEEP, why, sizeof(why))) {
 			fprintf(stderr, "pp-tunnel: --address %s\n", why);
 			return -1;
 		}

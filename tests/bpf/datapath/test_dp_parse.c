@@ -81,12 +81,15 @@ static void test_ipcache_lines(void **state)
 	bool skip;
 
 	(void)state;
-	assert_true(dp_parse_ipcache_line("10.200.1.7/16 400 --tunnel 192.168.0.1", &e, &skip, why,
+	/* Host bits are refused (lib/net.h), not silently cleared: the reason names the network. */
+	assert_false(dp_parse_ipcache_line("10.200.1.7/16 400", &e, &skip, why, sizeof(why)));
+	assert_non_null(strstr(why, "the network is 10.200.0.0/16"));
+	assert_true(dp_parse_ipcache_line("10.200.0.0/16 400 --tunnel 192.168.0.1", &e, &skip, why,
 					  sizeof(why)));
 	assert_false(skip);
 	assert_int_equal(e.family, 4);
 	assert_int_equal(e.plen, 16);
-	assert_int_equal(e.addr[2], 0); /* host bits cleared */
+	assert_int_equal(e.addr[1], 200);
 	assert_int_equal(e.identity, 400);
 	assert_int_equal(e.tunnel_ipv4, inet_addr("192.168.0.1"));
 	assert_true(dp_parse_ipcache_line("fd00::1 5 --workload", &e, &skip, why, sizeof(why)));
