@@ -37,11 +37,12 @@ static const char *kind_of(mode_t m)
 	return "not a regular file";
 }
 
-int file_open_regular(const char *path, int *fd, struct stat *st, char *why, size_t why_len)
+int file_open_regular(const char *path, int extra_flags, int *fd, struct stat *st, char *why,
+		      size_t why_len)
 {
 	int f, flags, rc;
 
-	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | extra_flags);
 	if (f < 0)
 		return fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
 	if (fstat(f, st) < 0) {
@@ -88,7 +89,7 @@ int file_read_all(const char *path, bool secret, char *buf, size_t max, size_t *
 	size_t used = 0;
 	int fd, rc;
 
-	rc = file_open_regular(path, &fd, &st, why, why_len);
+	rc = file_open_regular(path, 0, &fd, &st, why, why_len);
 	if (rc)
 		return rc;
 	if (secret && (rc = file_secret_ok(path, &st, why, why_len)) != 0)

@@ -22,8 +22,10 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-/* Read-only, O_CLOEXEC; *fd blocking again on success. -EINVAL: not a regular file. */
-int file_open_regular(const char *path, int *fd, struct stat *st, char *why, size_t why_len);
+/* Read-only, O_CLOEXEC, plus extra_flags (e.g. O_NOFOLLOW); *fd blocking again on success.
+ * -EINVAL: not a regular file. */
+int file_open_regular(const char *path, int extra_flags, int *fd, struct stat *st, char *why,
+		      size_t why_len);
 /* -EPERM when st (of path) breaks the secret-file rule above. */
 int file_secret_ok(const char *path, const struct stat *st, char *why, size_t why_len);
 /* Opens path as a regular file (and, when secret, checks the rule) and reads it whole

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/file.h"
+
 #define KEY_B64_CHARS (WG_KEY_B64_LEN - 1)
 #define KEY_FILE_MAX  4096
 
@@ -115,31 +117,14 @@ int tunnel_key_read_file(const char *path, uint8_t key[WG_KEY_LEN], char *why, s
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(why, why_len, "%s: %s", path, strerror(errno));
+	/* A FIFO or device fails at once; a private key others can read is already
+	 * compromised: refused, not warned about (lib/file.h's secret-file rule). */
+	rc = file_open_regular(path, O_NOFOLLOW, &fd, &st, why, why_len);
+	if (rc)
 		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(why, why_len, "%s: %s", path, strerror(errno));
+	rc = file_secret_ok(path, &st, why, why_len);
+	if (rc)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, why_len, "%s: not a regular file", path);
-		rc = -EINVAL;
-		goto out;
-	}
-	/* A private key others can read is already compromised: refuse, don't just warn. */
-	if (st.st_mode & 077) {
-		snprintf(why, why_len,
-			 "%s: mode %04o lets group/others read the private key; "
-			 "it must be 0600 (chmod 600 %s)",
-			 path, (unsigned)(st.st_mode & 07777), path);
-		rc = -EPERM;
-		goto out;
-	}
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0) {
 		rc = -errno;
