@@ -5,7 +5,10 @@
  * config_defaults() fills every field; config_load() overlays a file on top of that.
  * Errors are reported as "FILE:LINE: [section] key: what was wrong, what is expected"
  * into the caller's buffer; config_load() stops at the first error and the struct is
- * then unspecified (callers discard it). The example file packaging/pseudopod.conf
+ * then unspecified (callers discard it). Refused besides bad values: a path that is not a
+ * regular file (a directory, FIFO or device fails at once, nothing hangs), a file over
+ * CONFIG_FILE_MAX bytes or with a NUL byte, a line over CONFIG_LINE_MAX characters, a key
+ * given twice (both lines named), and files named by the [store] section that do not exist. The example file packaging/pseudopod.conf
  * documents every key; keep it and this header in step.
  */
 #ifndef PSEUDOPOD_CONFIG_H
@@ -21,6 +24,11 @@
 #define CONFIG_PATH_MAX 256
 #define CONFIG_STR_MAX 256
 #define CONFIG_ERR_MAX 512
+#define CONFIG_FILE_MAX 65536
+/* inih (Debian's build) holds 200 bytes per line: 198 characters, the newline, the NUL. */
+#define CONFIG_LINE_MAX 198
+/* The least tunnel MTU: IPv6's minimum link MTU (RFC 8200); see [tunnel] mtu. */
+#define CONFIG_MTU_MIN 1280
 
 enum config_mode { CONFIG_MODE_WORKLOAD = 0, CONFIG_MODE_GATEWAY };
 enum config_fail_mode { CONFIG_FAIL_STATIC = 0, CONFIG_FAIL_CLOSED };

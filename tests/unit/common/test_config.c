@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -13,6 +14,12 @@
 #include "lib/config.h"
 
 static char err[CONFIG_ERR_MAX];
+
+/* A regular file every checkout has. */
+#define EXISTING PP_SOURCE_DIR "/packaging/pseudopod.conf"
+#define LONG10	 "0123456789"
+#define LONG100	 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10
+#define LONG200	 LONG100 LONG100
 
 static bool load(struct config *cfg, const char *text)
 {
@@ -86,7 +93,7 @@ static const struct {
 	  "test.conf: [agent] name: missing, required in gateway mode (the gateway's name in the store)" },
 	{ "[agent]\nmode = gateway\nname = g\n",
 	  "test.conf: [store] endpoints: missing, required in gateway mode (comma-separated etcd URLs)" },
-	{ "[store]\ncert-file = /a.pem\n",
+	{ "[store]\ncert-file = " EXISTING "\n",
 	  "test.conf: [store] key-file: missing, cert-file and key-file go together" },
 	{ "[datapath]\nhost-firewall = on\n",
 	  "test.conf: [datapath] host-firewall: on is not supported yet (the underlay host "
@@ -95,8 +102,60 @@ static const struct {
 	{ "[agent]\nthis line has no equals sign\n",
 	  "test.conf:2: syntax error, expected '[section]', 'key = value' or a comment" },
 	/* Only the first error is reported, with its own line number. */
-	{ "[agent]\nmode = workload\nmode = nope\nfoo = bar\n",
+	{ "[agent]\nname = a\nmode = nope\nfoo = bar\n",
 	  "test.conf:3: [agent] mode: 'nope' is not valid, expected one of: workload, gateway" },
+	/* issue 10 item 8: each of these loaded (or failed far from the line) before */
+	{ "[agent]\nmode = workload\n\nmode = gateway\n",
+	  "test.conf:4: [agent] mode: set again, first set on line 2; expected each key once" },
+	{ "[agent]\nname = a\n  gateway\n",
+	  "test.conf:3: [agent] name: indented line continues the value of line 2; continuation "
+	  "lines are not supported, expected one 'key = value' line" },
+	{ "[tunnel]\ndevice = pp/0\n",
+	  "test.conf:2: [tunnel] device: 'pp/0' is not an interface name, expected at most 15 "
+	  "characters without '/', ':' or spaces, and not '.' or '..'" },
+	{ "[tunnel]\ndevice = ..\n",
+	  "test.conf:2: [tunnel] device: '..' is not an interface name, expected at most 15 "
+	  "characters without '/', ':' or spaces, and not '.' or '..'" },
+	{ "[tunnel]\nunderlay-device = eth0:1\n",
+	  "test.conf:2: [tunnel] underlay-device: 'eth0:1' is not an interface name, expected at "
+	  "most 15 characters without '/', ':' or spaces, and not '.' or '..'" },
+	{ "[tunnel]\ndevice = pp 0\n",
+	  "test.conf:2: [tunnel] device: 'pp 0' is not an interface name, expected at most 15 "
+	  "characters without '/', ':' or spaces, and not '.' or '..'" },
+	{ "[agent]\nmetrics-address = 127.0.0.1:70000\n",
+	  "test.conf:2: [agent] metrics-address: '127.0.0.1:70000': port 70000 is out of range, "
+	  "expected an integer from 1 to 65535" },
+	{ "[agent]\nmetrics-address = localhost:9962\n",
+	  "test.conf:2: [agent] metrics-address: 'localhost:9962': 'localhost' is not an IPv4 "
+	  "address (IPv6 in brackets: [::1]:9962)" },
+	{ "[agent]\nmetrics-address = 9962\n",
+	  "test.conf:2: [agent] metrics-address: '9962': expected ADDRESS:PORT, e.g. "
+	  "127.0.0.1:9962 or [::1]:9962" },
+	{ "[tunnel]\nmtu = 1000\n",
+	  "test.conf:2: [tunnel] mtu: 1000 is below 1280, the least a link carrying IPv6 may have "
+	  "(the overlay carries the cluster's families); 0 = the underlay MTU minus the overhead" },
+	{ "[tunnel]\nmtu = 65536\n",
+	  "test.conf:2: [tunnel] mtu: 65536 is out of range, expected an integer from 0 to 65535" },
+	{ "[store]\nendpoints = 10.0.0.1:2379\n",
+	  "test.conf:2: [store] endpoints: '10.0.0.1:2379' is not an http:// or https:// URL, "
+	  "expected comma-separated etcd client URLs like https://10.0.0.1:2379" },
+	{ "[store]\nendpoints = https://a:2379,,https://b:2379\n",
+	  "test.conf:2: [store] endpoints: '' is not an http:// or https:// URL, expected "
+	  "comma-separated etcd client URLs like https://10.0.0.1:2379" },
+	{ "[store]\nendpoints = https://a:2379, https://b:2379\n",
+	  "test.conf:2: [store] endpoints: ' https://b:2379' is not an http:// or https:// URL, "
+	  "expected comma-separated etcd client URLs like https://10.0.0.1:2379" },
+	{ "[store]\nendpoints = ftp://a:2379\n",
+	  "test.conf:2: [store] endpoints: 'ftp://a:2379' is not an http:// or https:// URL, "
+	  "expected comma-separated etcd client URLs like https://10.0.0.1:2379" },
+	{ "[store]\nca-file = /nonexistent/ca.pem\n",
+	  "test.conf:2: [store] ca-file: /nonexistent/ca.pem: No such file or directory" },
+	{ "[store]\npassword-file = /nonexistent/pw\n",
+	  "test.conf:2: [store] password-file: /nonexistent/pw: No such file or directory" },
+	{ "[store]\npassword-file = /\n", "test.conf:2: [store] password-file: /: not a regular file" },
+	/* inih would cut this line at 199 and report a syntax error on line 4 */
+	{ "[agent]\n\nname = " LONG200 "\nmode = gateway\n",
+	  "test.conf:3: line is 207 characters long, expected at most 198" },
 };
 
 static void test_bad_files(void **state)
@@ -120,6 +179,43 @@ static void test_missing_file(void **state)
 	assert_string_equal(err, "/nonexistent/pseudopod.conf: cannot open: No such file or directory");
 }
 
+/* Paths that are not files fail at once, naming what they are (before: a FIFO hung the
+ * reader, /dev/zero was read forever, a directory read as an empty file = defaults). */
+static void test_not_a_file(void **state)
+{
+	char fifo[] = "/tmp/pp-test-config.XXXXXX", path[128];
+	struct config cfg;
+
+	config_defaults(&cfg);
+	assert_false(config_load(&cfg, "/dev/zero", err, sizeof(err)));
+	assert_string_equal(err, "/dev/zero: is a device, expected a regular file");
+	assert_false(config_load(&cfg, "/tmp", err, sizeof(err)));
+	assert_string_equal(err, "/tmp: is a directory, expected a regular file");
+	assert_non_null(mkdtemp(fifo));
+	snprintf(path, sizeof(path), "%s/fifo", fifo);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_false(config_load(&cfg, path, err, sizeof(err)));
+	unlink(path);
+	rmdir(fifo);
+	snprintf(path, sizeof(path), "%s/fifo: is a FIFO, expected a regular file", fifo);
+	assert_string_equal(err, path);
+}
+
+/* The longest line inih holds still loads; the limit is inih's, not ours. */
+static void test_longest_line(void **state)
+{
+	struct config cfg;
+	char text[300];
+
+	/* "name = " is 7 characters: 191 more make 198 */
+	snprintf(text, sizeof(text), "[agent]\nname = %.191s\nmode = gateway\n"
+		 "[store]\nendpoints = http://a:2379\n", LONG200);
+	if (!load(&cfg, text))
+		fail_msg("%s", err);
+	assert_int_equal(strlen(cfg.agent.name), 191);
+	assert_int_equal(cfg.agent.mode, CONFIG_MODE_GATEWAY);
+}
+
 /* The shipped example must load as it is: it documents the defaults. */
 static void test_shipped_example(void **state)
 {
@@ -139,6 +235,8 @@ int main(void)
 		cmocka_unit_test(test_all_types),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_longest_line),
 		cmocka_unit_test(test_shipped_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
