@@ -114,7 +114,7 @@ static int check_file(const char *path, bool secret, char *why, size_t why_len)
 
 	if (!path[0])
 		return 0;
-	rc = file_open_regular(path, &fd, &st, why, why_len);
+	rc = file_open_regular(path, 0, &fd, &st, why, why_len);
 	if (rc)
 		return rc;
 	if (secret)
