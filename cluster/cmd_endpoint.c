@@ -6,21 +6,26 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cluster/ctl.h"
 #include "lib/cli.h"
+#include "lib/net.h"
 
-enum { OPT_IP = 1, OPT_LABELS, OPT_NS, OPT_KIND, OPT_GW };
+enum { OPT_IP = 1, OPT_LABELS, OPT_NS, OPT_KIND, OPT_GW, OPT_OUTSIDE };
 
 static const struct option opts[] = {
     {"ip", required_argument, NULL, OPT_IP},	    {"labels", required_argument, NULL, OPT_LABELS},
     {"namespace", required_argument, NULL, OPT_NS}, {"kind", required_argument, NULL, OPT_KIND},
-    {"gateway", required_argument, NULL, OPT_GW},   CTL_STORE_OPTIONS,
+    {"gateway", required_argument, NULL, OPT_GW},
+    {"allow-outside-cluster-cidrs", no_argument, NULL, OPT_OUTSIDE},
+    CTL_STORE_OPTIONS,
 };
 
 struct ep_args {
 	const char *ip, *labels, *ns, *gateway;
 	enum store_ipcache_kind kind;
+	bool outside; /* --allow-outside-cluster-cidrs */
 };
 
 static void help(FILE *out)
@@ -28,14 +33,18 @@ static void help(FILE *out)
 	fprintf(
 	    out,
 	    "Usage: pseudopodctl endpoint add --ip IP[/LEN] [--labels k=v,...] [--namespace NS]\n"
-	    "                                 [--kind pod|workload] [--gateway IP]\n"
+	    "                                 [--kind pod|workload] [--gateway IPV4]\n"
+	    "                                 [--allow-outside-cluster-cidrs]\n"
 	    "       pseudopodctl endpoint del --ip IP[/LEN]\n"
 	    "       pseudopodctl endpoint list [-o json]\n"
 	    "\n"
 	    "add allocates (or reuses) the security identity of the labels plus\n"
 	    "k8s:io.kubernetes.pod.namespace=NS (default namespace: default) and writes\n"
-	    "ipcache/<ip>/<len>. A bare IP means /32 (/128). --gateway is the underlay IP of the\n"
-	    "tunnel endpoint that reaches the IP.\n\n");
+	    "ipcache/<ip>/<len>. A bare IP means /32 (/128). --gateway is the underlay IPv4\n"
+	    "address of the tunnel endpoint that reaches the IP (the datapath tunnels over IPv4).\n"
+	    "The IP must lie in the cluster's pod or workload CIDRs (the store's config record,\n"
+	    "'pseudopodctl init') unless --allow-outside-cluster-cidrs; /0 is never accepted.\n"
+	    "Labels of the reserved: and cidr: sources are pseudopod's own and refused.\n\n");
 	ctl_print_store_help(out);
 }
 
@@ -56,6 +65,9 @@ static int endpoint_option(struct ctl *ctl, int opt, const char *arg, void *data
 		break;
 	case OPT_GW:
 		a->gateway = arg;
+		break;
+	case OPT_OUTSIDE:
+		a->outside = true;
 		break;
 	case OPT_KIND:
 		if (!strcmp(arg, "pod"))
@@ -86,11 +98,58 @@ static int parse(struct ctl *ctl, int argc, char **argv, struct ep_args *a)
 	return -1;
 }
 
+/* The address, gateway and labels alone (before connecting); -1 = fine, else an exit code. */
+static int check_add_args(struct ctl *ctl, const struct ep_args *a, const struct label_set *labels,
+			  struct net_prefix *ip)
+{
+	struct net_prefix gw;
+	char why[300];
+
+	if (!net_prefix_parse(a->ip, NET_HOST_BITS_REFUSE, ip, why, sizeof(why)))
+		return ctl_usage_error(ctl, "--ip %s", why);
+	/* A /0 endpoint gives every source without a better match this identity. */
+	if (ip->len == 0)
+		return ctl_usage_error(ctl, "--ip %s: a /0 prefix is every address, not an endpoint",
+				       a->ip);
+	if (a->gateway && !net_ip_parse(a->gateway, AF_INET, &gw, why, sizeof(why)))
+		return ctl_usage_error(ctl, "--gateway %s (the datapath tunnels to IPv4 endpoints)",
+				       why);
+	if (!store_labels_assignable(labels, why, sizeof(why)))
+		return ctl_usage_error(ctl, "--labels: %s", why);
+	return -1;
+}
+
+/* An endpoint outside the cluster's CIDRs would give its identity to addresses that are not
+ * pods or workloads (another network, the internet). -1 = inside, else an exit code. */
+static int check_cluster_cidrs(struct ctl *ctl, const struct net_prefix *ip)
+{
+	struct store_config cfg;
+	char text[NET_PREFIX_STRLEN];
+	struct net_prefix c;
+
+	if (store_config_get(&ctl->store, &cfg) < 0)
+		return ctl_fail(ctl, "%s; the cluster's CIDRs are needed to check --ip (or pass "
+				     "--allow-outside-cluster-cidrs)",
+				store_error(&ctl->store));
+	for (size_t i = 0; i <= cfg.n_pod_cidrs; i++) {
+		const char *cidr = i < cfg.n_pod_cidrs ? cfg.pod_cidrs[i] : cfg.workload_cidr;
+
+		if (net_prefix_parse(cidr, NET_HOST_BITS_REFUSE, &c, NULL, 0) &&
+		    net_prefix_contains(&c, ip))
+			return -1;
+	}
+	return ctl_usage_error(ctl,
+			       "--ip %s is outside the cluster's pod and workload CIDRs; pass "
+			       "--allow-outside-cluster-cidrs if it is meant to be",
+			       net_prefix_format(ip, text));
+}
+
 static int endpoint_add(int argc, char **argv)
 {
 	struct ep_args a = {.ns = "default"};
 	struct label_set labels = {0};
 	char why[300], nslabel[300], cidr[STORE_CIDR_MAX];
+	struct net_prefix ip;
 	struct ctl ctl;
 	uint32_t id = 0;
 	int rc;
@@ -101,8 +160,6 @@ static int endpoint_add(int argc, char **argv)
 		return rc;
 	if (!a.ip)
 		return ctl_usage_error(&ctl, "--ip is required");
-	if (!store_cidr_canon(a.ip, cidr, why, sizeof(why)))
-		return ctl_usage_error(&ctl, "--ip %s", why);
 	if (!store_name_valid(a.ns, false))
 		return ctl_usage_error(&ctl,
 				       "--namespace '%s': expected a Kubernetes namespace "
@@ -110,6 +167,12 @@ static int endpoint_add(int argc, char **argv)
 				       a.ns);
 	if (!label_set_parse(&labels, a.labels ? a.labels : "", why, sizeof(why)))
 		return ctl_usage_error(&ctl, "--labels: %s", why);
+	rc = check_add_args(&ctl, &a, &labels, &ip);
+	if (rc >= 0) {
+		label_set_free(&labels);
+		return rc;
+	}
+	net_prefix_format(&ip, cidr);
 	snprintf(nslabel, sizeof(nslabel), "k8s:%s=%s", LABEL_POD_NAMESPACE, a.ns);
 	if (label_set_get(&labels, NULL, LABEL_POD_NAMESPACE) &&
 	    strcmp(label_set_get(&labels, NULL, LABEL_POD_NAMESPACE), a.ns)) {
@@ -127,6 +190,9 @@ static int endpoint_add(int argc, char **argv)
 		label_set_free(&labels);
 		return rc;
 	}
+	rc = a.outside ? -1 : check_cluster_cidrs(&ctl, &ip);
+	if (rc >= 0)
+		goto out;
 	rc = store_endpoint_add(&ctl.store, cidr, &labels, a.kind, a.gateway, &id);
 	if (rc == -EINVAL) {
 		rc = ctl_usage_error(&ctl, "%s", store_error(&ctl.store));
@@ -144,6 +210,7 @@ static int endpoint_add(int argc, char **argv)
 		}
 		rc = CLI_EXIT_OK;
 	}
+out:
 	label_set_free(&labels);
 	ctl_close(&ctl);
 	return rc;

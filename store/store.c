@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/kv/kv.h"
 #include "lib/log.h"
+#include "lib/net.h"
 #include "store/store_internal.h"
 
 void store_seterr(struct store *s, const char *fmt, ...)
@@ -238,20 +240,26 @@ int store_endpoint_add(struct store *s, const char *cidr, const struct label_set
 {
 	struct store_ipcache e = {.kind = kind};
 	char why[200], ikey[512], ckey[512];
+	struct net_prefix p;
 	int rc = -EAGAIN;
 
-	if (!store_cidr_canon(cidr, e.cidr, why, sizeof(why))) {
+	if (!net_prefix_parse(cidr, NET_HOST_BITS_REFUSE, &p, why, sizeof(why))) {
 		store_seterr(s, "%s", why);
 		return -EINVAL;
 	}
+	net_prefix_format(&p, e.cidr);
+	if (p.len == 0) {
+		store_seterr(s, "'%s': a /0 prefix is every address, not an endpoint", cidr);
+		return -EINVAL;
+	}
 	if (gateway && *gateway) {
-		char gw[STORE_CIDR_MAX];
-
-		if (!store_cidr_canon(gateway, gw, why, sizeof(why)) || strchr(gateway, '/')) {
-			store_seterr(s, "gateway '%s': expected an IP address", gateway);
+		/* An IPv6 gateway would be stored and then skipped by every sync. */
+		if (!net_ip_parse(gateway, AF_INET, &p, why, sizeof(why))) {
+			store_seterr(s, "gateway %s (the datapath's tunnel endpoints are IPv4)",
+				     why);
 			return -EINVAL;
 		}
-		snprintf(e.gateway, sizeof(e.gateway), "%s", gateway);
+		net_ip_format(&p, e.gateway);
 	}
 	rc = store_key(s, ckey, sizeof(ckey), "ipcache/%s", e.cidr);
 	if (rc < 0)

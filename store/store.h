@@ -152,6 +152,14 @@ bool store_gateway_decode(const char *key, const char *value, size_t len, struct
 			  char *err, size_t err_len);
 char *store_gateway_encode(const struct store_gateway *g);
 
+/*
+ * Labels a user may give an endpoint or identity: not of the reserved source (host, world,
+ * ... are the datapath's, a pod labelled reserved:host would be trusted as the host) nor
+ * the cidr source (the policy engine's node-local CIDR identities). false names the first
+ * such label.
+ */
+bool store_labels_assignable(const struct label_set *labels, char *err, size_t err_len);
+
 /* Kubernetes object names (RFC 1123 subdomain) and namespaces (RFC 1123 label). */
 bool store_name_valid(const char *name, bool subdomain);
 
@@ -166,7 +174,8 @@ struct store_identity_ref {
 	bool created;
 };
 void store_identity_ref_clear(struct store_identity_ref *r);
-/* Finds or creates the identity of labels (see the contract above). */
+/* Finds or creates the identity of labels (see the contract above); -EINVAL for labels
+ * store_labels_assignable() refuses. */
 int store_identity_allocate(struct store *s, const struct label_set *labels,
 			    struct store_identity_ref *ref);
 /* Loads every well-formed identity (sorted by id); malformed ones are logged and skipped. */
@@ -178,7 +187,11 @@ int store_identity_get(struct store *s, uint32_t id, struct store_identity *out)
  * with dry_run). */
 int store_identity_gc(struct store *s, bool dry_run, size_t *removed);
 
-/* Writes ipcache/<cidr> for labels (identity allocated as needed); *id the identity. */
+/* Writes ipcache/<cidr> for labels (identity allocated as needed); *id the identity.
+ * -EINVAL (store_error() says why) for a /0 prefix (it would give every unknown source this
+ * identity), a gateway that is not IPv4 (the datapath's tunnel endpoints are IPv4) or
+ * labels store_labels_assignable() refuses. Whether cidr lies in the cluster's CIDRs is
+ * the caller's policy (pseudopodctl checks it against the config record). */
 int store_endpoint_add(struct store *s, const char *cidr, const struct label_set *labels,
 		       enum store_ipcache_kind kind, const char *gateway, uint32_t *id);
 int store_endpoint_del(struct store *s, const char *cidr);

@@ -121,10 +121,15 @@ int store_identity_allocate(struct store *s, const struct label_set *labels,
 			    struct store_identity_ref *ref)
 {
 	char digest[65], bykey[512], ikey[512], why[400];
-	char *ival = store_identity_encode(labels);
+	char *ival;
 	int rc = 0;
 
 	memset(ref, 0, sizeof(*ref));
+	if (!store_labels_assignable(labels, why, sizeof(why))) {
+		store_seterr(s, "%s", why);
+		return -EINVAL;
+	}
+	ival = store_identity_encode(labels);
 	if (!ival)
 		return -ENOMEM;
 	label_set_digest(labels, digest);

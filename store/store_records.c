@@ -68,6 +68,22 @@ static bool ip_valid(const char *s)
 	return net_ip_parse(s, AF_UNSPEC, &p, NULL, 0);
 }
 
+bool store_labels_assignable(const struct label_set *labels, char *err, size_t err_len)
+{
+	static const char *const refused[] = { LABEL_SOURCE_RESERVED ":", LABEL_SOURCE_CIDR ":" };
+
+	for (size_t i = 0; i < labels->n; i++) {
+		for (size_t j = 0; j < sizeof(refused) / sizeof(refused[0]); j++) {
+			if (!strncmp(labels->labels[i], refused[j], strlen(refused[j])))
+				return ferr(err, err_len,
+					    "label '%s': the %.*s source is assigned by pseudopod "
+					    "itself, not by users",
+					    labels->labels[i], (int)strlen(refused[j]) - 1, refused[j]);
+		}
+	}
+	return true;
+}
+
 bool store_name_valid(const char *name, bool subdomain)
 {
 	size_t len = strlen(name);

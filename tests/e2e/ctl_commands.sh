@@ -43,12 +43,27 @@ expect 2 endpoint add --ip 10.200.1.7 --labels 'app=a b'
 expect 2 endpoint add --ip 10.200.1.7 --namespace Prod
 expect 2 endpoint add --labels app=x
 expect 2 endpoint add --ip 10.200.1.7 --kind vm
+# Addresses that can't be endpoints (issue 10 item 5); every one was stored before.
+expect 2 endpoint add --ip 0.0.0.0/0 --labels app=x --allow-outside-cluster-cidrs
+grep -q "every address, not an endpoint" <<<"$err" || h_fail "0.0.0.0/0: $err"
+expect 2 endpoint add --ip ::/0 --labels app=x
+expect 2 endpoint add --ip 192.168.7.1 --labels app=x
+grep -q "outside the cluster's pod and workload CIDRs" <<<"$err" || h_fail "outside: $err"
+expect 2 endpoint add --ip 10.201.0.10 --kind workload --gateway fd00::1
+grep -q "expected an IPv4 address" <<<"$err" || h_fail "v6 gateway: $err"
+expect 2 endpoint add --ip 10.200.1.7 --labels reserved:host
+grep -q "reserved source is assigned by pseudopod" <<<"$err" || h_fail "reserved: $err"
+expect 2 endpoint add --ip 10.200.1.1/24 --labels app=x
+grep -q "the network is 10.200.1.0/24" <<<"$err" || h_fail "host bits hint: $err"
 expect 0 endpoint list
 grep -q "10.201.0.9/32 *257 *workload *10.99.0.3 *k8s:app=vm,k8s:io.kubernetes.pod.namespace=default" <<<"$out" ||
 	h_fail "endpoint list table: $out"
 expect 0 endpoint list -o json
 [ "$(jq length <<<"$out")" = 4 ] || h_fail "endpoint list json: $out"
 [ "$(jq -r '.[] | select(.ip=="fd00::5/128") | .identity' <<<"$out")" = 256 ] || h_fail "v6: $out"
+expect 0 endpoint add --ip 192.168.7.1 --labels app=db,tier=data --namespace prod \
+	--allow-outside-cluster-cidrs # labels in use: no new identity for the gc count below
+expect 0 endpoint del --ip 192.168.7.1
 
 # --- 16 concurrent allocators of one new label set, through the CLI
 for i in $(seq 1 16); do

@@ -21,7 +21,8 @@ trace() {
 PROD=io.kubernetes.pod.namespace=prod
 
 ctl policy apply -f "$PP_SOURCE_DIR/docs/examples/policy/03-knp-pod-selector.yaml" >/dev/null
-ctl endpoint add --ip 10.200.1.5 --labels app=client --namespace prod >/dev/null
+ctl endpoint add --ip 10.200.1.5 --labels app=client --namespace prod --allow-outside-cluster-cidrs \
+	>/dev/null
 id=$(h_in "$ns" etcdctl --endpoints "$url" get --print-value-only "${P}ipcache/10.200.1.5/32" |
 	sed -n 's/.*"identity": *\([0-9]*\).*/\1/p')
 [ -n "$id" ] || h_fail "no identity stored for the endpoint"

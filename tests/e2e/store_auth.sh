@@ -58,11 +58,13 @@ set -e
 grep -q "ropw" <<<"$out" && h_fail "--store-user USER:PASS: the password was echoed: $out"
 grep -q "password-file" <<<"$out" || h_fail "--store-user USER:PASS: no hint: $out"
 h_in "$ns" "$ctl" endpoint add --store "$url" --store-prefix "$prefix" --store-user root \
-	--store-password-file "$pw" --ip 10.0.0.10 --labels app=a >/dev/null ||
+	--store-password-file "$pw" --ip 10.0.0.10 --labels app=a --allow-outside-cluster-cidrs \
+	>/dev/null ||
 	h_fail "root could not add an endpoint"
 set +e
 out=$(h_in "$ns" env PSEUDOPOD_STORE_PASSWORD=ropw "$ctl" endpoint add --store "$url" \
-	--store-prefix "$prefix" --store-user ro --ip 10.0.0.11 --labels app=a 2>&1)
+	--store-prefix "$prefix" --store-user ro --ip 10.0.0.11 --labels app=a \
+	--allow-outside-cluster-cidrs 2>&1)
 rc=$?
 set -e
 [ $rc -eq 1 ] || h_fail "reader write: exit $rc, expected 1 ($out)"

@@ -45,7 +45,8 @@ h_in "$ns" env PP_ETCD="$url" PP_CA="$d/ca.crt" PP_CERT="$d/client.crt" PP_KEY="
 
 ctl="$PP_BUILD_DIR/bin/pseudopodctl"
 h_in "$ns" "$ctl" endpoint add --store "$url" --store-ca "$d/ca.crt" --store-cert "$d/client.crt" \
-	--store-key "$d/client.key" --ip 10.0.0.1 --labels app=tls >/dev/null ||
+	--store-key "$d/client.key" --ip 10.0.0.1 --labels app=tls --allow-outside-cluster-cidrs \
+	>/dev/null ||
 	h_fail "pseudopodctl over TLS failed"
 # The same through the config file's [store] section.
 cat >"$H_TMP/pp.conf" <<CONF

@@ -182,6 +182,24 @@ static void test_endpoint_and_gc(void **state)
 	    0);
 	assert_int_equal(store_endpoint_add(&s, "10.1.0.3/24", &b, STORE_IPCACHE_POD, NULL, NULL),
 			 -EINVAL); /* host bits set */
+	/* issue 10 item 5: the write path refuses what can't be an endpoint, whoever calls */
+	assert_int_equal(store_endpoint_add(&s, "0.0.0.0/0", &a, STORE_IPCACHE_POD, NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(store_endpoint_add(&s, "::/0", &a, STORE_IPCACHE_POD, NULL, NULL), -EINVAL);
+	assert_int_equal(
+	    store_endpoint_add(&s, "10.1.0.4", &b, STORE_IPCACHE_WORKLOAD, "fd00::3", NULL), -EINVAL);
+	assert_non_null(strstr(store_error(&s), "expected an IPv4 address"));
+	{
+		struct label_set r;
+		struct store_identity_ref ref;
+
+		labels(&r, "reserved:host");
+		assert_int_equal(store_endpoint_add(&s, "10.1.0.5", &r, STORE_IPCACHE_POD, NULL, NULL),
+				 -EINVAL);
+		assert_int_equal(store_identity_allocate(&s, &r, &ref), -EINVAL);
+		assert_non_null(strstr(store_error(&s), "reserved:host"));
+		label_set_free(&r);
+	}
 	assert_int_equal(store_load_ipcache(&s, &eps, &n, NULL), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(eps[1].cidr, "10.1.0.2/32");
