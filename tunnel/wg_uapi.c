@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/net.h"
+#include "lib/parse_num.h"
 #include "tunnel/keys.h"
 
 #define LINE_MAX_LEN 512
@@ -89,30 +91,13 @@ const char *wg_uapi_strerror(int err)
 	return "unrecognised errno from wireguard-go";
 }
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
-}
-
 /* "errno=" carries a decimal that may be negative (wireguard-go writes negative codes). */
 static bool parse_errno_value(const char *s, int *err)
 {
 	bool neg = *s == '-';
 	uint64_t v;
 
-	if (!parse_u64(s + neg, 4095, &v))
+	if (!parse_u64(s + neg, 0, 4095, &v, NULL, 0))
 		return false;
 	*err = -(int)v;
 	return true;
@@ -120,28 +105,16 @@ static bool parse_errno_value(const char *s, int *err)
 
 bool wg_uapi_parse_allowed_ip(struct wg_allowed_ip *out, const char *text)
 {
-	char ip[INET6_ADDRSTRLEN];
-	const char *slash = strchr(text, '/');
-	uint64_t cidr;
-	size_t n;
+	struct net_prefix p;
 
-	if (!slash)
-		return false;
-	n = (size_t)(slash - text);
-	if (n == 0 || n >= sizeof(ip))
-		return false;
-	memcpy(ip, text, n);
-	ip[n] = '\0';
+	/* Always ADDRESS/LEN here; host bits are kept as given, as the UAPI carries them. */
 	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, ip, &out->ip4) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, &out->ip6) == 1)
-		out->family = AF_INET6;
-	else
+	if (!strchr(text, '/') || !net_prefix_parse(text, NET_HOST_BITS_KEEP, &p, NULL, 0))
 		return false;
-	if (!parse_u64(slash + 1, out->family == AF_INET ? 32 : 128, &cidr))
-		return false;
-	out->cidr = (uint8_t)cidr;
+	out->family = p.family;
+	out->cidr = p.len;
+	memcpy(p.family == AF_INET ? (void *)&out->ip4 : (void *)&out->ip6, p.addr,
+	       p.family == AF_INET ? sizeof(out->ip4) : sizeof(out->ip6));
 	return true;
 }
 
@@ -149,6 +122,7 @@ bool wg_uapi_parse_endpoint(struct wg_peer *peer, const char *text)
 {
 	char ip[INET6_ADDRSTRLEN];
 	const char *colon, *host = text;
+	struct net_prefix addr;
 	uint64_t port;
 	size_t n;
 
@@ -166,19 +140,22 @@ bool wg_uapi_parse_endpoint(struct wg_peer *peer, const char *text)
 			return false;
 		n = (size_t)(colon - text);
 	}
-	if (n == 0 || n >= sizeof(ip) || !parse_u64(colon + 1, 65535, &port))
+	if (n == 0 || n >= sizeof(ip) || !parse_u64(colon + 1, 0, 65535, &port, NULL, 0))
 		return false;
 	memcpy(ip, host, n);
 	ip[n] = '\0';
+	/* IPv6 only in brackets: "fd00::1:51820" would be ambiguous. */
+	if (!net_ip_parse(ip, *text == '[' ? AF_INET6 : AF_INET, &addr, NULL, 0))
+		return false;
 	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
-	if (*text != '[' && inet_pton(AF_INET, ip, &peer->endpoint.in4.sin_addr) == 1) {
+	if (addr.family == AF_INET) {
 		peer->endpoint.in4.sin_family = AF_INET;
 		peer->endpoint.in4.sin_port = htons((uint16_t)port);
-	} else if (*text == '[' && inet_pton(AF_INET6, ip, &peer->endpoint.in6.sin6_addr) == 1) {
+		memcpy(&peer->endpoint.in4.sin_addr, addr.addr, 4);
+	} else {
 		peer->endpoint.in6.sin6_family = AF_INET6;
 		peer->endpoint.in6.sin6_port = htons((uint16_t)port);
-	} else {
-		return false;
+		memcpy(&peer->endpoint.in6.sin6_addr, addr.addr, 16);
 	}
 	peer->has_endpoint = true;
 	return true;
@@ -257,21 +234,21 @@ static bool parse_peer_item(struct wg_peer *peer, size_t *ips_cap, const char *k
 	}
 	if (!strcmp(key, "last_handshake_time_sec")) {
 		*expected = "seconds since 1970";
-		if (!parse_u64(value, INT64_MAX, &v))
+		if (!parse_u64(value, 0, INT64_MAX, &v, NULL, 0))
 			return false;
 		peer->last_handshake_s = (int64_t)v;
 		return true;
 	}
 	if (!strcmp(key, "rx_bytes") || !strcmp(key, "tx_bytes")) {
 		*expected = "a byte count";
-		if (!parse_u64(value, UINT64_MAX, &v))
+		if (!parse_u64(value, 0, UINT64_MAX, &v, NULL, 0))
 			return false;
 		*(key[0] == 'r' ? &peer->rx_bytes : &peer->tx_bytes) = v;
 		return true;
 	}
 	if (!strcmp(key, "persistent_keepalive_interval")) {
 		*expected = "seconds 0..65535";
-		if (!parse_u64(value, 65535, &v))
+		if (!parse_u64(value, 0, 65535, &v, NULL, 0))
 			return false;
 		peer->keepalive_s = (uint16_t)v;
 		return true;
@@ -288,7 +265,7 @@ static bool parse_peer_item(struct wg_peer *peer, size_t *ips_cap, const char *k
 	}
 	if (!strcmp(key, "last_handshake_time_nsec") || !strcmp(key, "protocol_version")) {
 		*expected = "a number";
-		return parse_u64(value, UINT64_MAX, &v);
+		return parse_u64(value, 0, UINT64_MAX, &v, NULL, 0);
 	}
 	/* preshared_key and keys of newer protocol versions: accepted, not used. */
 	return true;
@@ -366,12 +343,12 @@ bool wg_uapi_parse_get(const char *buf, size_t len, struct wg_uapi_device *dev, 
 			d.has_private_key = true;
 		} else if (!strcmp(key, "listen_port")) {
 			expected = "a port 0..65535";
-			if (!parse_u64(value, 65535, &v))
+			if (!parse_u64(value, 0, 65535, &v, NULL, 0))
 				goto bad_value;
 			d.listen_port = (uint16_t)v;
 		} else if (!strcmp(key, "fwmark")) {
 			expected = "a 32-bit mark";
-			if (!parse_u64(value, UINT32_MAX, &v))
+			if (!parse_u64(value, 0, UINT32_MAX, &v, NULL, 0))
 				goto bad_value;
 			d.fwmark = (uint32_t)v;
 		}
