@@ -122,6 +122,20 @@ static void test_file_roundtrip_and_modes(void **state)
 	unlink(path);
 	assert_int_equal(tunnel_key_read_file(path, back, why, sizeof(why)), -ENOENT);
 	assert_int_equal(tunnel_key_read_file(dir, back, why, sizeof(why)) < 0, 1);
+
+	/* A FIFO fails at once (the old open() blocked until a writer came). */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(tunnel_key_read_file(path, back, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a FIFO"));
+	unlink(path);
+	/* Owner-only is not enough when the owner is someone else: they can swap the key. */
+	assert_int_equal(tunnel_key_write_file(path, k, why, sizeof(why)), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 4242, 4242), 0);
+		assert_int_equal(tunnel_key_read_file(path, back, why, sizeof(why)), -EPERM);
+		assert_non_null(strstr(why, "owned by uid 4242"));
+	}
+	unlink(path);
 	rmdir(dir);
 }
 
