@@ -56,8 +56,7 @@ static bool addr_parse(const char *text, size_t len, int family, struct net_pref
 	return true;
 }
 
-bool net_ip_parse(const char *text, int family, struct net_prefix *out, char *why,
-		  size_t why_len)
+bool net_ip_parse(const char *text, int family, struct net_prefix *out, char *why, size_t why_len)
 {
 	struct net_prefix any;
 
@@ -116,8 +115,8 @@ bool net_prefix_parse(const char *text, enum net_host_bits host_bits, struct net
 
 	if (!addr_parse(text, alen, AF_UNSPEC, out)) {
 		if (alen == 0 || alen >= NET_IP_STRLEN)
-			return fail(why, why_len, "'%.64s': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8",
-				    text);
+			return fail(why, why_len,
+				    "'%.64s': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8", text);
 		return fail(why, why_len, "'%s': '%.*s' is not an IPv4 or IPv6 address", text,
 			    (int)alen, text);
 	}
@@ -140,8 +139,9 @@ bool net_prefix_parse(const char *text, enum net_host_bits host_bits, struct net
 
 		net_prefix_format(&n, net);
 	}
-	return fail(why, why_len, "'%s': host bits set below the /%u prefix length (the network is %s)",
-		    text, out->len, net);
+	return fail(why, why_len,
+		    "'%s': host bits set below the /%u prefix length (the network is %s)", text,
+		    out->len, net);
 }
 
 bool net_prefix_contains(const struct net_prefix *outer, const struct net_prefix *inner)

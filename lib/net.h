@@ -40,8 +40,8 @@ enum net_host_bits {
 
 /* An address is a prefix whose len is the family's full length. */
 struct net_prefix {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t len;	/* prefix length, 0..32 or 0..128 */
+	uint8_t family;	  /* AF_INET or AF_INET6 */
+	uint8_t len;	  /* prefix length, 0..32 or 0..128 */
 	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes, the rest 0 */
 };
 
@@ -49,8 +49,7 @@ struct net_prefix {
  * An address of family AF_INET, AF_INET6 or AF_UNSPEC (either). A family mismatch says
  * which family was expected ("expected an IPv4 address").
  */
-bool net_ip_parse(const char *text, int family, struct net_prefix *out, char *why,
-		  size_t why_len);
+bool net_ip_parse(const char *text, int family, struct net_prefix *out, char *why, size_t why_len);
 bool net_prefix_parse(const char *text, enum net_host_bits host_bits, struct net_prefix *out,
 		      char *why, size_t why_len);
 

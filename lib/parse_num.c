@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why,
-	       size_t why_len)
+bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why, size_t why_len)
 {
 	uint64_t v = 0;
 	const char *p = s;
@@ -40,13 +39,13 @@ bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *w
 not_a_number:
 	if (why && why_len)
 		snprintf(why, why_len,
-			 "'%.64s' is not a number, expected an integer from %" PRIu64 " to %" PRIu64,
+			 "'%.64s' is not a number, expected an integer from %" PRIu64
+			 " to %" PRIu64,
 			 s, min, max);
 	return false;
 }
 
-bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *why,
-	       size_t why_len)
+bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *why, size_t why_len)
 {
 	uint64_t v;
 
@@ -56,8 +55,7 @@ bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *w
 	return true;
 }
 
-bool parse_u16(const char *s, uint16_t min, uint16_t max, uint16_t *out, char *why,
-	       size_t why_len)
+bool parse_u16(const char *s, uint16_t min, uint16_t max, uint16_t *out, char *why, size_t why_len)
 {
 	uint64_t v;
 

@@ -17,12 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why,
-	       size_t why_len);
-bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *why,
-	       size_t why_len);
-bool parse_u16(const char *s, uint16_t min, uint16_t max, uint16_t *out, char *why,
-	       size_t why_len);
+bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why, size_t why_len);
+bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *why, size_t why_len);
+bool parse_u16(const char *s, uint16_t min, uint16_t max, uint16_t *out, char *why, size_t why_len);
 /* A TCP/UDP port to listen on or connect to: 1..65535. */
 bool parse_port(const char *s, uint16_t *out, char *why, size_t why_len);
 

@@ -34,8 +34,7 @@ void store_options_init(struct store_options *o)
 	config_defaults(&o->cfg);
 }
 
-int store_options_flag(struct store_options *o, int opt, const char *arg, char *why,
-		       size_t why_len)
+int store_options_flag(struct store_options *o, int opt, const char *arg, char *why, size_t why_len)
 {
 	switch (opt) {
 	case STORE_OPT_ENDPOINTS:
@@ -100,8 +99,10 @@ static int copy_flag(char *dst, size_t size, const char *src, const char *flag, 
 	if (!src)
 		return 0;
 	if (strlen(src) >= size)
-		return fail(-ENAMETOOLONG, why, why_len, "%s: value is %zu characters long, "
-			    "expected at most %zu", flag, strlen(src), size - 1);
+		return fail(-ENAMETOOLONG, why, why_len,
+			    "%s: value is %zu characters long, "
+			    "expected at most %zu",
+			    flag, strlen(src), size - 1);
 	memcpy(dst, src, strlen(src) + 1);
 	return 0;
 }
@@ -161,8 +162,7 @@ int store_options_resolve(struct store_options *o, char *why, size_t why_len)
 		return -EINVAL;
 	if ((rc = copy_flag(st->endpoints, sizeof(st->endpoints), o->endpoints, "--store", why,
 			    why_len)) ||
-	    (rc = copy_flag(st->ca_file, sizeof(st->ca_file), o->ca, "--store-ca", why,
-			    why_len)) ||
+	    (rc = copy_flag(st->ca_file, sizeof(st->ca_file), o->ca, "--store-ca", why, why_len)) ||
 	    (rc = copy_flag(st->cert_file, sizeof(st->cert_file), o->cert, "--store-cert", why,
 			    why_len)) ||
 	    (rc = copy_flag(st->key_file, sizeof(st->key_file), o->key, "--store-key", why,

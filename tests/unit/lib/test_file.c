@@ -69,8 +69,8 @@ static void test_not_regular(void **state)
 			 -EINVAL);
 	snprintf(want, sizeof(want), "%s: is a directory, expected a regular file", dir);
 	assert_string_equal(why, want);
-	assert_int_equal(file_read_all("/dev/zero", false, buf, sizeof(buf), &len, why, sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(
+	    file_read_all("/dev/zero", false, buf, sizeof(buf), &len, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "/dev/zero: is a device, expected a regular file");
 	assert_int_equal(
 	    file_read_all("/nonexistent/x", false, buf, sizeof(buf), &len, why, sizeof(why)),
@@ -143,10 +143,10 @@ static void test_secret_owner(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_not_regular),
-		cmocka_unit_test(test_read_all),
-		cmocka_unit_test(test_secret_modes),
-		cmocka_unit_test(test_secret_owner),
+	    cmocka_unit_test(test_not_regular),
+	    cmocka_unit_test(test_read_all),
+	    cmocka_unit_test(test_secret_modes),
+	    cmocka_unit_test(test_secret_owner),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,76 +26,76 @@ static const struct {
 	const char *want; /* canonical prefix, or NULL when refused */
 	const char *why;  /* the exact reason when refused */
 } prefixes[] = {
-	{ "10.0.0.0/8", R, "10.0.0.0/8", NULL },
-	{ "10.0.0.1", R, "10.0.0.1/32", NULL },
-	{ "0.0.0.0/0", R, "0.0.0.0/0", NULL },
-	{ "255.255.255.255/32", R, "255.255.255.255/32", NULL },
-	{ "fd00::/64", R, "fd00::/64", NULL },
-	{ "FD00:0:0::1", R, "fd00::1/128", NULL },
-	{ "::/0", R, "::/0", NULL },
-	{ "::ffff:10.0.0.1/128", R, "::ffff:10.0.0.1/128", NULL },
-	/* host bits: the three modes */
-	{ "10.0.0.1/8", R, NULL,
-	  "'10.0.0.1/8': host bits set below the /8 prefix length (the network is 10.0.0.0/8)" },
-	{ "10.0.0.1/8", C, "10.0.0.0/8", NULL },
-	{ "10.0.0.1/8", K, "10.0.0.1/8", NULL },
-	{ "fd00::1/64", R, NULL,
-	  "'fd00::1/64': host bits set below the /64 prefix length (the network is fd00::/64)" },
-	{ "fd00::1/64", C, "fd00::/64", NULL },
-	{ "10.128.0.0/1", R, NULL,
-	  "'10.128.0.0/1': host bits set below the /1 prefix length (the network is 0.0.0.0/1)" },
-	{ "1.0.0.0/0", R, NULL,
-	  "'1.0.0.0/0': host bits set below the /0 prefix length (the network is 0.0.0.0/0)" },
-	/* prefix length syntax and bounds */
-	{ "10.0.0.0/ 8", R, NULL,
-	  "'10.0.0.0/ 8': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/+8", R, NULL,
-	  "'10.0.0.0/+8': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/-8", R, NULL,
-	  "'10.0.0.0/-8': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/08", R, NULL,
-	  "'10.0.0.0/08': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/8 ", R, NULL,
-	  "'10.0.0.0/8 ': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/", R, NULL,
-	  "'10.0.0.0/': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/33", R, NULL,
-	  "'10.0.0.0/33': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "10.0.0.0/4294967304", R, NULL,
-	  "'10.0.0.0/4294967304': prefix length must be a number from 0 to 32 (digits only, no "
-	  "leading zero)" },
-	{ "10.0.0.0/8/8", R, NULL,
-	  "'10.0.0.0/8/8': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	{ "fd00::/129", R, NULL,
-	  "'fd00::/129': prefix length must be a number from 0 to 128 (digits only, no leading "
-	  "zero)" },
-	{ "fd00::/128", R, "fd00::/128", NULL },
-	{ "10.0.0.0/0x8", R, NULL,
-	  "'10.0.0.0/0x8': prefix length must be a number from 0 to 32 (digits only, no leading "
-	  "zero)" },
-	/* addresses */
-	{ " 10.0.0.0/8", R, NULL, "' 10.0.0.0/8': ' 10.0.0.0' is not an IPv4 or IPv6 address" },
-	{ "10.0.0.0 /8", R, NULL, "'10.0.0.0 /8': '10.0.0.0 ' is not an IPv4 or IPv6 address" },
-	{ "010.0.0.0/8", R, NULL, "'010.0.0.0/8': '010.0.0.0' is not an IPv4 or IPv6 address" },
-	{ "10.0.0/8", R, NULL, "'10.0.0/8': '10.0.0' is not an IPv4 or IPv6 address" },
-	{ "10.0.0.256", R, NULL, "'10.0.0.256': '10.0.0.256' is not an IPv4 or IPv6 address" },
-	{ "fe80::1%eth0/64", R, NULL,
-	  "'fe80::1%eth0/64': 'fe80::1%eth0' is not an IPv4 or IPv6 address" },
-	{ "host/8", R, NULL, "'host/8': 'host' is not an IPv4 or IPv6 address" },
-	{ "", R, NULL, "'': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8" },
-	{ "/8", R, NULL, "'/8': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8" },
-	/* longer than any address: refused before copying, the echo is cut at 64 */
-	{ "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc/1", R, NULL,
-	  "'1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc/1': expected "
-	  "ADDRESS[/LENGTH], e.g. 10.0.0.0/8" },
+    {"10.0.0.0/8", R, "10.0.0.0/8", NULL},
+    {"10.0.0.1", R, "10.0.0.1/32", NULL},
+    {"0.0.0.0/0", R, "0.0.0.0/0", NULL},
+    {"255.255.255.255/32", R, "255.255.255.255/32", NULL},
+    {"fd00::/64", R, "fd00::/64", NULL},
+    {"FD00:0:0::1", R, "fd00::1/128", NULL},
+    {"::/0", R, "::/0", NULL},
+    {"::ffff:10.0.0.1/128", R, "::ffff:10.0.0.1/128", NULL},
+    /* host bits: the three modes */
+    {"10.0.0.1/8", R, NULL,
+     "'10.0.0.1/8': host bits set below the /8 prefix length (the network is 10.0.0.0/8)"},
+    {"10.0.0.1/8", C, "10.0.0.0/8", NULL},
+    {"10.0.0.1/8", K, "10.0.0.1/8", NULL},
+    {"fd00::1/64", R, NULL,
+     "'fd00::1/64': host bits set below the /64 prefix length (the network is fd00::/64)"},
+    {"fd00::1/64", C, "fd00::/64", NULL},
+    {"10.128.0.0/1", R, NULL,
+     "'10.128.0.0/1': host bits set below the /1 prefix length (the network is 0.0.0.0/1)"},
+    {"1.0.0.0/0", R, NULL,
+     "'1.0.0.0/0': host bits set below the /0 prefix length (the network is 0.0.0.0/0)"},
+    /* prefix length syntax and bounds */
+    {"10.0.0.0/ 8", R, NULL,
+     "'10.0.0.0/ 8': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/+8", R, NULL,
+     "'10.0.0.0/+8': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/-8", R, NULL,
+     "'10.0.0.0/-8': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/08", R, NULL,
+     "'10.0.0.0/08': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/8 ", R, NULL,
+     "'10.0.0.0/8 ': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/", R, NULL,
+     "'10.0.0.0/': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/33", R, NULL,
+     "'10.0.0.0/33': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"10.0.0.0/4294967304", R, NULL,
+     "'10.0.0.0/4294967304': prefix length must be a number from 0 to 32 (digits only, no "
+     "leading zero)"},
+    {"10.0.0.0/8/8", R, NULL,
+     "'10.0.0.0/8/8': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    {"fd00::/129", R, NULL,
+     "'fd00::/129': prefix length must be a number from 0 to 128 (digits only, no leading "
+     "zero)"},
+    {"fd00::/128", R, "fd00::/128", NULL},
+    {"10.0.0.0/0x8", R, NULL,
+     "'10.0.0.0/0x8': prefix length must be a number from 0 to 32 (digits only, no leading "
+     "zero)"},
+    /* addresses */
+    {" 10.0.0.0/8", R, NULL, "' 10.0.0.0/8': ' 10.0.0.0' is not an IPv4 or IPv6 address"},
+    {"10.0.0.0 /8", R, NULL, "'10.0.0.0 /8': '10.0.0.0 ' is not an IPv4 or IPv6 address"},
+    {"010.0.0.0/8", R, NULL, "'010.0.0.0/8': '010.0.0.0' is not an IPv4 or IPv6 address"},
+    {"10.0.0/8", R, NULL, "'10.0.0/8': '10.0.0' is not an IPv4 or IPv6 address"},
+    {"10.0.0.256", R, NULL, "'10.0.0.256': '10.0.0.256' is not an IPv4 or IPv6 address"},
+    {"fe80::1%eth0/64", R, NULL,
+     "'fe80::1%eth0/64': 'fe80::1%eth0' is not an IPv4 or IPv6 address"},
+    {"host/8", R, NULL, "'host/8': 'host' is not an IPv4 or IPv6 address"},
+    {"", R, NULL, "'': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8"},
+    {"/8", R, NULL, "'/8': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8"},
+    /* longer than any address: refused before copying, the echo is cut at 64 */
+    {"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc/1", R, NULL,
+     "'1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc/1': expected "
+     "ADDRESS[/LENGTH], e.g. 10.0.0.0/8"},
 };
 
 static void test_prefix_table(void **state)
@@ -104,7 +104,8 @@ static void test_prefix_table(void **state)
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		struct net_prefix p;
 		char why[256] = "", out[NET_PREFIX_STRLEN];
-		bool ok = net_prefix_parse(prefixes[i].text, prefixes[i].mode, &p, why, sizeof(why));
+		bool ok =
+		    net_prefix_parse(prefixes[i].text, prefixes[i].mode, &p, why, sizeof(why));
 
 		if (prefixes[i].want) {
 			if (!ok)
@@ -158,9 +159,9 @@ static void test_contains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_prefix_table),
-		cmocka_unit_test(test_ip_family),
-		cmocka_unit_test(test_contains),
+	    cmocka_unit_test(test_prefix_table),
+	    cmocka_unit_test(test_ip_family),
+	    cmocka_unit_test(test_contains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

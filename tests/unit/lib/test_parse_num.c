@@ -18,26 +18,25 @@ static const struct {
 	uint32_t want;
 	const char *why;
 } rows[] = {
-	{ "0", 0, 10, true, 0, NULL },
-	{ "10", 0, 10, true, 10, NULL },
-	{ "4294967295", 0, UINT32_MAX, true, UINT32_MAX, NULL },
-	{ "4294967296", 0, UINT32_MAX, false, 0,
-	  "4294967296 is out of range, expected an integer from 0 to 4294967295" },
-	{ "18446744073709551616", 0, UINT32_MAX, false, 0,
-	  "18446744073709551616 is out of range, expected an integer from 0 to 4294967295" },
-	{ "70000", 1, 65535, false, 0,
-	  "70000 is out of range, expected an integer from 1 to 65535" },
-	{ "0", 1, 65535, false, 0, "0 is out of range, expected an integer from 1 to 65535" },
-	{ "", 0, 10, false, 0, "'' is not a number, expected an integer from 0 to 10" },
-	{ "-1", 0, 10, false, 0, "'-1' is not a number, expected an integer from 0 to 10" },
-	{ "+1", 0, 10, false, 0, "'+1' is not a number, expected an integer from 0 to 10" },
-	{ " 1", 0, 10, false, 0, "' 1' is not a number, expected an integer from 0 to 10" },
-	{ "1 ", 0, 10, false, 0, "'1 ' is not a number, expected an integer from 0 to 10" },
-	{ "0x1", 0, 10, false, 0, "'0x1' is not a number, expected an integer from 0 to 10" },
-	{ "010", 0, 10, false, 0, "'010' is not a number, expected an integer from 0 to 10" },
-	{ "5x", 0, 10, false, 0, "'5x' is not a number, expected an integer from 0 to 10" },
-	{ "99999999999999999999x", 0, 10, false, 0,
-	  "'99999999999999999999x' is not a number, expected an integer from 0 to 10" },
+    {"0", 0, 10, true, 0, NULL},
+    {"10", 0, 10, true, 10, NULL},
+    {"4294967295", 0, UINT32_MAX, true, UINT32_MAX, NULL},
+    {"4294967296", 0, UINT32_MAX, false, 0,
+     "4294967296 is out of range, expected an integer from 0 to 4294967295"},
+    {"18446744073709551616", 0, UINT32_MAX, false, 0,
+     "18446744073709551616 is out of range, expected an integer from 0 to 4294967295"},
+    {"70000", 1, 65535, false, 0, "70000 is out of range, expected an integer from 1 to 65535"},
+    {"0", 1, 65535, false, 0, "0 is out of range, expected an integer from 1 to 65535"},
+    {"", 0, 10, false, 0, "'' is not a number, expected an integer from 0 to 10"},
+    {"-1", 0, 10, false, 0, "'-1' is not a number, expected an integer from 0 to 10"},
+    {"+1", 0, 10, false, 0, "'+1' is not a number, expected an integer from 0 to 10"},
+    {" 1", 0, 10, false, 0, "' 1' is not a number, expected an integer from 0 to 10"},
+    {"1 ", 0, 10, false, 0, "'1 ' is not a number, expected an integer from 0 to 10"},
+    {"0x1", 0, 10, false, 0, "'0x1' is not a number, expected an integer from 0 to 10"},
+    {"010", 0, 10, false, 0, "'010' is not a number, expected an integer from 0 to 10"},
+    {"5x", 0, 10, false, 0, "'5x' is not a number, expected an integer from 0 to 10"},
+    {"99999999999999999999x", 0, 10, false, 0,
+     "'99999999999999999999x' is not a number, expected an integer from 0 to 10"},
 };
 
 static void test_table(void **state)
@@ -78,8 +77,8 @@ static void test_widths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_widths),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_widths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

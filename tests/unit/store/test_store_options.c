@@ -106,7 +106,8 @@ static void test_password_sources(void **state)
 	store_options_init(&o);
 	flag(&o, STORE_OPT_PASSWORD_FILE, file("pw", "x\n", 0600));
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), -EINVAL);
-	assert_string_equal(why, "a store password needs a user (--store-user USER or [store] user)");
+	assert_string_equal(why,
+			    "a store password needs a user (--store-user USER or [store] user)");
 }
 
 /* Flags override the config file's [store] section; the config's password-file is used. */
@@ -176,10 +177,10 @@ static void test_secret_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_user_pass_refused),
-		cmocka_unit_test(test_password_sources),
-		cmocka_unit_test(test_config_then_flags),
-		cmocka_unit_test(test_secret_files),
+	    cmocka_unit_test(test_user_pass_refused),
+	    cmocka_unit_test(test_password_sources),
+	    cmocka_unit_test(test_config_then_flags),
+	    cmocka_unit_test(test_secret_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
