@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,12 +187,12 @@ static bool parse_bool(const char *value, bool *out)
 }
 
 static bool set_uint(struct parse_ctx *ctx, const struct key_def *k, const char *value,
-		     void *field, unsigned long min, unsigned long max)
+		     void *field)
 {
 	char why[CONFIG_ERR_MAX / 2];
 	uint32_t v;
 
-	if (!parse_u32(value, (uint32_t)min, (uint32_t)max, &v, why, sizeof(why)))
+	if (!parse_u32(value, (uint32_t)k->min, (uint32_t)k->max, &v, why, sizeof(why)))
 		return fail(ctx, k->section, k->name, "%s", why);
 	/* The overlay carries whatever families the cluster's CIDRs have, known only after
 	 * enrollment; below 1280 the kernel turns IPv6 off on the link. */
@@ -350,7 +349,7 @@ static bool set_value(struct parse_ctx *ctx, const struct key_def *k, const char
 		return set_urls(ctx, k, value, field);
 	case KEY_MTU:
 	case KEY_UINT:
-		return set_uint(ctx, k, value, field, k->min, k->max);
+		return set_uint(ctx, k, value, field);
 	case KEY_BOOL:
 		if (!parse_bool(value, (bool *)field))
 			return fail(ctx, k->section, k->name,
