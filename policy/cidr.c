@@ -24,7 +24,8 @@ bool cidr_parse(struct cidr *out, const char *text, char *err, size_t err_len)
 
 	memset(out, 0, sizeof(*out));
 	if (alen == 0 || alen >= sizeof(addr))
-		return policy_err_set(err, err_len, "\"%s\": expected an address/length prefix", text);
+		return policy_err_set(err, err_len, "\"%s\": expected an address/length prefix",
+				      text);
 	memcpy(addr, text, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, out->addr) == 1)
@@ -32,24 +33,24 @@ bool cidr_parse(struct cidr *out, const char *text, char *err, size_t err_len)
 	else if (inet_pton(AF_INET6, addr, out->addr) == 1)
 		out->family = AF_INET6;
 	else
-		return policy_err_set(err, err_len,
-				"\"%s\": not an IPv4 or IPv6 prefix; expected e.g. 10.0.0.0/8",
-				text);
+		return policy_err_set(
+		    err, err_len, "\"%s\": not an IPv4 or IPv6 prefix; expected e.g. 10.0.0.0/8",
+		    text);
 	plen = addr_len(out->family) * 8;
 	if (slash) {
 		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
 			return policy_err_set(err, err_len, "\"%s\": missing prefix length", text);
 		plen = strtoul(slash + 1, &end, 10);
 		if (*end || plen > addr_len(out->family) * 8)
-			return policy_err_set(err, err_len, "\"%s\": prefix length must be 0..%zu", text,
-					addr_len(out->family) * 8);
+			return policy_err_set(err, err_len, "\"%s\": prefix length must be 0..%zu",
+					      text, addr_len(out->family) * 8);
 	}
 	out->len = (uint8_t)plen;
 	for (size_t bit = plen; bit < addr_len(out->family) * 8; bit++) {
 		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
 			return policy_err_set(err, err_len,
-					"\"%s\": host bits set below the /%lu prefix length", text,
-					plen);
+					      "\"%s\": host bits set below the /%lu prefix length",
+					      text, plen);
 	}
 	return true;
 }

@@ -60,7 +60,8 @@ static bool cidr_matches(const struct policy_peer *p, const struct policy_compil
 	return true;
 }
 
-bool policy_compile_peer_matches(const struct policy_peer *peer, const struct policy_compile_identity *id)
+bool policy_compile_peer_matches(const struct policy_peer *peer,
+				 const struct policy_compile_identity *id)
 {
 	switch (peer->kind) {
 	case POLICY_PEER_SELECTOR:
@@ -141,7 +142,7 @@ static bool shadows(const struct policy_entry *f, const struct policy_entry *e, 
 }
 
 size_t policy_compile_minimize(struct policy_entry *group, size_t n, const struct policy_entry *any,
-			size_t n_any)
+			       size_t n_any)
 {
 	size_t out = 0;
 	bool *drop;

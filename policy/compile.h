@@ -53,7 +53,8 @@ struct policy_compile_identity {
 };
 
 /* True when peer selects the identity (entity ALL is handled by the caller as ANY). */
-bool policy_compile_peer_matches(const struct policy_peer *peer, const struct policy_compile_identity *id);
+bool policy_compile_peer_matches(const struct policy_peer *peer,
+				 const struct policy_compile_identity *id);
 
 int policy_compile_entry_cmp(const struct policy_entry *a, const struct policy_entry *b);
 void policy_compile_sort(struct policy_entry *e, size_t n);
@@ -63,7 +64,7 @@ void policy_compile_sort(struct policy_entry *e, size_t n);
  * any == NULL) against the already minimal ANY group; sorts the result; returns its size.
  */
 size_t policy_compile_minimize(struct policy_entry *group, size_t n, const struct policy_entry *any,
-			size_t n_any);
+			       size_t n_any);
 
 /* Appends e to a growable array; false on allocation failure. */
 bool compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e);

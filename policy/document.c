@@ -35,8 +35,8 @@ static bool add_object(struct loader *l, const json_t *obj, const char *where)
 	char why[1024];
 
 	if (!json_is_object(obj))
-		return policy_err_set(l->err, l->err_len, "%s: %s: expected a policy object", l->source,
-				where);
+		return policy_err_set(l->err, l->err_len, "%s: %s: expected a policy object",
+				      l->source, where);
 	if (!policy_parse(&p, obj, why, sizeof(why)))
 		return policy_err_set(l->err, l->err_len, "%s: %s: %s", l->source, where, why);
 	grown = realloc(l->docs, (l->n + 1) * sizeof(*grown));
@@ -80,8 +80,9 @@ static bool add_document(struct loader *l, const json_t *doc, size_t number)
 	}
 	items = json_object_get(doc, "items");
 	if (!json_is_array(items))
-		return policy_err_set(l->err, l->err_len, "%s: document %zu: items: expected an array",
-				l->source, number);
+		return policy_err_set(l->err, l->err_len,
+				      "%s: document %zu: items: expected an array", l->source,
+				      number);
 	json_array_foreach(items, i, v)
 	{
 		policy_err_path(where, sizeof(where), "document %zu: items[%zu]", number, i);
@@ -118,7 +119,7 @@ bool policy_documents_load(const char *source, const char *text, size_t len,
 		doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!doc)
 			return policy_err_set(err, err_len, "%s: line %d column %d: %s", l.source,
-					jerr.line, jerr.column, jerr.text);
+					      jerr.line, jerr.column, jerr.text);
 		ok = add_document(&l, doc, 1);
 		json_decref(doc);
 	} else {

@@ -39,7 +39,6 @@ struct pe_endpoint {
 	size_t n, cap;
 };
 
-
 struct entry_vec {
 	struct policy_entry *v;
 	size_t n, cap;
@@ -66,7 +65,7 @@ static const char *const reserved_names[] = {
  * sorted table of the engine shares.
  */
 size_t policy_engine_lower_bound(const void *base, size_t n, size_t size, const void *key,
-			  int (*cmp)(const void *elem, const void *key))
+				 int (*cmp)(const void *elem, const void *key))
 {
 	size_t lo = 0, hi = n;
 
@@ -88,7 +87,8 @@ static int u32_cmp(uint32_t a, uint32_t b)
 
 static int id_cmp(const void *elem, const void *key)
 {
-	return u32_cmp((*(struct policy_compile_identity *const *)elem)->id, *(const uint32_t *)key);
+	return u32_cmp((*(struct policy_compile_identity *const *)elem)->id,
+		       *(const uint32_t *)key);
 }
 
 static int ep_cmp(const void *elem, const void *key)
@@ -165,7 +165,8 @@ void policy_engine_identity_free(struct policy_compile_identity *id)
 
 int policy_engine_identity_insert(struct policy_engine *e, struct policy_compile_identity *id)
 {
-	return ptr_insert((void ***)&e->ids, &e->n_ids, policy_engine_id_lower_bound(e, id->id), id);
+	return ptr_insert((void ***)&e->ids, &e->n_ids, policy_engine_id_lower_bound(e, id->id),
+			  id);
 }
 
 /* ---- compilation ------------------------------------------------------------------ */
@@ -279,8 +280,8 @@ static int gen_any_group(const struct pe_active *act, size_t n_act, const bool e
 
 /* Raw entries of one identity from the active rules, minimised against the ANY group. */
 static int gen_identity_group(const struct pe_active *act, size_t n_act, const bool enforce[2],
-			      const struct policy_compile_identity *id, const struct policy_entry *any,
-			      size_t n_any, struct entry_vec *v)
+			      const struct policy_compile_identity *id,
+			      const struct policy_entry *any, size_t n_any, struct entry_vec *v)
 {
 	if (!id)
 		return 0;
@@ -380,7 +381,9 @@ static int diff_into(struct policy_changes *c, uint32_t ep, const struct policy_
 		return 0;
 	d = NULL;
 	while (i < n_old || j < n_new) {
-		int cmp = i == n_old ? 1 : j == n_new ? -1 : policy_compile_entry_cmp(&old[i], &new[j]);
+		int cmp = i == n_old   ? 1
+			  : j == n_new ? -1
+				       : policy_compile_entry_cmp(&old[i], &new[j]);
 
 		if (cmp == 0) {
 			i++;
@@ -421,12 +424,12 @@ static int ep_update_identity(const struct policy_engine *e, struct pe_endpoint 
 	size_t lo, hi;
 	int rc;
 
-	rc = gen_identity_group(ep->active, ep->n_active, ep->enforce, policy_engine_id_find(e, id), ep->entries,
-				n_any, &g);
+	rc = gen_identity_group(ep->active, ep->n_active, ep->enforce, policy_engine_id_find(e, id),
+				ep->entries, n_any, &g);
 	if (rc)
 		goto out;
-	lo = hi = n_any + policy_engine_lower_bound(&ep->entries[n_any], ep->n - n_any, sizeof(*ep->entries), &id,
-				      entry_identity_cmp);
+	lo = hi = n_any + policy_engine_lower_bound(&ep->entries[n_any], ep->n - n_any,
+						    sizeof(*ep->entries), &id, entry_identity_cmp);
 	while (hi < ep->n && ep->entries[hi].identity == id)
 		hi++;
 	rc = diff_into(c, ep->id, &ep->entries[lo], hi - lo, g.v, g.n);
@@ -501,7 +504,8 @@ struct policy_engine *policy_engine_new(void)
 		snprintf(label, sizeof(label), "reserved:%s", reserved_names[id]);
 		if (ci)
 			ci->id = id;
-		if (!ci || !label_set_add(&ci->labels, label, NULL, 0) || policy_engine_identity_insert(e, ci)) {
+		if (!ci || !label_set_add(&ci->labels, label, NULL, 0) ||
+		    policy_engine_identity_insert(e, ci)) {
 			policy_engine_identity_free(ci);
 			policy_engine_free(e);
 			return NULL;
@@ -673,10 +677,12 @@ static int policy_replace(struct policy_engine *e, const char *key, struct pe_po
 	}
 	if (changes && !rc) {
 		for (size_t x = 0; !rc && x < n_added; x++)
-			if (!policy_cidr_identity_push(&changes->cidr_add, &changes->n_cidr_add, &added[x]))
+			if (!policy_cidr_identity_push(&changes->cidr_add, &changes->n_cidr_add,
+						       &added[x]))
 				rc = -ENOMEM;
 		for (size_t x = 0; !rc && x < n_removed; x++)
-			if (!policy_cidr_identity_push(&changes->cidr_del, &changes->n_cidr_del, &removed[x]))
+			if (!policy_cidr_identity_push(&changes->cidr_del, &changes->n_cidr_del,
+						       &removed[x]))
 				rc = -ENOMEM;
 	}
 	pe_policy_free(old);

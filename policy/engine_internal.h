@@ -36,7 +36,7 @@ struct policy_engine {
  * sorted table of the engine shares.
  */
 size_t policy_engine_lower_bound(const void *base, size_t n, size_t size, const void *key,
-		      int (*cmp)(const void *elem, const void *key));
+				 int (*cmp)(const void *elem, const void *key));
 size_t policy_engine_id_lower_bound(const struct policy_engine *e, uint32_t id);
 struct policy_compile_identity *policy_engine_id_find(const struct policy_engine *e, uint32_t id);
 /* Takes ownership of id on success (0), not on -ENOMEM. */

@@ -111,10 +111,11 @@ static bool label_canonical(const char *text, size_t len, char **out, char *err,
 	if (colon) {
 		source = source_lookup(text, (size_t)(colon - text));
 		if (!source)
-			return policy_err_set(err, err_len,
-					"label \"%.*s\": unknown source \"%.*s\"; expected one of "
-					"k8s, reserved, cidr, any, unspec",
-					(int)len, text, (int)(colon - text), text);
+			return policy_err_set(
+			    err, err_len,
+			    "label \"%.*s\": unknown source \"%.*s\"; expected one of "
+			    "k8s, reserved, cidr, any, unspec",
+			    (int)len, text, (int)(colon - text), text);
 		key = colon + 1;
 	}
 	eq = memchr(key, '=', len - (size_t)(key - text));
@@ -123,17 +124,18 @@ static bool label_canonical(const char *text, size_t len, char **out, char *err,
 	value_len = eq ? len - (size_t)(value - text) : 0;
 
 	if (source == sources[2] ? !cidr_key_valid(key, key_len) : !label_key_valid(key, key_len))
-		return policy_err_set(err, err_len,
-				"label \"%.*s\": invalid key \"%.*s\"; expected [dns-prefix/]name, "
-				"name at most 63 characters of [A-Za-z0-9._-] starting and ending "
-				"alphanumeric%s",
-				(int)len, text, (int)key_len, key,
-				source == sources[2] ? " (cidr: an address/length prefix)" : "");
+		return policy_err_set(
+		    err, err_len,
+		    "label \"%.*s\": invalid key \"%.*s\"; expected [dns-prefix/]name, "
+		    "name at most 63 characters of [A-Za-z0-9._-] starting and ending "
+		    "alphanumeric%s",
+		    (int)len, text, (int)key_len, key,
+		    source == sources[2] ? " (cidr: an address/length prefix)" : "");
 	if (!label_value_valid(value, value_len))
 		return policy_err_set(err, err_len,
-				"label \"%.*s\": invalid value \"%.*s\"; expected at most 63 "
-				"characters of [A-Za-z0-9._-]",
-				(int)len, text, (int)value_len, value);
+				      "label \"%.*s\": invalid value \"%.*s\"; expected at most 63 "
+				      "characters of [A-Za-z0-9._-]",
+				      (int)len, text, (int)value_len, value);
 
 	n = strlen(source) + 1 + key_len + (value_len ? 1 + value_len : 0) + 1;
 	*out = malloc(n);
@@ -178,8 +180,8 @@ static bool label_set_insert(struct label_set *s, char *label, char *err, size_t
 	for (size_t i = 0; i < s->n; i++) {
 		if (label_id_len(s->labels[i]) == id_len && !strncmp(s->labels[i], label, id_len)) {
 			policy_err_set(err, err_len,
-				 "label \"%s\" conflicts with \"%s\": one value per key", label,
-				 s->labels[i]);
+				       "label \"%s\" conflicts with \"%s\": one value per key",
+				       label, s->labels[i]);
 			free(label);
 			return false;
 		}

@@ -20,8 +20,8 @@ const char *policy_kind_name(enum policy_kind kind)
 	}
 }
 
-bool policy_parse_check_fields(const json_t *obj, const struct policy_parse_field *fields, const char *path, char *err,
-		     size_t err_len)
+bool policy_parse_check_fields(const json_t *obj, const struct policy_parse_field *fields,
+			       const char *path, char *err, size_t err_len)
 {
 	const char *k;
 	json_t *v;
@@ -39,7 +39,7 @@ bool policy_parse_check_fields(const json_t *obj, const struct policy_parse_fiel
 			continue;
 		if (f->name)
 			return policy_err_set(err, err_len, "%s%s%s: %s", path, *path ? "." : "", k,
-					f->unsupported);
+					      f->unsupported);
 		for (f = fields; f->name; f++) {
 			if (f->unsupported)
 				continue;
@@ -48,8 +48,8 @@ bool policy_parse_check_fields(const json_t *obj, const struct policy_parse_fiel
 			if (off >= sizeof(expected))
 				break;
 		}
-		return policy_err_set(err, err_len, "%s%s%s: unknown field; expected one of: %s", path,
-				*path ? "." : "", k, expected);
+		return policy_err_set(err, err_len, "%s%s%s: unknown field; expected one of: %s",
+				      path, *path ? "." : "", k, expected);
 	}
 	return true;
 }
@@ -91,7 +91,7 @@ bool policy_parse_port_add(struct policy_rule *rule, uint8_t proto, uint16_t lo,
 }
 
 bool policy_parse_cidr_peer(struct policy_rule *rule, const char *text, const json_t *except,
-		  const char *path, char *err, size_t err_len)
+			    const char *path, char *err, size_t err_len)
 {
 	struct policy_peer *peer;
 	struct cidr c;
@@ -101,7 +101,8 @@ bool policy_parse_cidr_peer(struct policy_rule *rule, const char *text, const js
 	if (!cidr_parse(&c, text, err, err_len))
 		return policy_err_prefix(err, err_len, "%s: ", path);
 	if (except && !json_is_null(except) && !json_is_array(except))
-		return policy_err_set(err, err_len, "%s: except must be an array of prefixes", path);
+		return policy_err_set(err, err_len, "%s: except must be an array of prefixes",
+				      path);
 	peer = policy_parse_peer_add(rule);
 	if (!peer)
 		return policy_err_set(err, err_len, "%s: out of memory", path);
@@ -118,21 +119,23 @@ bool policy_parse_cidr_peer(struct policy_rule *rule, const char *text, const js
 		struct cidr *e = &peer->except[i];
 
 		if (!s)
-			return policy_err_set(err, err_len, "%s.except[%zu]: expected a prefix string",
-					path, i);
+			return policy_err_set(err, err_len,
+					      "%s.except[%zu]: expected a prefix string", path, i);
 		if (!cidr_parse(e, s, err, err_len))
 			return policy_err_prefix(err, err_len, "%s.except[%zu]: ", path, i);
 		peer->n_except = i + 1;
 		if (!cidr_contains(&c, e))
-			return policy_err_set(err, err_len,
-					"%s.except[%zu]: \"%s\" is not inside \"%s\"; an except "
-					"prefix must lie within the cidr",
-					path, i, s, text);
+			return policy_err_set(
+			    err, err_len,
+			    "%s.except[%zu]: \"%s\" is not inside \"%s\"; an except "
+			    "prefix must lie within the cidr",
+			    path, i, s, text);
 	}
 	return true;
 }
 
-bool policy_parse_port_number(const json_t *v, uint16_t *out, const char *path, char *err, size_t err_len)
+bool policy_parse_port_number(const json_t *v, uint16_t *out, const char *path, char *err,
+			      size_t err_len)
 {
 	long long n;
 
@@ -146,10 +149,11 @@ bool policy_parse_port_number(const json_t *v, uint16_t *out, const char *path, 
 			goto bad;
 		n = strtoll(s, &end, 10);
 		if (*end) {
-			return policy_err_set(err, err_len,
-					"%s: named port \"%s\" is not supported; give the port "
-					"number",
-					path, s);
+			return policy_err_set(
+			    err, err_len,
+			    "%s: named port \"%s\" is not supported; give the port "
+			    "number",
+			    path, s);
 		}
 	} else {
 		goto bad;
@@ -209,22 +213,24 @@ static bool parse_metadata(struct policy *p, const json_t *obj, char *err, size_
 
 	if (!json_is_object(md))
 		return policy_err_set(err, err_len,
-				"metadata: missing or not an object; expected "
-				"{name, namespace}");
+				      "metadata: missing or not an object; expected "
+				      "{name, namespace}");
 	name = json_string_value(json_object_get(md, "name"));
 	if (!name || !dns_name_ok(name))
-		return policy_err_set(err, err_len,
-				"metadata.name: missing or invalid; expected a DNS subdomain name "
-				"(lowercase alphanumerics, '-', '.'; at most 253 characters)");
+		return policy_err_set(
+		    err, err_len,
+		    "metadata.name: missing or invalid; expected a DNS subdomain name "
+		    "(lowercase alphanumerics, '-', '.'; at most 253 characters)");
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	nsv = json_object_get(md, "namespace");
 	if (p->kind == POLICY_KIND_CCNP)
 		return true; /* cluster-scoped: a namespace is ignored, as the API server does */
 	ns = nsv && !json_is_null(nsv) ? json_string_value(nsv) : "default";
 	if (!ns || !dns_name_ok(ns) || strlen(ns) > 63 || strchr(ns, '.'))
-		return policy_err_set(err, err_len,
-				"metadata.namespace: invalid; expected a DNS label (lowercase "
-				"alphanumerics and '-', at most 63 characters)");
+		return policy_err_set(
+		    err, err_len,
+		    "metadata.namespace: invalid; expected a DNS label (lowercase "
+		    "alphanumerics and '-', at most 63 characters)");
 	snprintf(p->namespace_, sizeof(p->namespace_), "%s", ns);
 	return true;
 }
@@ -237,14 +243,14 @@ bool policy_parse(struct policy *out, const json_t *obj, char *err, size_t err_l
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return policy_err_set(err, err_len,
-				"expected an object with apiVersion, kind, "
-				"metadata, spec");
+				      "expected an object with apiVersion, kind, "
+				      "metadata, spec");
 	kind = json_string_value(json_object_get(obj, "kind"));
 	api = json_string_value(json_object_get(obj, "apiVersion"));
 	if (!kind)
 		return policy_err_set(err, err_len,
-				"kind: missing; expected CiliumNetworkPolicy, "
-				"CiliumClusterwideNetworkPolicy or NetworkPolicy");
+				      "kind: missing; expected CiliumNetworkPolicy, "
+				      "CiliumClusterwideNetworkPolicy or NetworkPolicy");
 	if (!strcmp(kind, "CiliumNetworkPolicy"))
 		out->kind = POLICY_KIND_CNP;
 	else if (!strcmp(kind, "CiliumClusterwideNetworkPolicy"))
@@ -253,21 +259,22 @@ bool policy_parse(struct policy *out, const json_t *obj, char *err, size_t err_l
 		out->kind = POLICY_KIND_KNP;
 	else
 		return policy_err_set(err, err_len,
-				"kind: \"%s\" is not a network policy; expected "
-				"CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or "
-				"NetworkPolicy",
-				kind);
+				      "kind: \"%s\" is not a network policy; expected "
+				      "CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or "
+				      "NetworkPolicy",
+				      kind);
 	if (json_object_get(obj, "apiVersion") && !api)
 		return policy_err_set(err, err_len, "apiVersion: expected a string");
 	if (api && out->kind == POLICY_KIND_KNP && strcmp(api, "networking.k8s.io/v1"))
-		return policy_err_set(err, err_len,
-				"apiVersion: \"%s\" is not supported for NetworkPolicy; expected "
-				"networking.k8s.io/v1",
-				api);
+		return policy_err_set(
+		    err, err_len,
+		    "apiVersion: \"%s\" is not supported for NetworkPolicy; expected "
+		    "networking.k8s.io/v1",
+		    api);
 	if (api && out->kind != POLICY_KIND_KNP && strcmp(api, "cilium.io/v2"))
-		return policy_err_set(err, err_len,
-				"apiVersion: \"%s\" is not supported for %s; expected cilium.io/v2",
-				api, kind);
+		return policy_err_set(
+		    err, err_len,
+		    "apiVersion: \"%s\" is not supported for %s; expected cilium.io/v2", api, kind);
 	if (!parse_metadata(out, obj, err, err_len))
 		return false;
 	ok = out->kind == POLICY_KIND_KNP ? policy_parse_parse_knp(out, obj, err, err_len)

@@ -206,7 +206,8 @@ static bool parse_l3(struct cnp_ctx *c, struct policy_rule *r, const json_t *rul
 	{
 		policy_err_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
 		if (!json_is_string(v))
-			return policy_err_set(c->err, c->err_len, "%s: expected a prefix string", sub);
+			return policy_err_set(c->err, c->err_len, "%s: expected a prefix string",
+					      sub);
 		if (!policy_parse_cidr_peer(r, json_string_value(v), NULL, sub, c->err, c->err_len))
 			return false;
 	}
@@ -220,15 +221,16 @@ static bool parse_l3(struct cnp_ctx *c, struct policy_rule *r, const json_t *rul
 
 		policy_err_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
 		if (!json_is_object(v))
-			return policy_err_set(c->err, c->err_len, "%s: expected an object {cidr, except}",
-					sub);
+			return policy_err_set(c->err, c->err_len,
+					      "%s: expected an object {cidr, except}", sub);
 		if (!policy_parse_check_fields(v, cidrset_fields, sub, c->err, c->err_len))
 			return false;
 		cidr = json_string_value(json_object_get(v, "cidr"));
 		if (!cidr)
-			return policy_err_set(c->err, c->err_len, "%s.cidr: missing; expected a prefix",
-					sub);
-		if (!policy_parse_cidr_peer(r, cidr, json_object_get(v, "except"), sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len,
+					      "%s.cidr: missing; expected a prefix", sub);
+		if (!policy_parse_cidr_peer(r, cidr, json_object_get(v, "except"), sub, c->err,
+					    c->err_len))
 			return false;
 	}
 	return true;
@@ -262,7 +264,8 @@ static bool add_ports(struct policy_rule *r, uint8_t proto, uint16_t lo, uint16_
 {
 	if (proto != POLICY_PROTO_ANY || (lo == 0 && hi == 0))
 		return policy_parse_port_add(r, proto, lo, hi);
-	return policy_parse_port_add(r, IPPROTO_TCP, lo, hi) && policy_parse_port_add(r, IPPROTO_UDP, lo, hi) &&
+	return policy_parse_port_add(r, IPPROTO_TCP, lo, hi) &&
+	       policy_parse_port_add(r, IPPROTO_UDP, lo, hi) &&
 	       policy_parse_port_add(r, IPPROTO_SCTP, lo, hi);
 }
 
@@ -275,7 +278,7 @@ static bool parse_port(struct cnp_ctx *c, struct policy_rule *r, const json_t *v
 
 	if (!json_is_object(v))
 		return policy_err_set(c->err, c->err_len, "%s: expected an object {port, protocol}",
-				path);
+				      path);
 	if (!policy_parse_check_fields(v, port_fields, path, c->err, c->err_len))
 		return false;
 	policy_err_path(sub, sizeof(sub), "%s.protocol", path);
@@ -284,24 +287,27 @@ static bool parse_port(struct cnp_ctx *c, struct policy_rule *r, const json_t *v
 	port = json_object_get(v, "port");
 	end = json_object_get(v, "endPort");
 	policy_err_path(sub, sizeof(sub), "%s.port", path);
-	if (port && !json_is_null(port) && !policy_parse_port_number(port, &lo, sub, c->err, c->err_len))
+	if (port && !json_is_null(port) &&
+	    !policy_parse_port_number(port, &lo, sub, c->err, c->err_len))
 		return false;
 	hi = lo;
 	if (end && !json_is_null(end)) {
 		long long e = json_is_integer(end) ? json_integer_value(end) : -1;
 
 		if (e < 0 || e > 65535)
-			return policy_err_set(c->err, c->err_len,
-					"%s.endPort: expected an integer port number 0..65535",
-					path);
+			return policy_err_set(
+			    c->err, c->err_len,
+			    "%s.endPort: expected an integer port number 0..65535", path);
 		if (e && !lo)
 			return policy_err_set(c->err, c->err_len,
-					"%s.endPort: needs a port (the start of the range)", path);
+					      "%s.endPort: needs a port (the start of the range)",
+					      path);
 		if (e && e < lo)
-			return policy_err_set(c->err, c->err_len,
-					"%s.endPort: %lld is below port %u; expected endPort >= "
-					"port",
-					path, e, lo);
+			return policy_err_set(
+			    c->err, c->err_len,
+			    "%s.endPort: %lld is below port %u; expected endPort >= "
+			    "port",
+			    path, e, lo);
 		if (e)
 			hi = (uint16_t)e;
 	}
@@ -321,15 +327,16 @@ static bool parse_to_ports(struct cnp_ctx *c, struct policy_rule *r, const json_
 	{
 		policy_err_path(sub, sizeof(sub), "%s.toPorts[%zu]", path, i);
 		if (!json_is_object(v))
-			return policy_err_set(c->err, c->err_len, "%s: expected an object {ports}", sub);
+			return policy_err_set(c->err, c->err_len, "%s: expected an object {ports}",
+					      sub);
 		if (!policy_parse_check_fields(v, port_rule_fields, sub, c->err, c->err_len))
 			return false;
 		ports = json_object_get(v, "ports");
 		if (!json_is_array(ports) || !json_array_size(ports))
 			return policy_err_set(c->err, c->err_len,
-					"%s.ports: missing or empty; expected a list of "
-					"{port, protocol}",
-					sub);
+					      "%s.ports: missing or empty; expected a list of "
+					      "{port, protocol}",
+					      sub);
 		json_array_foreach(ports, j, p)
 		{
 			policy_err_path(sub2, sizeof(sub2), "%s.ports[%zu]", sub, j);
@@ -388,15 +395,16 @@ static bool parse_icmps(struct cnp_ctx *c, struct policy_rule *r, const json_t *
 	{
 		policy_err_path(sub, sizeof(sub), "%s.icmps[%zu]", path, i);
 		if (!json_is_object(v))
-			return policy_err_set(c->err, c->err_len, "%s: expected an object {fields}", sub);
+			return policy_err_set(c->err, c->err_len, "%s: expected an object {fields}",
+					      sub);
 		if (!policy_parse_check_fields(v, icmp_fields, sub, c->err, c->err_len))
 			return false;
 		fields = json_object_get(v, "fields");
 		if (!json_is_array(fields) || !json_array_size(fields))
 			return policy_err_set(c->err, c->err_len,
-					"%s.fields: missing or empty; expected a list of "
-					"{type, family}",
-					sub);
+					      "%s.fields: missing or empty; expected a list of "
+					      "{type, family}",
+					      sub);
 		json_array_foreach(fields, j, f)
 		{
 			const char *fam;
@@ -406,31 +414,37 @@ static bool parse_icmps(struct cnp_ctx *c, struct policy_rule *r, const json_t *
 			policy_err_path(sub2, sizeof(sub2), "%s.fields[%zu]", sub, j);
 			if (!json_is_object(f))
 				return policy_err_set(c->err, c->err_len,
-						"%s: expected an object {type, family}", sub2);
-			if (!policy_parse_check_fields(f, icmp_field_fields, sub2, c->err, c->err_len))
+						      "%s: expected an object {type, family}",
+						      sub2);
+			if (!policy_parse_check_fields(f, icmp_field_fields, sub2, c->err,
+						       c->err_len))
 				return false;
 			fam = json_string_value(json_object_get(f, "family"));
 			if (json_object_get(f, "family") &&
 			    (!fam || (strcmp(fam, "IPv4") && strcmp(fam, "IPv6"))))
 				return policy_err_set(c->err, c->err_len,
-						"%s.family: expected IPv4 or IPv6", sub2);
+						      "%s.family: expected IPv4 or IPv6", sub2);
 			v6 = fam && !strcmp(fam, "IPv6");
 			if (!parse_icmp_type(json_object_get(f, "type"), v6, &type))
-				return policy_err_set(c->err, c->err_len,
-						"%s.type: expected an ICMP type 0..255 or a name "
-						"such as EchoRequest",
-						sub2);
+				return policy_err_set(
+				    c->err, c->err_len,
+				    "%s.type: expected an ICMP type 0..255 or a name "
+				    "such as EchoRequest",
+				    sub2);
 			/* The policy map writes an ICMP type where a port goes, and port 0
 			 * means "every port" there, so type 0 would silently become every
 			 * ICMP type. Echo replies pass through conntrack anyway. */
 			if (type == 0)
-				return policy_err_set(c->err, c->err_len,
-						"%s.type: ICMP type 0 (EchoReply) cannot be "
-						"expressed in the policy map; replies to allowed "
-						"echo requests are allowed by connection tracking",
-						sub2);
-			if (!policy_parse_port_add(r, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, type, type))
-				return policy_err_set(c->err, c->err_len, "%s: out of memory", sub2);
+				return policy_err_set(
+				    c->err, c->err_len,
+				    "%s.type: ICMP type 0 (EchoReply) cannot be "
+				    "expressed in the policy map; replies to allowed "
+				    "echo requests are allowed by connection tracking",
+				    sub2);
+			if (!policy_parse_port_add(r, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, type,
+						   type))
+				return policy_err_set(c->err, c->err_len, "%s: out of memory",
+						      sub2);
 		}
 	}
 	return true;
@@ -449,7 +463,7 @@ static bool parse_rule(struct cnp_ctx *c, struct policy_spec *spec, const json_t
 	if (!json_is_object(rule))
 		return policy_err_set(c->err, c->err_len, "%s: expected a rule object", path);
 	if (!policy_parse_check_fields(rule, egress ? egress_fields : ingress_fields, path, c->err,
-			     c->err_len))
+				       c->err_len))
 		return false;
 	r = policy_parse_rule_add(spec);
 	if (!r)
@@ -464,9 +478,9 @@ static bool parse_rule(struct cnp_ctx *c, struct policy_spec *spec, const json_t
 		return false;
 	if (to_ports && json_array_size(to_ports) && icmps && json_array_size(icmps))
 		return policy_err_set(c->err, c->err_len,
-				"%s: toPorts and icmps cannot be combined in one rule (as in "
-				"Cilium); write two rules",
-				path);
+				      "%s: toPorts and icmps cannot be combined in one rule (as in "
+				      "Cilium); write two rules",
+				      path);
 	if (to_ports && !parse_to_ports(c, r, to_ports, path))
 		return false;
 	if (icmps && !parse_icmps(c, r, icmps, path))
@@ -501,9 +515,9 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 	policy_err_path(sub, sizeof(sub), "%s.endpointSelector", spec_path);
 	if (!sel)
 		return policy_err_set(c->err, c->err_len,
-				"%s: missing; expected a label selector ({} selects every "
-				"endpoint)",
-				sub);
+				      "%s: missing; expected a label selector ({} selects every "
+				      "endpoint)",
+				      sub);
 	if (!selector_parse(&spec->subject, sel, NULL, NULL, sub, c->err, c->err_len))
 		return false;
 	if (*c->p->namespace_) {
@@ -537,7 +551,8 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 
 		policy_err_path(sub, sizeof(sub), "%s.enableDefaultDeny", spec_path);
 		if (!json_is_object(dd))
-			return policy_err_set(c->err, c->err_len, "%s: expected {ingress, egress}", sub);
+			return policy_err_set(c->err, c->err_len, "%s: expected {ingress, egress}",
+					      sub);
 		if (!policy_parse_check_fields(dd, dd_fields, sub, c->err, c->err_len))
 			return false;
 		for (unsigned d = 0; d < 2; d++) {
@@ -546,8 +561,9 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 			if (!b || json_is_null(b))
 				continue;
 			if (!json_is_boolean(b))
-				return policy_err_set(c->err, c->err_len, "%s.%s: expected true or false",
-						sub, d ? "egress" : "ingress");
+				return policy_err_set(c->err, c->err_len,
+						      "%s.%s: expected true or false", sub,
+						      d ? "egress" : "ingress");
 			/* false: the rules add to what is allowed without putting the endpoint
 			 * in default deny. true without rules is a plain default deny. */
 			spec->enforce[d] = json_is_true(b);

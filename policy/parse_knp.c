@@ -65,9 +65,9 @@ static bool parse_peer(struct policy *p, struct policy_rule *r, const json_t *v,
 	char sub[300];
 
 	if (!json_is_object(v))
-		return policy_err_set(err, err_len,
-				"%s: expected an object {podSelector, namespaceSelector, ipBlock}",
-				path);
+		return policy_err_set(
+		    err, err_len,
+		    "%s: expected an object {podSelector, namespaceSelector, ipBlock}", path);
 	if (!policy_parse_check_fields(v, peer_fields, path, err, err_len))
 		return false;
 	if (json_is_null(pod))
@@ -82,23 +82,25 @@ static bool parse_peer(struct policy *p, struct policy_rule *r, const json_t *v,
 		policy_err_path(sub, sizeof(sub), "%s.ipBlock", path);
 		if (pod || ns)
 			return policy_err_set(err, err_len,
-					"%s: ipBlock cannot be combined with podSelector or "
-					"namespaceSelector in one peer",
-					path);
+					      "%s: ipBlock cannot be combined with podSelector or "
+					      "namespaceSelector in one peer",
+					      path);
 		if (!json_is_object(ipb))
 			return policy_err_set(err, err_len, "%s: expected {cidr, except}", sub);
 		if (!policy_parse_check_fields(ipb, ipblock_fields, sub, err, err_len))
 			return false;
 		cidr = json_string_value(json_object_get(ipb, "cidr"));
 		if (!cidr)
-			return policy_err_set(err, err_len, "%s.cidr: missing; expected a prefix", sub);
-		return policy_parse_cidr_peer(r, cidr, json_object_get(ipb, "except"), sub, err, err_len);
+			return policy_err_set(err, err_len, "%s.cidr: missing; expected a prefix",
+					      sub);
+		return policy_parse_cidr_peer(r, cidr, json_object_get(ipb, "except"), sub, err,
+					      err_len);
 	}
 	if (!pod && !ns)
 		return policy_err_set(err, err_len,
-				"%s: empty peer; expected podSelector, namespaceSelector or "
-				"ipBlock",
-				path);
+				      "%s: empty peer; expected podSelector, namespaceSelector or "
+				      "ipBlock",
+				      path);
 	peer = policy_parse_peer_add(r);
 	if (!peer)
 		return policy_err_set(err, err_len, "%s: out of memory", path);
@@ -142,8 +144,8 @@ static bool parse_port(struct policy_rule *r, const json_t *v, const char *path,
 	char sub[300];
 
 	if (!json_is_object(v))
-		return policy_err_set(err, err_len, "%s: expected an object {protocol, port, endPort}",
-				path);
+		return policy_err_set(err, err_len,
+				      "%s: expected an object {protocol, port, endPort}", path);
 	if (!policy_parse_check_fields(v, port_fields, path, err, err_len))
 		return false;
 	proto_s = json_string_value(json_object_get(v, "protocol"));
@@ -157,8 +159,8 @@ static bool parse_port(struct policy_rule *r, const json_t *v, const char *path,
 	else if (!strcmp(proto_s, "SCTP"))
 		proto = IPPROTO_SCTP;
 	else
-		return policy_err_set(err, err_len, "%s.protocol: \"%s\"; expected TCP, UDP or SCTP",
-				path, proto_s);
+		return policy_err_set(
+		    err, err_len, "%s.protocol: \"%s\"; expected TCP, UDP or SCTP", path, proto_s);
 	policy_err_path(sub, sizeof(sub), "%s.port", path);
 	if (pv && !json_is_null(pv) && !policy_parse_port_number(pv, &lo, sub, err, err_len))
 		return false;
@@ -167,11 +169,12 @@ static bool parse_port(struct policy_rule *r, const json_t *v, const char *path,
 		long long e = json_is_integer(ev) ? json_integer_value(ev) : -1;
 
 		if (!lo)
-			return policy_err_set(err, err_len, "%s.endPort: needs a numeric port", path);
+			return policy_err_set(err, err_len, "%s.endPort: needs a numeric port",
+					      path);
 		if (e < lo || e > 65535)
-			return policy_err_set(err, err_len,
-					"%s.endPort: expected an integer from port (%u) to 65535",
-					path, lo);
+			return policy_err_set(
+			    err, err_len, "%s.endPort: expected an integer from port (%u) to 65535",
+			    path, lo);
 		hi = (uint16_t)e;
 	}
 	if (!policy_parse_port_add(r, proto, lo, hi))
@@ -195,8 +198,8 @@ static bool parse_rules(struct policy *p, struct policy_spec *spec, const json_t
 		policy_err_path(path, sizeof(path), "spec.%s[%zu]", section, i);
 		if (!json_is_object(v))
 			return policy_err_set(err, err_len, "%s: expected a rule object", path);
-		if (!policy_parse_check_fields(v, egress ? egress_fields : ingress_fields, path, err,
-				     err_len))
+		if (!policy_parse_check_fields(v, egress ? egress_fields : ingress_fields, path,
+					       err, err_len))
 			return false;
 		r = policy_parse_rule_add(spec);
 		if (!r)
@@ -206,8 +209,8 @@ static bool parse_rules(struct policy *p, struct policy_spec *spec, const json_t
 		peers = json_object_get(v, peers_key);
 		ports = json_object_get(v, "ports");
 		if (peers && !json_is_null(peers) && !json_is_array(peers))
-			return policy_err_set(err, err_len, "%s.%s: expected an array of peers", path,
-					peers_key);
+			return policy_err_set(err, err_len, "%s.%s: expected an array of peers",
+					      path, peers_key);
 		if (ports && !json_is_null(ports) && !json_is_array(ports))
 			return policy_err_set(err, err_len, "%s.ports: expected an array", path);
 		json_array_foreach(peers, j, x)
@@ -249,9 +252,10 @@ bool policy_parse_parse_knp(struct policy *p, const json_t *obj, char *err, size
 	p->n_specs = 1;
 	ps = &p->specs[0];
 	if (!json_object_get(spec, "podSelector"))
-		return policy_err_set(err, err_len,
-				"spec.podSelector: missing; expected a label selector ({} selects "
-				"every pod of the namespace)");
+		return policy_err_set(
+		    err, err_len,
+		    "spec.podSelector: missing; expected a label selector ({} selects "
+		    "every pod of the namespace)");
 	if (!selector_parse(&ps->subject, json_object_get(spec, "podSelector"), LABEL_SOURCE_K8S,
 			    NULL, "spec.podSelector", err, err_len))
 		return false;
@@ -269,8 +273,8 @@ bool policy_parse_parse_knp(struct policy *p, const json_t *obj, char *err, size
 	if (types && !json_is_null(types)) {
 		if (!json_is_array(types))
 			return policy_err_set(err, err_len,
-					"spec.policyTypes: expected a list of "
-					"Ingress/Egress");
+					      "spec.policyTypes: expected a list of "
+					      "Ingress/Egress");
 		json_array_foreach(types, i, v)
 		{
 			const char *t = json_string_value(v);
@@ -280,9 +284,9 @@ bool policy_parse_parse_knp(struct policy *p, const json_t *obj, char *err, size
 			else if (t && !strcmp(t, "Egress"))
 				ps->enforce[POLICY_EGRESS] = true;
 			else
-				return policy_err_set(err, err_len,
-						"spec.policyTypes[%zu]: expected Ingress or Egress",
-						i);
+				return policy_err_set(
+				    err, err_len,
+				    "spec.policyTypes[%zu]: expected Ingress or Egress", i);
 		}
 	} else {
 		/* Kubernetes' default: every policy affects ingress; egress when it has an

@@ -102,9 +102,10 @@ static bool add_parsed(struct selector *s, const char *raw_key, const char *defa
 	if (key_prefix && !strcmp(key, "kubernetes.io/metadata.name"))
 		policy_err_path(full, sizeof(full), "%s", LABEL_POD_NAMESPACE);
 	if (!key_ok(key))
-		return policy_err_set(err, err_len,
-				"%s: invalid label key \"%s\"; expected [source:][dns-prefix/]name",
-				path, raw_key);
+		return policy_err_set(
+		    err, err_len,
+		    "%s: invalid label key \"%s\"; expected [source:][dns-prefix/]name", path,
+		    raw_key);
 	if (!selector_add(s, source, full, op, values, n_values))
 		return policy_err_set(err, err_len, "%s: out of memory", path);
 	return true;
@@ -142,14 +143,14 @@ static bool parse_expression(struct selector *s, const json_t *e, const char *de
 	bool ok;
 
 	if (!json_is_object(e))
-		return policy_err_set(err, err_len, "%s: expected an object {key, operator, values}",
-				path);
+		return policy_err_set(err, err_len,
+				      "%s: expected an object {key, operator, values}", path);
 	json_object_foreach((json_t *)e, k, v)
 	{
 		if (strcmp(k, "key") && strcmp(k, "operator") && strcmp(k, "values"))
-			return policy_err_set(err, err_len,
-					"%s.%s: unknown field; expected key, operator, values",
-					path, k);
+			return policy_err_set(
+			    err, err_len, "%s.%s: unknown field; expected key, operator, values",
+			    path, k);
 	}
 	key = json_string_value(json_object_get(e, "key"));
 	opname = json_string_value(json_object_get(e, "operator"));
@@ -158,17 +159,18 @@ static bool parse_expression(struct selector *s, const json_t *e, const char *de
 		return policy_err_set(err, err_len, "%s.key: missing or not a string", path);
 	if (!opname || !parse_op(opname, &op))
 		return policy_err_set(err, err_len,
-				"%s.operator: %s; expected In, NotIn, Exists or DoesNotExist", path,
-				opname ? opname : "missing or not a string");
+				      "%s.operator: %s; expected In, NotIn, Exists or DoesNotExist",
+				      path, opname ? opname : "missing or not a string");
 	if (values && !json_is_null(values) && !json_is_array(values))
-		return policy_err_set(err, err_len, "%s.values: expected an array of strings", path);
+		return policy_err_set(err, err_len, "%s.values: expected an array of strings",
+				      path);
 	n = json_is_array(values) ? json_array_size(values) : 0;
 	if ((op == SELECTOR_IN || op == SELECTOR_NOT_IN) && n == 0)
-		return policy_err_set(err, err_len, "%s.values: must be non-empty for operator %s", path,
-				opname);
+		return policy_err_set(err, err_len, "%s.values: must be non-empty for operator %s",
+				      path, opname);
 	if ((op == SELECTOR_EXISTS || op == SELECTOR_DOES_NOT_EXIST) && n)
-		return policy_err_set(err, err_len, "%s.values: must be empty for operator %s", path,
-				opname);
+		return policy_err_set(err, err_len, "%s.values: must be empty for operator %s",
+				      path, opname);
 	if (n) {
 		vals = calloc(n, sizeof(*vals));
 		if (!vals)
@@ -180,9 +182,9 @@ static bool parse_expression(struct selector *s, const json_t *e, const char *de
 		if (!vals[i] || !label_value_valid(vals[i], strlen(vals[i]))) {
 			free(vals);
 			return policy_err_set(err, err_len,
-					"%s.values[%zu]: expected a label value (at most 63 "
-					"characters of [A-Za-z0-9._-])",
-					path, i);
+					      "%s.values[%zu]: expected a label value (at most 63 "
+					      "characters of [A-Za-z0-9._-])",
+					      path, i);
 		}
 	}
 	ok = add_parsed(s, key, default_source, key_prefix, op, vals, n, path, err, err_len);
@@ -202,22 +204,23 @@ bool selector_parse(struct selector *out, const json_t *obj, const char *default
 	out->n = 0;
 	if (!json_is_object(obj))
 		return policy_err_set(err, err_len,
-				"%s: expected a label selector object {matchLabels, "
-				"matchExpressions}",
-				path);
+				      "%s: expected a label selector object {matchLabels, "
+				      "matchExpressions}",
+				      path);
 	json_object_foreach((json_t *)obj, k, v)
 	{
 		if (strcmp(k, "matchLabels") && strcmp(k, "matchExpressions"))
 			return policy_err_set(err, err_len,
-					"%s.%s: unknown field; expected matchLabels or "
-					"matchExpressions",
-					path, k);
+					      "%s.%s: unknown field; expected matchLabels or "
+					      "matchExpressions",
+					      path, k);
 	}
 	ml = json_object_get(obj, "matchLabels");
 	me = json_object_get(obj, "matchExpressions");
 	if (ml && !json_is_null(ml)) {
 		if (!json_is_object(ml))
-			return policy_err_set(err, err_len, "%s.matchLabels: expected an object", path);
+			return policy_err_set(err, err_len, "%s.matchLabels: expected an object",
+					      path);
 		json_object_foreach(ml, k, v)
 		{
 			const char *val = json_string_value(v);
@@ -225,10 +228,11 @@ bool selector_parse(struct selector *out, const json_t *obj, const char *default
 			policy_err_path(sub, sizeof(sub), "%s.matchLabels.%s", path, k);
 			if (!val || !label_value_valid(val, strlen(val))) {
 				selector_free(out);
-				return policy_err_set(err, err_len,
-						"%s: expected a label value string (at most 63 "
-						"characters of [A-Za-z0-9._-])",
-						sub);
+				return policy_err_set(
+				    err, err_len,
+				    "%s: expected a label value string (at most 63 "
+				    "characters of [A-Za-z0-9._-])",
+				    sub);
 			}
 			if (!add_parsed(out, k, default_source, key_prefix, SELECTOR_IN, &val, 1,
 					sub, err, err_len)) {
@@ -240,8 +244,8 @@ bool selector_parse(struct selector *out, const json_t *obj, const char *default
 	if (me && !json_is_null(me)) {
 		if (!json_is_array(me)) {
 			selector_free(out);
-			return policy_err_set(err, err_len, "%s.matchExpressions: expected an array",
-					path);
+			return policy_err_set(err, err_len,
+					      "%s.matchExpressions: expected an array", path);
 		}
 		json_array_foreach(me, i, v)
 		{

@@ -26,7 +26,8 @@ bool trace_peer_parse(struct trace_peer *out, const char *text, char *err, size_
 		return true;
 	}
 	if (!*text)
-		return policy_err_set(err, err_len, "empty peer; expected labels k=v,... or an address");
+		return policy_err_set(err, err_len,
+				      "empty peer; expected labels k=v,... or an address");
 	return label_set_parse(&out->labels, text, err, err_len);
 }
 
@@ -44,7 +45,8 @@ bool trace_port_parse(const char *text, uint8_t *proto, uint16_t *port, char *er
 
 	n = strtoul(text, &end, 10);
 	if (end == text || (*end && *end != '/') || n > 65535 || text[0] == '-')
-		return policy_err_set(err, err_len, "\"%s\": expected PORT[/PROTO], e.g. 80/TCP", text);
+		return policy_err_set(err, err_len, "\"%s\": expected PORT[/PROTO], e.g. 80/TCP",
+				      text);
 	*port = (uint16_t)n;
 	*proto = IPPROTO_TCP;
 	if (!slash)
@@ -60,9 +62,9 @@ bool trace_port_parse(const char *text, uint8_t *proto, uint16_t *port, char *er
 	else if (!strcasecmp(slash + 1, "ICMPv6"))
 		*proto = IPPROTO_ICMPV6;
 	else
-		return policy_err_set(err, err_len,
-				"\"%s\": unknown protocol; expected TCP, UDP, SCTP, ICMP or ICMPv6",
-				text);
+		return policy_err_set(
+		    err, err_len,
+		    "\"%s\": unknown protocol; expected TCP, UDP, SCTP, ICMP or ICMPv6", text);
 	if ((*proto == IPPROTO_ICMP || *proto == IPPROTO_ICMPV6) && n > 255)
 		return policy_err_set(err, err_len, "\"%s\": an ICMP type is 0..255", text);
 	return true;
@@ -111,7 +113,8 @@ static bool side_add(struct trace_side *s, const char *policy, const char *origi
 static void policy_title(char *buf, size_t len, const struct policy *p)
 {
 	if (*p->namespace_)
-		policy_err_path(buf, len, "%s %s/%s", policy_kind_name(p->kind), p->namespace_, p->name);
+		policy_err_path(buf, len, "%s %s/%s", policy_kind_name(p->kind), p->namespace_,
+				p->name);
 	else
 		policy_err_path(buf, len, "%s %s", policy_kind_name(p->kind), p->name);
 }

@@ -90,7 +90,8 @@ static bool attach(struct yj *y, json_t *v, size_t line)
 	struct frame *top;
 
 	if (!v)
-		return policy_err_set(y->err, y->err_len, "line %zu: invalid value (not UTF-8?)", line);
+		return policy_err_set(y->err, y->err_len, "line %zu: invalid value (not UTF-8?)",
+				      line);
 	if (!y->depth) {
 		y->root = v;
 		return true;
@@ -107,15 +108,15 @@ static bool attach(struct yj *y, json_t *v, size_t line)
 		if (!k) {
 			json_decref(v);
 			return policy_err_set(y->err, y->err_len,
-					"line %zu: mapping keys must be scalars", line);
+					      "line %zu: mapping keys must be scalars", line);
 		}
 		top->key = strdup(k);
 		json_decref(v);
 		if (!top->key)
 			return policy_err_set(y->err, y->err_len, "line %zu: out of memory", line);
 		if (json_object_get(top->node, top->key))
-			return policy_err_set(y->err, y->err_len, "line %zu: duplicate key \"%s\"", line,
-					top->key);
+			return policy_err_set(y->err, y->err_len, "line %zu: duplicate key \"%s\"",
+					      line, top->key);
 		return true;
 	}
 	if (json_object_set_new(top->node, top->key, v) < 0)
@@ -134,12 +135,13 @@ static bool push(struct yj *y, json_t *node, size_t line)
 	if (top && json_is_object(top->node) && !top->key) {
 		json_decref(node);
 		return policy_err_set(y->err, y->err_len,
-				"line %zu: mapping keys must be scalars, not collections", line);
+				      "line %zu: mapping keys must be scalars, not collections",
+				      line);
 	}
 	if (y->depth == YAMLJSON_MAX_DEPTH) {
 		json_decref(node);
-		return policy_err_set(y->err, y->err_len, "line %zu: nesting deeper than %d levels", line,
-				YAMLJSON_MAX_DEPTH);
+		return policy_err_set(y->err, y->err_len, "line %zu: nesting deeper than %d levels",
+				      line, YAMLJSON_MAX_DEPTH);
 	}
 	y->stack[y->depth].node = node;
 	y->stack[y->depth].key = NULL;
@@ -219,8 +221,8 @@ bool yamljson_load(const char *text, size_t len, json_t **docs, char *err, size_
 			ok = attach(&y, scalar_value(&ev), line);
 			break;
 		case YAML_ALIAS_EVENT:
-			ok = policy_err_set(err, err_len, "line %zu: YAML aliases are not supported",
-				      line);
+			ok = policy_err_set(err, err_len,
+					    "line %zu: YAML aliases are not supported", line);
 			break;
 		default:
 			break;

@@ -14,8 +14,8 @@ bool tunnel_failover_init(struct tunnel_failover *f, size_t n, uint32_t stale_s,
 	return true;
 }
 
-void tunnel_failover_observe(struct tunnel_failover *f, size_t i, int64_t last_handshake_s, uint64_t rx_bytes,
-		      int64_t now_s)
+void tunnel_failover_observe(struct tunnel_failover *f, size_t i, int64_t last_handshake_s,
+			     uint64_t rx_bytes, int64_t now_s)
 {
 	struct tunnel_failover_gw *g;
 

@@ -43,8 +43,8 @@ struct tunnel_failover {
 /* Returns false when n is 0 or above TUNNEL_FAILOVER_MAX_GATEWAYS or stale_s is 0. */
 bool tunnel_failover_init(struct tunnel_failover *f, size_t n, uint32_t stale_s, uint32_t hold_s);
 /* One poll's reading of gateway i: latest handshake (0 = never) and its rx counter. */
-void tunnel_failover_observe(struct tunnel_failover *f, size_t i, int64_t last_handshake_s, uint64_t rx_bytes,
-		      int64_t now_s);
+void tunnel_failover_observe(struct tunnel_failover *f, size_t i, int64_t last_handshake_s,
+			     uint64_t rx_bytes, int64_t now_s);
 bool tunnel_failover_healthy(const struct tunnel_failover *f, size_t i, int64_t now_s);
 /* Applies the rules at now_s; returns the gateway that should be active (f->active). */
 size_t tunnel_failover_decide(struct tunnel_failover *f, int64_t now_s);

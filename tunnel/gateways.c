@@ -59,7 +59,7 @@ int tunnel_gateways_poll(struct wg_device *dev, struct tunnel_gateways *g, int64
 		for (size_t i = 0; i < n; i++)
 			if (!memcmp(peers[i].public_key, g->gw[k].peer.public_key, WG_KEY_LEN))
 				tunnel_failover_observe(&g->fo, k, peers[i].last_handshake_s,
-						 peers[i].rx_bytes, now_s);
+							peers[i].rx_bytes, now_s);
 	wg_peers_free(peers, n);
 	tunnel_failover_decide(&g->fo, now_s);
 	if (!g->applied || g->applied_active != g->fo.active) {

@@ -150,7 +150,8 @@ static void print_endpoint(const struct wg_peer *p)
 }
 
 /* The exact layout of 'wg show IF dump', so the test can diff the two. */
-static void print_dump(const struct wg_kernel_device_info *info, const struct wg_peer *peers, size_t n)
+static void print_dump(const struct wg_kernel_device_info *info, const struct wg_peer *peers,
+		       size_t n)
 {
 	char ip[INET6_ADDRSTRLEN];
 

@@ -158,7 +158,8 @@ static void test_set_peer_add_only_and_v6_endpoint(void **state)
 	p.endpoint.in6.sin6_port = htons(8472);
 	inet_pton(AF_INET6, "2001:db8::1", &p.endpoint.in6.sin6_addr);
 
-	assert_true(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, &p, 0, &next) > 0);
+	assert_true(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, &p, 0, &next) >
+		    0);
 	assert_int_equal(next, 0);
 	/* Not replacing: flags 0, so the kernel adds to the peer's allowed-IPs. */
 	assert_int_equal(mnl_attr_get_u32(first_peer_attr(BUF, WGPEER_A_FLAGS)), 0);
@@ -196,8 +197,8 @@ static void test_set_peer_split_across_messages(void **state)
 		ips[i].ip4.s_addr = htonl(0x0a000001u + (uint32_t)i);
 	}
 	do {
-		int len =
-		    wg_kernel_build_set_peer(small, sizeof(small), FAMILY, 1, IFINDEX, &p, from, &next);
+		int len = wg_kernel_build_set_peer(small, sizeof(small), FAMILY, 1, IFINDEX, &p,
+						   from, &next);
 
 		assert_true(len > 0 && (size_t)len <= sizeof(small));
 		assert_true(next > from);
@@ -248,7 +249,8 @@ static void test_set_device(void **state)
 	struct wg_kernel_dump d = {0};
 
 	fill_key(key, 5);
-	assert_true(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, key, 51871) > 0);
+	assert_true(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, key, 51871) >
+		    0);
 	assert_true(wg_kernel_parse_device_msg(BUF, &d));
 	assert_true(d.info.has_private_key);
 	assert_memory_equal(d.info.private_key, key, WG_KEY_LEN);
@@ -256,13 +258,15 @@ static void test_set_device(void **state)
 	assert_int_equal(d.n, 0);
 
 	memset(&d, 0, sizeof(d));
-	assert_true(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 0) > 0);
+	assert_true(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 0) >
+		    0);
 	assert_true(wg_kernel_parse_device_msg(BUF, &d));
 	assert_false(d.info.has_private_key); /* key untouched when not given */
 	assert_int_equal(d.info.listen_port, 0);
 
-	assert_int_equal(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 65536),
-			 -EINVAL);
+	assert_int_equal(
+	    wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 65536),
+	    -EINVAL);
 }
 
 static void test_get_requests(void **state)
