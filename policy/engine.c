@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The policy engine: state, full compile, incremental diffs. See policy/engine.h. */
+/* The policy engine: state, full compile, incremental diffs (CIDR identities are in
+ * cidr_identity.c). See policy/engine.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,11 +60,7 @@ static const char *const reserved_names[] = {
 
 /* ---- lookups ---------------------------------------------------------------------- */
 
-/*
- * Index of the first element of the sorted array base[0..n) (elements of size bytes) that
- * is not less than key, as cmp(element, key) orders them: the one binary search every
- * sorted table of the engine shares.
- */
+/* The one binary search every sorted table of the engine shares (engine_internal.h). */
 size_t policy_engine_lower_bound(const void *base, size_t n, size_t size, const void *key,
 				 int (*cmp)(const void *elem, const void *key))
 {
