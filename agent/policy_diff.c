@@ -269,7 +269,7 @@ static int push_n(struct policy_entry **arr, size_t *n, size_t *cap, const struc
 		  uint32_t times)
 {
 	while (times--)
-		if (!compile_push(arr, n, cap, e))
+		if (!policy_compile_push(arr, n, cap, e))
 			return -ENOMEM;
 	return 0;
 }

@@ -252,27 +252,25 @@ out:
 	return rc;
 }
 
-int ctl_policy_trace(int argc, char **argv)
+/* What the command line asks for; the strings point into argv. */
+struct trace_args {
+	const char *src_text, *dst_text, *port_text;
+	const char **files; /* malloc'd */
+	size_t n_files;
+	bool offline;
+};
+
+/* Returns -1 when the options are complete and consistent, else the exit code (help
+ * printed, usage error reported, or no memory). */
+static int trace_parse_options(struct ctl *ctl, int argc, char **argv, struct trace_args *a)
 {
 	static const struct option opts[] = {
 	    {"offline", no_argument, NULL, 'O'},     {"file", required_argument, NULL, 'f'},
 	    {"src", required_argument, NULL, 's'},   {"dst", required_argument, NULL, 'd'},
 	    {"dport", required_argument, NULL, 'p'}, CTL_STORE_OPTIONS,
 	};
-	const char *src_text = NULL, *dst_text = NULL, *port_text = NULL;
-	struct trace_peer src = {0}, dst = {0};
-	struct policy_engine *e = NULL;
-	struct trace_result res;
-	const char **files = NULL;
-	size_t n_files = 0;
-	bool offline = false;
-	struct ctl ctl;
-	uint16_t port;
-	uint8_t proto;
-	char err[512];
-	int opt, rc = CLI_EXIT_USAGE;
+	int opt;
 
-	ctl_init(&ctl, "pseudopodctl policy trace");
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:" CTL_SHORT, opts, NULL)) != -1) {
 		const char **g;
@@ -280,77 +278,91 @@ int ctl_policy_trace(int argc, char **argv)
 
 		switch (opt) {
 		case 'O':
-			offline = true;
+			a->offline = true;
 			continue;
 		case 'f':
-			g = realloc(files, (n_files + 1) * sizeof(*g));
+			g = realloc(a->files, (a->n_files + 1) * sizeof(*g));
 			if (!g)
-				goto out;
-			files = g;
-			files[n_files++] = optarg;
+				return CLI_EXIT_USAGE;
+			a->files = g;
+			a->files[a->n_files++] = optarg;
 			continue;
 		case 's':
-			src_text = optarg;
+			a->src_text = optarg;
 			continue;
 		case 'd':
-			dst_text = optarg;
+			a->dst_text = optarg;
 			continue;
 		case 'p':
-			port_text = optarg;
+			a->port_text = optarg;
 			continue;
 		case 'h':
 			fputs(usage, stdout);
 			ctl_print_store_help(stdout);
-			rc = CLI_EXIT_OK;
-			goto out;
+			return CLI_EXIT_OK;
 		default:
-			handled = ctl_option(&ctl, opt, optarg);
+			handled = ctl_option(ctl, opt, optarg);
 			if (handled == 1)
 				continue;
 			if (handled == 0)
 				fputs(usage, stderr);
-			goto out;
+			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		rc = ctl_usage_error(&ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (optind < argc)
+		return ctl_usage_error(ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (!a->src_text || !a->dst_text || !a->port_text)
+		return ctl_usage_error(ctl, "--src, --dst and --dport are required (see --help)");
+	if (a->offline && !a->n_files)
+		return ctl_usage_error(ctl, "--offline needs at least one -f FILE|DIR");
+	if (!a->offline && a->n_files)
+		return ctl_usage_error(ctl, "-f needs --offline (the store mode reads the store)");
+	return -1;
+}
+
+/* Returns -1 when --src, --dst and --dport parse, else the usage error's exit code. */
+static int trace_parse_flow(struct ctl *ctl, const struct trace_args *a, struct trace_peer *src,
+			    struct trace_peer *dst, uint8_t *proto, uint16_t *port)
+{
+	char err[512];
+
+	if (!trace_peer_parse(src, a->src_text, err, sizeof(err)))
+		return ctl_usage_error(ctl, "--src: %s", err);
+	if (!trace_peer_parse(dst, a->dst_text, err, sizeof(err)))
+		return ctl_usage_error(ctl, "--dst: %s", err);
+	if (!trace_port_parse(a->port_text, proto, port, err, sizeof(err)))
+		return ctl_usage_error(ctl, "--dport: %s", err);
+	return -1;
+}
+
+int ctl_policy_trace(int argc, char **argv)
+{
+	struct trace_args a = {0};
+	struct trace_peer src = {0}, dst = {0};
+	struct policy_engine *e = NULL;
+	struct trace_result res;
+	struct ctl ctl;
+	uint16_t port;
+	uint8_t proto;
+	int rc;
+
+	ctl_init(&ctl, "pseudopodctl policy trace");
+	rc = trace_parse_options(&ctl, argc, argv, &a);
+	if (rc < 0)
+		rc = trace_parse_flow(&ctl, &a, &src, &dst, &proto, &port);
+	if (rc >= 0)
 		goto out;
-	}
-	if (!src_text || !dst_text || !port_text) {
-		rc = ctl_usage_error(&ctl, "--src, --dst and --dport are required (see --help)");
-		goto out;
-	}
-	if (offline && !n_files) {
-		rc = ctl_usage_error(&ctl, "--offline needs at least one -f FILE|DIR");
-		goto out;
-	}
-	if (!offline && n_files) {
-		rc = ctl_usage_error(&ctl, "-f needs --offline (the store mode reads the store)");
-		goto out;
-	}
-	if (!trace_peer_parse(&src, src_text, err, sizeof(err))) {
-		rc = ctl_usage_error(&ctl, "--src: %s", err);
-		goto out;
-	}
-	if (!trace_peer_parse(&dst, dst_text, err, sizeof(err))) {
-		rc = ctl_usage_error(&ctl, "--dst: %s", err);
-		goto out;
-	}
-	if (!trace_port_parse(port_text, &proto, &port, err, sizeof(err))) {
-		rc = ctl_usage_error(&ctl, "--dport: %s", err);
-		goto out;
-	}
 	e = policy_engine_new();
 	if (!e) {
 		rc = ctl_fail(&ctl, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n_files; i++) {
-		rc = load_path(e, files[i]);
+	for (size_t i = 0; i < a.n_files; i++) {
+		rc = load_path(e, a.files[i]);
 		if (rc)
 			goto out;
 	}
-	if (!offline && load_store(&ctl, e, &src, &dst)) {
+	if (!a.offline && load_store(&ctl, e, &src, &dst)) {
 		/* Not 1: that would read as "denied" to a script. */
 		rc = CLI_EXIT_USAGE;
 		goto out;
@@ -362,14 +374,14 @@ int ctl_policy_trace(int argc, char **argv)
 	if (ctl.json)
 		ctl_print_json(trace_to_json(&res));
 	else
-		trace_print(stdout, &res, src_text, dst_text);
+		trace_print(stdout, &res, a.src_text, a.dst_text);
 	rc = res.allowed ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	trace_result_free(&res);
 out:
 	policy_engine_free(e);
 	trace_peer_free(&src);
 	trace_peer_free(&dst);
-	free(files);
+	free(a.files);
 	ctl_close(&ctl);
 	return rc;
 }

@@ -23,7 +23,7 @@ bool cidr_parse(struct cidr *out, const char *text, char *err, size_t err_len)
 
 	memset(out, 0, sizeof(*out));
 	if (!net_prefix_parse(text, NET_HOST_BITS_REFUSE, &p, why, sizeof(why)))
-		return perr_set(err, err_len, "%s", why);
+		return policy_err_set(err, err_len, "%s", why);
 	out->family = p.family;
 	out->len = p.len;
 	memcpy(out->addr, p.addr, sizeof(out->addr));

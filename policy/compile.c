@@ -7,7 +7,7 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 
-static bool entity_matches(unsigned ents, const struct compile_identity *id)
+static bool entity_matches(unsigned ents, const struct policy_compile_identity *id)
 {
 	uint32_t n = id->id;
 
@@ -40,7 +40,7 @@ static bool entity_matches(unsigned ents, const struct compile_identity *id)
 	       ((ents & POLICY_ENTITY_UNMANAGED) && n == IDENTITY_UNMANAGED);
 }
 
-static bool cidr_matches(const struct policy_peer *p, const struct compile_identity *id)
+static bool cidr_matches(const struct policy_peer *p, const struct policy_compile_identity *id)
 {
 	if (!id->is_cidr) {
 		/* A /0 also covers addresses no CIDR identity names: they resolve to world. */
@@ -60,7 +60,8 @@ static bool cidr_matches(const struct policy_peer *p, const struct compile_ident
 	return true;
 }
 
-bool compile_peer_matches(const struct policy_peer *peer, const struct compile_identity *id)
+bool policy_compile_peer_matches(const struct policy_peer *peer,
+				 const struct policy_compile_identity *id)
 {
 	switch (peer->kind) {
 	case POLICY_PEER_SELECTOR:
@@ -73,7 +74,7 @@ bool compile_peer_matches(const struct policy_peer *peer, const struct compile_i
 	return false;
 }
 
-int compile_entry_cmp(const struct policy_entry *a, const struct policy_entry *b)
+int policy_compile_entry_cmp(const struct policy_entry *a, const struct policy_entry *b)
 {
 #define CMP(f)                                                                                     \
 	do {                                                                                       \
@@ -93,10 +94,10 @@ int compile_entry_cmp(const struct policy_entry *a, const struct policy_entry *b
 
 static int cmp_qsort(const void *a, const void *b)
 {
-	return compile_entry_cmp(a, b);
+	return policy_compile_entry_cmp(a, b);
 }
 
-void compile_sort(struct policy_entry *e, size_t n)
+void policy_compile_sort(struct policy_entry *e, size_t n)
 {
 	if (n > 1)
 		qsort(e, n, sizeof(*e), cmp_qsort);
@@ -140,13 +141,13 @@ static bool shadows(const struct policy_entry *f, const struct policy_entry *e, 
 	return true;
 }
 
-size_t compile_minimize(struct policy_entry *group, size_t n, const struct policy_entry *any,
-			size_t n_any)
+size_t policy_compile_minimize(struct policy_entry *group, size_t n, const struct policy_entry *any,
+			       size_t n_any)
 {
 	size_t out = 0;
 	bool *drop;
 
-	compile_sort(group, n);
+	policy_compile_sort(group, n);
 	if (n == 0)
 		return 0;
 	drop = calloc(n, sizeof(*drop));
@@ -167,7 +168,7 @@ size_t compile_minimize(struct policy_entry *group, size_t n, const struct polic
 	return out;
 }
 
-bool compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e)
+bool policy_compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;

@@ -4,7 +4,7 @@
  * (policy/engine.h): which remote identities a rule's peer selects, and how a list of raw
  * verdict entries becomes the minimal, deterministic list the datapath gets.
  *
- * Entry order (compile_entry_cmp): identity, direction, proto, port_lo, port_hi, deny,
+ * Entry order (policy_compile_entry_cmp): identity, direction, proto, port_lo, port_hi, deny,
  * rule_id. Grouping by identity first lets the engine replace one identity's entries
  * without touching the rest.
  *
@@ -45,7 +45,7 @@ enum {
 /* Node-local CIDR identities: (1 << 24) | n. */
 #define IDENTITY_LOCAL_FLAG (1u << 24)
 
-struct compile_identity {
+struct policy_compile_identity {
 	uint32_t id;
 	struct label_set labels;
 	bool is_cidr; /* a local CIDR identity; cidr is its prefix */
@@ -53,19 +53,20 @@ struct compile_identity {
 };
 
 /* True when peer selects the identity (entity ALL is handled by the caller as ANY). */
-bool compile_peer_matches(const struct policy_peer *peer, const struct compile_identity *id);
+bool policy_compile_peer_matches(const struct policy_peer *peer,
+				 const struct policy_compile_identity *id);
 
-int compile_entry_cmp(const struct policy_entry *a, const struct policy_entry *b);
-void compile_sort(struct policy_entry *e, size_t n);
+int policy_compile_entry_cmp(const struct policy_entry *a, const struct policy_entry *b);
+void policy_compile_sort(struct policy_entry *e, size_t n);
 
 /*
  * Minimises group[0..n) in place (all entries of one identity, or the ANY group with
  * any == NULL) against the already minimal ANY group; sorts the result; returns its size.
  */
-size_t compile_minimize(struct policy_entry *group, size_t n, const struct policy_entry *any,
-			size_t n_any);
+size_t policy_compile_minimize(struct policy_entry *group, size_t n, const struct policy_entry *any,
+			       size_t n_any);
 
 /* Appends e to a growable array; false on allocation failure. */
-bool compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e);
+bool policy_compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e);
 
 #endif

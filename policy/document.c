@@ -35,14 +35,14 @@ static bool add_object(struct loader *l, const json_t *obj, const char *where)
 	char why[1024];
 
 	if (!json_is_object(obj))
-		return perr_set(l->err, l->err_len, "%s: %s: expected a policy object", l->source,
-				where);
+		return policy_err_set(l->err, l->err_len, "%s: %s: expected a policy object",
+				      l->source, where);
 	if (!policy_parse(&p, obj, why, sizeof(why)))
-		return perr_set(l->err, l->err_len, "%s: %s: %s", l->source, where, why);
+		return policy_err_set(l->err, l->err_len, "%s: %s: %s", l->source, where, why);
 	grown = realloc(l->docs, (l->n + 1) * sizeof(*grown));
 	if (!grown) {
 		policy_free(&p);
-		return perr_set(l->err, l->err_len, "%s: out of memory", l->source);
+		return policy_err_set(l->err, l->err_len, "%s: out of memory", l->source);
 	}
 	l->docs = grown;
 	d = &grown[l->n];
@@ -65,7 +65,7 @@ static bool add_object(struct loader *l, const json_t *obj, const char *where)
 	return true;
 oom:
 	json_decref(d->object);
-	return perr_set(l->err, l->err_len, "%s: out of memory", l->source);
+	return policy_err_set(l->err, l->err_len, "%s: out of memory", l->source);
 }
 
 static bool add_document(struct loader *l, const json_t *doc, size_t number)
@@ -75,16 +75,17 @@ static bool add_document(struct loader *l, const json_t *doc, size_t number)
 	size_t i;
 
 	if (!json_is_object(doc) || !is_list(doc)) {
-		perr_path(where, sizeof(where), "document %zu", number);
+		policy_err_path(where, sizeof(where), "document %zu", number);
 		return add_object(l, doc, where);
 	}
 	items = json_object_get(doc, "items");
 	if (!json_is_array(items))
-		return perr_set(l->err, l->err_len, "%s: document %zu: items: expected an array",
-				l->source, number);
+		return policy_err_set(l->err, l->err_len,
+				      "%s: document %zu: items: expected an array", l->source,
+				      number);
 	json_array_foreach(items, i, v)
 	{
-		perr_path(where, sizeof(where), "document %zu: items[%zu]", number, i);
+		policy_err_path(where, sizeof(where), "document %zu: items[%zu]", number, i);
 		if (!add_object(l, v, where))
 			return false;
 	}
@@ -117,13 +118,13 @@ bool policy_documents_load(const char *source, const char *text, size_t len,
 
 		doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!doc)
-			return perr_set(err, err_len, "%s: line %d column %d: %s", l.source,
-					jerr.line, jerr.column, jerr.text);
+			return policy_err_set(err, err_len, "%s: line %d column %d: %s", l.source,
+					      jerr.line, jerr.column, jerr.text);
 		ok = add_document(&l, doc, 1);
 		json_decref(doc);
 	} else {
 		if (!yamljson_load(text, len, &all, why, sizeof(why)))
-			return perr_set(err, err_len, "%s: %s", l.source, why);
+			return policy_err_set(err, err_len, "%s: %s", l.source, why);
 		json_array_foreach(all, i, doc)
 		{
 			if (json_is_null(doc))
@@ -135,7 +136,7 @@ bool policy_documents_load(const char *source, const char *text, size_t len,
 		json_decref(all);
 	}
 	if (ok && !l.n)
-		ok = perr_set(err, err_len, "%s: no policy objects found", l.source);
+		ok = policy_err_set(err, err_len, "%s: no policy objects found", l.source);
 	if (!ok) {
 		policy_documents_free(l.docs, l.n);
 		return false;

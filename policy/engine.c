@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The policy engine: state, full compile, incremental diffs. See policy/engine.h. */
+/* The policy engine: state, full compile, incremental diffs (CIDR identities are in
+ * cidr_identity.c). See policy/engine.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "policy/cidr_identity.h"
 #include "policy/compile.h"
 #include "policy/engine.h"
+#include "policy/engine_internal.h"
 #include "policy/err.h"
 #include "policy/labels.h"
 #include "policy/policy.h"
@@ -37,20 +40,6 @@ struct pe_endpoint {
 	size_t n, cap;
 };
 
-struct policy_engine {
-	struct compile_identity **ids; /* sorted by id */
-	size_t n_ids;
-	struct pe_policy **pols; /* sorted by key */
-	size_t n_pols;
-	struct pe_endpoint **eps; /* sorted by id */
-	size_t n_eps;
-	struct policy_cidr_identity *cidrs; /* sorted by prefix */
-	unsigned *cidr_refs;
-	size_t n_cidrs;
-	uint32_t next_rule_base;
-	uint32_t next_cidr;
-};
-
 struct entry_vec {
 	struct policy_entry *v;
 	size_t n, cap;
@@ -71,13 +60,9 @@ static const char *const reserved_names[] = {
 
 /* ---- lookups ---------------------------------------------------------------------- */
 
-/*
- * Index of the first element of the sorted array base[0..n) (elements of size bytes) that
- * is not less than key, as cmp(element, key) orders them: the one binary search every
- * sorted table of the engine shares.
- */
-static size_t lower_bound(const void *base, size_t n, size_t size, const void *key,
-			  int (*cmp)(const void *elem, const void *key))
+/* The one binary search every sorted table of the engine shares (engine_internal.h). */
+size_t policy_engine_lower_bound(const void *base, size_t n, size_t size, const void *key,
+				 int (*cmp)(const void *elem, const void *key))
 {
 	size_t lo = 0, hi = n;
 
@@ -99,7 +84,8 @@ static int u32_cmp(uint32_t a, uint32_t b)
 
 static int id_cmp(const void *elem, const void *key)
 {
-	return u32_cmp((*(struct compile_identity *const *)elem)->id, *(const uint32_t *)key);
+	return u32_cmp((*(struct policy_compile_identity *const *)elem)->id,
+		       *(const uint32_t *)key);
 }
 
 static int ep_cmp(const void *elem, const void *key)
@@ -117,31 +103,26 @@ static int entry_identity_cmp(const void *elem, const void *key)
 	return u32_cmp(((const struct policy_entry *)elem)->identity, *(const uint32_t *)key);
 }
 
-static int cidr_elem_cmp(const void *elem, const void *key)
+size_t policy_engine_id_lower_bound(const struct policy_engine *e, uint32_t id)
 {
-	return cidr_cmp(&((const struct policy_cidr_identity *)elem)->cidr, key);
+	return policy_engine_lower_bound(e->ids, e->n_ids, sizeof(*e->ids), &id, id_cmp);
 }
 
-static size_t id_lower_bound(const struct policy_engine *e, uint32_t id)
+struct policy_compile_identity *policy_engine_id_find(const struct policy_engine *e, uint32_t id)
 {
-	return lower_bound(e->ids, e->n_ids, sizeof(*e->ids), &id, id_cmp);
-}
-
-static struct compile_identity *id_find(const struct policy_engine *e, uint32_t id)
-{
-	size_t i = id_lower_bound(e, id);
+	size_t i = policy_engine_id_lower_bound(e, id);
 
 	return i < e->n_ids && e->ids[i]->id == id ? e->ids[i] : NULL;
 }
 
 static size_t pol_lower_bound(const struct policy_engine *e, const char *key)
 {
-	return lower_bound(e->pols, e->n_pols, sizeof(*e->pols), key, pol_cmp);
+	return policy_engine_lower_bound(e->pols, e->n_pols, sizeof(*e->pols), key, pol_cmp);
 }
 
 static size_t ep_lower_bound(const struct policy_engine *e, uint32_t id)
 {
-	return lower_bound(e->eps, e->n_eps, sizeof(*e->eps), &id, ep_cmp);
+	return policy_engine_lower_bound(e->eps, e->n_eps, sizeof(*e->eps), &id, ep_cmp);
 }
 
 static struct pe_endpoint *ep_find(const struct policy_engine *e, uint32_t id)
@@ -165,13 +146,13 @@ static int ptr_insert(void ***arr, size_t *n, size_t i, void *ptr)
 	return 0;
 }
 
-static void ptr_remove(void **arr, size_t *n, size_t i)
+void policy_engine_ptr_remove(void **arr, size_t *n, size_t i)
 {
 	memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
 	(*n)--;
 }
 
-static void identity_free(struct compile_identity *id)
+void policy_engine_identity_free(struct policy_compile_identity *id)
 {
 	if (!id)
 		return;
@@ -179,16 +160,17 @@ static void identity_free(struct compile_identity *id)
 	free(id);
 }
 
-static int identity_insert(struct policy_engine *e, struct compile_identity *id)
+int policy_engine_identity_insert(struct policy_engine *e, struct policy_compile_identity *id)
 {
-	return ptr_insert((void ***)&e->ids, &e->n_ids, id_lower_bound(e, id->id), id);
+	return ptr_insert((void ***)&e->ids, &e->n_ids, policy_engine_id_lower_bound(e, id->id),
+			  id);
 }
 
 /* ---- compilation ------------------------------------------------------------------ */
 
 static bool vec_push(struct entry_vec *v, const struct policy_entry *x)
 {
-	return compile_push(&v->v, &v->n, &v->cap, x);
+	return policy_compile_push(&v->v, &v->n, &v->cap, x);
 }
 
 static bool rule_is_any(const struct policy_rule *r)
@@ -289,14 +271,14 @@ static int gen_any_group(const struct pe_active *act, size_t n_act, const bool e
 		if (act[i].any && rule_counts(&act[i], enforce) &&
 		    !emit_rule(v, &act[i], POLICY_IDENTITY_ANY))
 			return -ENOMEM;
-	v->n = compile_minimize(v->v, v->n, NULL, 0);
+	v->n = policy_compile_minimize(v->v, v->n, NULL, 0);
 	return 0;
 }
 
 /* Raw entries of one identity from the active rules, minimised against the ANY group. */
 static int gen_identity_group(const struct pe_active *act, size_t n_act, const bool enforce[2],
-			      const struct compile_identity *id, const struct policy_entry *any,
-			      size_t n_any, struct entry_vec *v)
+			      const struct policy_compile_identity *id,
+			      const struct policy_entry *any, size_t n_any, struct entry_vec *v)
 {
 	if (!id)
 		return 0;
@@ -306,14 +288,14 @@ static int gen_identity_group(const struct pe_active *act, size_t n_act, const b
 		if (act[i].any || !rule_counts(&act[i], enforce))
 			continue;
 		for (size_t p = 0; p < r->n_peers; p++) {
-			if (!compile_peer_matches(&r->peers[p], id))
+			if (!policy_compile_peer_matches(&r->peers[p], id))
 				continue;
 			if (!emit_rule(v, &act[i], id->id))
 				return -ENOMEM;
 			break;
 		}
 	}
-	v->n = compile_minimize(v->v, v->n, any, n_any);
+	v->n = policy_compile_minimize(v->v, v->n, any, n_any);
 	return 0;
 }
 
@@ -396,7 +378,9 @@ static int diff_into(struct policy_changes *c, uint32_t ep, const struct policy_
 		return 0;
 	d = NULL;
 	while (i < n_old || j < n_new) {
-		int cmp = i == n_old ? 1 : j == n_new ? -1 : compile_entry_cmp(&old[i], &new[j]);
+		int cmp = i == n_old   ? 1
+			  : j == n_new ? -1
+				       : policy_compile_entry_cmp(&old[i], &new[j]);
 
 		if (cmp == 0) {
 			i++;
@@ -437,12 +421,12 @@ static int ep_update_identity(const struct policy_engine *e, struct pe_endpoint 
 	size_t lo, hi;
 	int rc;
 
-	rc = gen_identity_group(ep->active, ep->n_active, ep->enforce, id_find(e, id), ep->entries,
-				n_any, &g);
+	rc = gen_identity_group(ep->active, ep->n_active, ep->enforce, policy_engine_id_find(e, id),
+				ep->entries, n_any, &g);
 	if (rc)
 		goto out;
-	lo = hi = n_any + lower_bound(&ep->entries[n_any], ep->n - n_any, sizeof(*ep->entries), &id,
-				      entry_identity_cmp);
+	lo = hi = n_any + policy_engine_lower_bound(&ep->entries[n_any], ep->n - n_any,
+						    sizeof(*ep->entries), &id, entry_identity_cmp);
 	while (hi < ep->n && ep->entries[hi].identity == id)
 		hi++;
 	rc = diff_into(c, ep->id, &ep->entries[lo], hi - lo, g.v, g.n);
@@ -511,14 +495,15 @@ struct policy_engine *policy_engine_new(void)
 	if (!e)
 		return NULL;
 	for (uint32_t id = IDENTITY_HOST; id <= IDENTITY_WORLD_IPV6; id++) {
-		struct compile_identity *ci = calloc(1, sizeof(*ci));
+		struct policy_compile_identity *ci = calloc(1, sizeof(*ci));
 		char label[64];
 
 		snprintf(label, sizeof(label), "reserved:%s", reserved_names[id]);
 		if (ci)
 			ci->id = id;
-		if (!ci || !label_set_add(&ci->labels, label, NULL, 0) || identity_insert(e, ci)) {
-			identity_free(ci);
+		if (!ci || !label_set_add(&ci->labels, label, NULL, 0) ||
+		    policy_engine_identity_insert(e, ci)) {
+			policy_engine_identity_free(ci);
 			policy_engine_free(e);
 			return NULL;
 		}
@@ -551,7 +536,7 @@ void policy_engine_free(struct policy_engine *e)
 	if (!e)
 		return;
 	for (size_t i = 0; i < e->n_ids; i++)
-		identity_free(e->ids[i]);
+		policy_engine_identity_free(e->ids[i]);
 	for (size_t i = 0; i < e->n_pols; i++)
 		pe_policy_free(e->pols[i]);
 	for (size_t i = 0; i < e->n_eps; i++)
@@ -567,7 +552,7 @@ void policy_engine_free(struct policy_engine *e)
 int policy_engine_identity_set(struct policy_engine *e, uint32_t id, const struct label_set *labels,
 			       struct policy_changes *changes)
 {
-	struct compile_identity *ci = id_find(e, id);
+	struct policy_compile_identity *ci = policy_engine_id_find(e, id);
 	struct label_set copy;
 	int rc;
 
@@ -588,9 +573,9 @@ int policy_engine_identity_set(struct policy_engine *e, uint32_t id, const struc
 		}
 		ci->id = id;
 		ci->labels = copy;
-		rc = identity_insert(e, ci);
+		rc = policy_engine_identity_insert(e, ci);
 		if (rc) {
-			identity_free(ci);
+			policy_engine_identity_free(ci);
 			return rc;
 		}
 	}
@@ -605,15 +590,15 @@ int policy_engine_identity_set(struct policy_engine *e, uint32_t id, const struc
 int policy_engine_identity_remove(struct policy_engine *e, uint32_t id,
 				  struct policy_changes *changes)
 {
-	size_t i = id_lower_bound(e, id);
+	size_t i = policy_engine_id_lower_bound(e, id);
 	int rc;
 
 	if (id & IDENTITY_LOCAL_FLAG)
 		return -EINVAL;
 	if (i == e->n_ids || e->ids[i]->id != id)
 		return -ENOENT;
-	identity_free(e->ids[i]);
-	ptr_remove((void **)e->ids, &e->n_ids, i);
+	policy_engine_identity_free(e->ids[i]);
+	policy_engine_ptr_remove((void **)e->ids, &e->n_ids, i);
 	for (size_t k = 0; k < e->n_eps; k++) {
 		rc = ep_update_identity(e, e->eps[k], id, changes);
 		if (rc)
@@ -624,7 +609,7 @@ int policy_engine_identity_remove(struct policy_engine *e, uint32_t id,
 
 const struct label_set *policy_engine_identity_labels(const struct policy_engine *e, uint32_t id)
 {
-	struct compile_identity *ci = id_find(e, id);
+	struct policy_compile_identity *ci = policy_engine_id_find(e, id);
 
 	return ci ? &ci->labels : NULL;
 }
@@ -635,156 +620,6 @@ uint32_t policy_engine_identity_find(const struct policy_engine *e, const struct
 		if (label_set_equal(&e->ids[i]->labels, labels))
 			return e->ids[i]->id;
 	return 0;
-}
-
-/* ---- CIDR identities -------------------------------------------------------------- */
-
-static size_t cidr_lower_bound(const struct policy_engine *e, const struct cidr *c)
-{
-	return lower_bound(e->cidrs, e->n_cidrs, sizeof(*e->cidrs), c, cidr_elem_cmp);
-}
-
-static bool cidr_list_push(struct policy_cidr_identity **arr, size_t *n,
-			   const struct policy_cidr_identity *x)
-{
-	struct policy_cidr_identity *grown = realloc(*arr, (*n + 1) * sizeof(*grown));
-
-	if (!grown)
-		return false;
-	*arr = grown;
-	grown[(*n)++] = *x;
-	return true;
-}
-
-/*
- * The next free local CIDR identity: numbers count up and wrap after 2^24 - 1, skipping
- * those in use, so a released number is not handed out again soon (an agent may still be
- * replacing the old ipcache entry). 0 when all are in use.
- */
-static uint32_t cidr_next_id(struct policy_engine *e)
-{
-	for (uint32_t tries = 0; tries < IDENTITY_LOCAL_FLAG - 1; tries++) {
-		uint32_t id;
-
-		e->next_cidr = e->next_cidr % (IDENTITY_LOCAL_FLAG - 1) + 1;
-		id = IDENTITY_LOCAL_FLAG | e->next_cidr;
-		if (!id_find(e, id))
-			return id;
-	}
-	return 0;
-}
-
-static int cidr_ref(struct policy_engine *e, const struct cidr *c,
-		    struct policy_cidr_identity **added, size_t *n_added)
-{
-	size_t i = cidr_lower_bound(e, c);
-	struct policy_cidr_identity *g;
-	struct compile_identity *ci;
-	unsigned *r;
-	char label[CIDR_STRLEN + 8], buf[CIDR_STRLEN];
-	int rc;
-
-	if (c->len == 0) /* /0 is world; no identity of its own */
-		return 0;
-	if (i < e->n_cidrs && cidr_equal(&e->cidrs[i].cidr, c)) {
-		e->cidr_refs[i]++;
-		return 0;
-	}
-	g = realloc(e->cidrs, (e->n_cidrs + 1) * sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	e->cidrs = g;
-	r = realloc(e->cidr_refs, (e->n_cidrs + 1) * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	e->cidr_refs = r;
-	ci = calloc(1, sizeof(*ci));
-	if (!ci)
-		return -ENOMEM;
-	ci->id = cidr_next_id(e);
-	if (!ci->id) {
-		identity_free(ci);
-		return -ENOSPC;
-	}
-	ci->is_cidr = true;
-	ci->cidr = *c;
-	snprintf(label, sizeof(label), "cidr:%s", cidr_format(c, buf));
-	if (!label_set_add(&ci->labels, label, NULL, 0) ||
-	    !label_set_add(&ci->labels, "reserved:world", NULL, 0)) {
-		identity_free(ci);
-		return -ENOMEM;
-	}
-	rc = identity_insert(e, ci);
-	if (rc) {
-		identity_free(ci);
-		return rc;
-	}
-	memmove(&g[i + 1], &g[i], (e->n_cidrs - i) * sizeof(*g));
-	memmove(&r[i + 1], &r[i], (e->n_cidrs - i) * sizeof(*r));
-	g[i].cidr = *c;
-	g[i].identity = ci->id;
-	r[i] = 1;
-	e->n_cidrs++;
-	if (!cidr_list_push(added, n_added, &g[i]))
-		return -ENOMEM;
-	return 0;
-}
-
-static int cidr_unref(struct policy_engine *e, const struct cidr *c,
-		      struct policy_cidr_identity **removed, size_t *n_removed)
-{
-	size_t i = cidr_lower_bound(e, c), k;
-
-	if (c->len == 0 || i == e->n_cidrs || !cidr_equal(&e->cidrs[i].cidr, c))
-		return 0;
-	if (--e->cidr_refs[i])
-		return 0;
-	if (!cidr_list_push(removed, n_removed, &e->cidrs[i]))
-		return -ENOMEM;
-	k = id_lower_bound(e, e->cidrs[i].identity);
-	if (k < e->n_ids && e->ids[k]->id == e->cidrs[i].identity) {
-		identity_free(e->ids[k]);
-		ptr_remove((void **)e->ids, &e->n_ids, k);
-	}
-	memmove(&e->cidrs[i], &e->cidrs[i + 1], (e->n_cidrs - i - 1) * sizeof(*e->cidrs));
-	memmove(&e->cidr_refs[i], &e->cidr_refs[i + 1],
-		(e->n_cidrs - i - 1) * sizeof(*e->cidr_refs));
-	e->n_cidrs--;
-	return 0;
-}
-
-/* Calls fn for every prefix (cidr and excepts) a policy names. */
-static int policy_cidrs(struct policy_engine *e, const struct policy *p,
-			int (*fn)(struct policy_engine *, const struct cidr *,
-				  struct policy_cidr_identity **, size_t *),
-			struct policy_cidr_identity **list, size_t *n)
-{
-	for (size_t s = 0; s < p->n_specs; s++) {
-		for (size_t r = 0; r < p->specs[s].n_rules; r++) {
-			const struct policy_rule *rule = &p->specs[s].rules[r];
-
-			for (size_t k = 0; k < rule->n_peers; k++) {
-				const struct policy_peer *peer = &rule->peers[k];
-				int rc;
-
-				if (peer->kind != POLICY_PEER_CIDR)
-					continue;
-				rc = fn(e, &peer->cidr, list, n);
-				for (size_t x = 0; !rc && x < peer->n_except; x++)
-					rc = fn(e, &peer->except[x], list, n);
-				if (rc)
-					return rc;
-			}
-		}
-	}
-	return 0;
-}
-
-const struct policy_cidr_identity *policy_engine_cidr_identities(const struct policy_engine *e,
-								 size_t *n)
-{
-	*n = e->n_cidrs;
-	return e->cidrs;
 }
 
 /* ---- policies --------------------------------------------------------------------- */
@@ -810,7 +645,7 @@ static int policy_replace(struct policy_engine *e, const char *key, struct pe_po
 	if (!old && !nw)
 		return -ENOENT;
 	if (nw)
-		rc = policy_cidrs(e, &nw->pol, cidr_ref, &added, &n_added);
+		rc = policy_cidr_identity_ref(e, &nw->pol, &added, &n_added);
 	if (rc)
 		goto out;
 	if (old && nw) {
@@ -820,10 +655,10 @@ static int policy_replace(struct policy_engine *e, const char *key, struct pe_po
 		if (rc)
 			goto out;
 	} else {
-		ptr_remove((void **)e->pols, &e->n_pols, i);
+		policy_engine_ptr_remove((void **)e->pols, &e->n_pols, i);
 	}
 	if (old)
-		rc = policy_cidrs(e, &old->pol, cidr_unref, &removed, &n_removed);
+		rc = policy_cidr_identity_unref(e, &old->pol, &removed, &n_removed);
 	for (size_t k = 0; !rc && k < e->n_eps; k++) {
 		struct pe_endpoint *ep = e->eps[k];
 
@@ -839,10 +674,12 @@ static int policy_replace(struct policy_engine *e, const char *key, struct pe_po
 	}
 	if (changes && !rc) {
 		for (size_t x = 0; !rc && x < n_added; x++)
-			if (!cidr_list_push(&changes->cidr_add, &changes->n_cidr_add, &added[x]))
+			if (!policy_cidr_identity_push(&changes->cidr_add, &changes->n_cidr_add,
+						       &added[x]))
 				rc = -ENOMEM;
 		for (size_t x = 0; !rc && x < n_removed; x++)
-			if (!cidr_list_push(&changes->cidr_del, &changes->n_cidr_del, &removed[x]))
+			if (!policy_cidr_identity_push(&changes->cidr_del, &changes->n_cidr_del,
+						       &removed[x]))
 				rc = -ENOMEM;
 	}
 	pe_policy_free(old);
@@ -885,7 +722,7 @@ int policy_engine_policy_set(struct policy_engine *e, const char *key, const jso
 	if (rc == -ENOMEM && !err)
 		return rc;
 	if (rc)
-		perr_set(err, err_len, "%s: %s", key, strerror(-rc));
+		policy_err_set(err, err_len, "%s: %s", key, strerror(-rc));
 	return rc;
 }
 
@@ -932,7 +769,7 @@ int policy_engine_endpoint_remove(struct policy_engine *e, uint32_t endpoint)
 	if (i == e->n_eps || e->eps[i]->id != endpoint)
 		return -ENOENT;
 	ep_free(e->eps[i]);
-	ptr_remove((void **)e->eps, &e->n_eps, i);
+	policy_engine_ptr_remove((void **)e->eps, &e->n_eps, i);
 	return 0;
 }
 

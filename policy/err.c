@@ -6,7 +6,7 @@
 
 #include "policy/err.h"
 
-bool perr_set(char *err, size_t err_len, const char *fmt, ...)
+bool policy_err_set(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -18,7 +18,7 @@ bool perr_set(char *err, size_t err_len, const char *fmt, ...)
 	return false;
 }
 
-bool perr_prefix(char *err, size_t err_len, const char *fmt, ...)
+bool policy_err_prefix(char *err, size_t err_len, const char *fmt, ...)
 {
 	char prefix[512];
 	char *old;
@@ -37,7 +37,7 @@ bool perr_prefix(char *err, size_t err_len, const char *fmt, ...)
 	return false;
 }
 
-void perr_path(char *buf, size_t len, const char *fmt, ...)
+void policy_err_path(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 

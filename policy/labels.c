@@ -107,14 +107,15 @@ static bool label_canonical(const char *text, size_t len, char **out, char *err,
 
 	*out = NULL;
 	if (len == 0)
-		return perr_set(err, err_len, "empty label; expected [source:]key[=value]");
+		return policy_err_set(err, err_len, "empty label; expected [source:]key[=value]");
 	if (colon) {
 		source = source_lookup(text, (size_t)(colon - text));
 		if (!source)
-			return perr_set(err, err_len,
-					"label \"%.*s\": unknown source \"%.*s\"; expected one of "
-					"k8s, reserved, cidr, any, unspec",
-					(int)len, text, (int)(colon - text), text);
+			return policy_err_set(
+			    err, err_len,
+			    "label \"%.*s\": unknown source \"%.*s\"; expected one of "
+			    "k8s, reserved, cidr, any, unspec",
+			    (int)len, text, (int)(colon - text), text);
 		key = colon + 1;
 	}
 	eq = memchr(key, '=', len - (size_t)(key - text));
@@ -123,22 +124,23 @@ static bool label_canonical(const char *text, size_t len, char **out, char *err,
 	value_len = eq ? len - (size_t)(value - text) : 0;
 
 	if (source == sources[2] ? !cidr_key_valid(key, key_len) : !label_key_valid(key, key_len))
-		return perr_set(err, err_len,
-				"label \"%.*s\": invalid key \"%.*s\"; expected [dns-prefix/]name, "
-				"name at most 63 characters of [A-Za-z0-9._-] starting and ending "
-				"alphanumeric%s",
-				(int)len, text, (int)key_len, key,
-				source == sources[2] ? " (cidr: an address/length prefix)" : "");
+		return policy_err_set(
+		    err, err_len,
+		    "label \"%.*s\": invalid key \"%.*s\"; expected [dns-prefix/]name, "
+		    "name at most 63 characters of [A-Za-z0-9._-] starting and ending "
+		    "alphanumeric%s",
+		    (int)len, text, (int)key_len, key,
+		    source == sources[2] ? " (cidr: an address/length prefix)" : "");
 	if (!label_value_valid(value, value_len))
-		return perr_set(err, err_len,
-				"label \"%.*s\": invalid value \"%.*s\"; expected at most 63 "
-				"characters of [A-Za-z0-9._-]",
-				(int)len, text, (int)value_len, value);
+		return policy_err_set(err, err_len,
+				      "label \"%.*s\": invalid value \"%.*s\"; expected at most 63 "
+				      "characters of [A-Za-z0-9._-]",
+				      (int)len, text, (int)value_len, value);
 
 	n = strlen(source) + 1 + key_len + (value_len ? 1 + value_len : 0) + 1;
 	*out = malloc(n);
 	if (!*out)
-		return perr_set(err, err_len, "out of memory");
+		return policy_err_set(err, err_len, "out of memory");
 	if (value_len)
 		snprintf(*out, n, "%s:%.*s=%.*s", source, (int)key_len, key, (int)value_len, value);
 	else
@@ -152,31 +154,6 @@ static size_t label_id_len(const char *label)
 	const char *eq = strchr(label, '=');
 
 	return eq ? (size_t)(eq - label) : strlen(label);
-}
-
-void label_split(const char *label, char *source, size_t source_len, char *key, size_t key_len,
-		 const char **value)
-{
-	const char *colon = strchr(label, ':');
-	const char *k = colon ? colon + 1 : label;
-	const char *eq = strchr(k, '=');
-	size_t sl = colon ? (size_t)(colon - label) : 0;
-	size_t kl = eq ? (size_t)(eq - k) : strlen(k);
-
-	if (source && source_len) {
-		if (sl >= source_len)
-			sl = source_len - 1;
-		memcpy(source, label, sl);
-		source[sl] = '\0';
-	}
-	if (key && key_len) {
-		if (kl >= key_len)
-			kl = key_len - 1;
-		memcpy(key, k, kl);
-		key[kl] = '\0';
-	}
-	if (value)
-		*value = eq ? eq + 1 : "";
 }
 
 /* Inserts a canonical, owned string; takes ownership on success and on failure. */
@@ -202,9 +179,9 @@ static bool label_set_insert(struct label_set *s, char *label, char *err, size_t
 	 * shares the prefix, so check the whole set: sets are small. */
 	for (size_t i = 0; i < s->n; i++) {
 		if (label_id_len(s->labels[i]) == id_len && !strncmp(s->labels[i], label, id_len)) {
-			perr_set(err, err_len,
-				 "label \"%s\" conflicts with \"%s\": one value per key", label,
-				 s->labels[i]);
+			policy_err_set(err, err_len,
+				       "label \"%s\" conflicts with \"%s\": one value per key",
+				       label, s->labels[i]);
 			free(label);
 			return false;
 		}
@@ -212,7 +189,7 @@ static bool label_set_insert(struct label_set *s, char *label, char *err, size_t
 	grown = realloc(s->labels, (s->n + 1) * sizeof(*grown));
 	if (!grown) {
 		free(label);
-		return perr_set(err, err_len, "out of memory");
+		return policy_err_set(err, err_len, "out of memory");
 	}
 	s->labels = grown;
 	memmove(&s->labels[lo + 1], &s->labels[lo], (s->n - lo) * sizeof(*grown));
@@ -275,7 +252,7 @@ bool label_set_from_json(struct label_set *out, const json_t *array, char *err, 
 	out->labels = NULL;
 	out->n = 0;
 	if (!json_is_array(array))
-		return perr_set(err, err_len, "labels: expected an array of strings");
+		return policy_err_set(err, err_len, "labels: expected an array of strings");
 	json_array_foreach(array, i, v)
 	{
 		const char *str = json_string_value(v);
@@ -283,12 +260,12 @@ bool label_set_from_json(struct label_set *out, const json_t *array, char *err, 
 
 		if (!str) {
 			label_set_free(out);
-			return perr_set(err, err_len, "labels[%zu]: expected a string", i);
+			return policy_err_set(err, err_len, "labels[%zu]: expected a string", i);
 		}
 		if (!label_canonical(str, json_string_length(v), &canon, err, err_len) ||
 		    !label_set_insert(out, canon, err, err_len)) {
 			label_set_free(out);
-			return perr_prefix(err, err_len, "labels[%zu]: ", i);
+			return policy_err_prefix(err, err_len, "labels[%zu]: ", i);
 		}
 	}
 	return true;

@@ -63,14 +63,6 @@ bool label_set_equal(const struct label_set *a, const struct label_set *b);
 bool label_set_copy(struct label_set *dst, const struct label_set *src);
 void label_set_free(struct label_set *s);
 
-/*
- * Splits a canonical label into its parts without copying: source and key are written
- * NUL-terminated into the caller's buffers (truncated to their sizes), *value points into
- * label ("" when empty).
- */
-void label_split(const char *label, char *source, size_t source_len, char *key, size_t key_len,
-		 const char **value);
-
 /* True when key is a valid Kubernetes label key / value (see the contract above). */
 bool label_key_valid(const char *key, size_t len);
 bool label_value_valid(const char *value, size_t len);

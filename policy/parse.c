@@ -8,19 +8,6 @@
 #include "policy/labels.h"
 #include "policy/parse_internal.h"
 
-static const char *const entity_names[] = {
-    "world",	      "world-ipv4", "world-ipv6", "cluster", "host",	  "remote-node",
-    "kube-apiserver", "health",	    "init",	  "ingress", "unmanaged", "all",
-};
-
-const char *policy_entity_name(unsigned entity_bit)
-{
-	for (unsigned i = 0; i < sizeof(entity_names) / sizeof(entity_names[0]); i++)
-		if (entity_bit & (1u << i))
-			return entity_names[i];
-	return "?";
-}
-
 const char *policy_kind_name(enum policy_kind kind)
 {
 	switch (kind) {
@@ -33,15 +20,15 @@ const char *policy_kind_name(enum policy_kind kind)
 	}
 }
 
-bool pp_check_fields(const json_t *obj, const struct pp_field *fields, const char *path, char *err,
-		     size_t err_len)
+bool policy_parse_check_fields(const json_t *obj, const struct policy_parse_field *fields,
+			       const char *path, char *err, size_t err_len)
 {
 	const char *k;
 	json_t *v;
 
 	json_object_foreach((json_t *)obj, k, v)
 	{
-		const struct pp_field *f;
+		const struct policy_parse_field *f;
 		char expected[512] = "";
 		size_t off = 0;
 
@@ -51,8 +38,8 @@ bool pp_check_fields(const json_t *obj, const struct pp_field *fields, const cha
 		if (f->name && !f->unsupported)
 			continue;
 		if (f->name)
-			return perr_set(err, err_len, "%s%s%s: %s", path, *path ? "." : "", k,
-					f->unsupported);
+			return policy_err_set(err, err_len, "%s%s%s: %s", path, *path ? "." : "", k,
+					      f->unsupported);
 		for (f = fields; f->name; f++) {
 			if (f->unsupported)
 				continue;
@@ -61,13 +48,13 @@ bool pp_check_fields(const json_t *obj, const struct pp_field *fields, const cha
 			if (off >= sizeof(expected))
 				break;
 		}
-		return perr_set(err, err_len, "%s%s%s: unknown field; expected one of: %s", path,
-				*path ? "." : "", k, expected);
+		return policy_err_set(err, err_len, "%s%s%s: unknown field; expected one of: %s",
+				      path, *path ? "." : "", k, expected);
 	}
 	return true;
 }
 
-struct policy_rule *pp_rule_add(struct policy_spec *spec)
+struct policy_rule *policy_parse_rule_add(struct policy_spec *spec)
 {
 	struct policy_rule *grown = realloc(spec->rules, (spec->n_rules + 1) * sizeof(*grown));
 
@@ -78,7 +65,7 @@ struct policy_rule *pp_rule_add(struct policy_spec *spec)
 	return &grown[spec->n_rules++];
 }
 
-struct policy_peer *pp_peer_add(struct policy_rule *rule)
+struct policy_peer *policy_parse_peer_add(struct policy_rule *rule)
 {
 	struct policy_peer *grown = realloc(rule->peers, (rule->n_peers + 1) * sizeof(*grown));
 
@@ -89,7 +76,7 @@ struct policy_peer *pp_peer_add(struct policy_rule *rule)
 	return &grown[rule->n_peers++];
 }
 
-bool pp_port_add(struct policy_rule *rule, uint8_t proto, uint16_t lo, uint16_t hi)
+bool policy_parse_port_add(struct policy_rule *rule, uint8_t proto, uint16_t lo, uint16_t hi)
 {
 	struct policy_port *grown = realloc(rule->ports, (rule->n_ports + 1) * sizeof(*grown));
 
@@ -103,8 +90,8 @@ bool pp_port_add(struct policy_rule *rule, uint8_t proto, uint16_t lo, uint16_t 
 	return true;
 }
 
-bool pp_cidr_peer(struct policy_rule *rule, const char *text, const json_t *except,
-		  const char *path, char *err, size_t err_len)
+bool policy_parse_cidr_peer(struct policy_rule *rule, const char *text, const json_t *except,
+			    const char *path, char *err, size_t err_len)
 {
 	struct policy_peer *peer;
 	struct cidr c;
@@ -112,40 +99,43 @@ bool pp_cidr_peer(struct policy_rule *rule, const char *text, const json_t *exce
 	size_t i;
 
 	if (!cidr_parse(&c, text, err, err_len))
-		return perr_prefix(err, err_len, "%s: ", path);
+		return policy_err_prefix(err, err_len, "%s: ", path);
 	if (except && !json_is_null(except) && !json_is_array(except))
-		return perr_set(err, err_len, "%s: except must be an array of prefixes", path);
-	peer = pp_peer_add(rule);
+		return policy_err_set(err, err_len, "%s: except must be an array of prefixes",
+				      path);
+	peer = policy_parse_peer_add(rule);
 	if (!peer)
-		return perr_set(err, err_len, "%s: out of memory", path);
+		return policy_err_set(err, err_len, "%s: out of memory", path);
 	peer->kind = POLICY_PEER_CIDR;
 	peer->cidr = c;
 	if (!json_is_array(except) || !json_array_size(except))
 		return true;
 	peer->except = calloc(json_array_size(except), sizeof(*peer->except));
 	if (!peer->except)
-		return perr_set(err, err_len, "%s: out of memory", path);
+		return policy_err_set(err, err_len, "%s: out of memory", path);
 	json_array_foreach(except, i, v)
 	{
 		const char *s = json_string_value(v);
 		struct cidr *e = &peer->except[i];
 
 		if (!s)
-			return perr_set(err, err_len, "%s.except[%zu]: expected a prefix string",
-					path, i);
+			return policy_err_set(err, err_len,
+					      "%s.except[%zu]: expected a prefix string", path, i);
 		if (!cidr_parse(e, s, err, err_len))
-			return perr_prefix(err, err_len, "%s.except[%zu]: ", path, i);
+			return policy_err_prefix(err, err_len, "%s.except[%zu]: ", path, i);
 		peer->n_except = i + 1;
 		if (!cidr_contains(&c, e))
-			return perr_set(err, err_len,
-					"%s.except[%zu]: \"%s\" is not inside \"%s\"; an except "
-					"prefix must lie within the cidr",
-					path, i, s, text);
+			return policy_err_set(
+			    err, err_len,
+			    "%s.except[%zu]: \"%s\" is not inside \"%s\"; an except "
+			    "prefix must lie within the cidr",
+			    path, i, s, text);
 	}
 	return true;
 }
 
-bool pp_port_number(const json_t *v, uint16_t *out, const char *path, char *err, size_t err_len)
+bool policy_parse_port_number(const json_t *v, uint16_t *out, const char *path, char *err,
+			      size_t err_len)
 {
 	long long n;
 
@@ -159,10 +149,11 @@ bool pp_port_number(const json_t *v, uint16_t *out, const char *path, char *err,
 			goto bad;
 		n = strtoll(s, &end, 10);
 		if (*end) {
-			return perr_set(err, err_len,
-					"%s: named port \"%s\" is not supported; give the port "
-					"number",
-					path, s);
+			return policy_err_set(
+			    err, err_len,
+			    "%s: named port \"%s\" is not supported; give the port "
+			    "number",
+			    path, s);
 		}
 	} else {
 		goto bad;
@@ -172,7 +163,7 @@ bool pp_port_number(const json_t *v, uint16_t *out, const char *path, char *err,
 	*out = (uint16_t)n;
 	return true;
 bad:
-	return perr_set(err, err_len, "%s: expected a port number 0..65535", path);
+	return policy_err_set(err, err_len, "%s: expected a port number 0..65535", path);
 }
 
 static void policy_rule_free(struct policy_rule *r)
@@ -221,23 +212,25 @@ static bool parse_metadata(struct policy *p, const json_t *obj, char *err, size_
 	json_t *nsv;
 
 	if (!json_is_object(md))
-		return perr_set(err, err_len,
-				"metadata: missing or not an object; expected "
-				"{name, namespace}");
+		return policy_err_set(err, err_len,
+				      "metadata: missing or not an object; expected "
+				      "{name, namespace}");
 	name = json_string_value(json_object_get(md, "name"));
 	if (!name || !dns_name_ok(name))
-		return perr_set(err, err_len,
-				"metadata.name: missing or invalid; expected a DNS subdomain name "
-				"(lowercase alphanumerics, '-', '.'; at most 253 characters)");
+		return policy_err_set(
+		    err, err_len,
+		    "metadata.name: missing or invalid; expected a DNS subdomain name "
+		    "(lowercase alphanumerics, '-', '.'; at most 253 characters)");
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	nsv = json_object_get(md, "namespace");
 	if (p->kind == POLICY_KIND_CCNP)
 		return true; /* cluster-scoped: a namespace is ignored, as the API server does */
 	ns = nsv && !json_is_null(nsv) ? json_string_value(nsv) : "default";
 	if (!ns || !dns_name_ok(ns) || strlen(ns) > 63 || strchr(ns, '.'))
-		return perr_set(err, err_len,
-				"metadata.namespace: invalid; expected a DNS label (lowercase "
-				"alphanumerics and '-', at most 63 characters)");
+		return policy_err_set(
+		    err, err_len,
+		    "metadata.namespace: invalid; expected a DNS label (lowercase "
+		    "alphanumerics and '-', at most 63 characters)");
 	snprintf(p->namespace_, sizeof(p->namespace_), "%s", ns);
 	return true;
 }
@@ -249,15 +242,15 @@ bool policy_parse(struct policy *out, const json_t *obj, char *err, size_t err_l
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
-		return perr_set(err, err_len,
-				"expected an object with apiVersion, kind, "
-				"metadata, spec");
+		return policy_err_set(err, err_len,
+				      "expected an object with apiVersion, kind, "
+				      "metadata, spec");
 	kind = json_string_value(json_object_get(obj, "kind"));
 	api = json_string_value(json_object_get(obj, "apiVersion"));
 	if (!kind)
-		return perr_set(err, err_len,
-				"kind: missing; expected CiliumNetworkPolicy, "
-				"CiliumClusterwideNetworkPolicy or NetworkPolicy");
+		return policy_err_set(err, err_len,
+				      "kind: missing; expected CiliumNetworkPolicy, "
+				      "CiliumClusterwideNetworkPolicy or NetworkPolicy");
 	if (!strcmp(kind, "CiliumNetworkPolicy"))
 		out->kind = POLICY_KIND_CNP;
 	else if (!strcmp(kind, "CiliumClusterwideNetworkPolicy"))
@@ -265,26 +258,27 @@ bool policy_parse(struct policy *out, const json_t *obj, char *err, size_t err_l
 	else if (!strcmp(kind, "NetworkPolicy"))
 		out->kind = POLICY_KIND_KNP;
 	else
-		return perr_set(err, err_len,
-				"kind: \"%s\" is not a network policy; expected "
-				"CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or "
-				"NetworkPolicy",
-				kind);
+		return policy_err_set(err, err_len,
+				      "kind: \"%s\" is not a network policy; expected "
+				      "CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or "
+				      "NetworkPolicy",
+				      kind);
 	if (json_object_get(obj, "apiVersion") && !api)
-		return perr_set(err, err_len, "apiVersion: expected a string");
+		return policy_err_set(err, err_len, "apiVersion: expected a string");
 	if (api && out->kind == POLICY_KIND_KNP && strcmp(api, "networking.k8s.io/v1"))
-		return perr_set(err, err_len,
-				"apiVersion: \"%s\" is not supported for NetworkPolicy; expected "
-				"networking.k8s.io/v1",
-				api);
+		return policy_err_set(
+		    err, err_len,
+		    "apiVersion: \"%s\" is not supported for NetworkPolicy; expected "
+		    "networking.k8s.io/v1",
+		    api);
 	if (api && out->kind != POLICY_KIND_KNP && strcmp(api, "cilium.io/v2"))
-		return perr_set(err, err_len,
-				"apiVersion: \"%s\" is not supported for %s; expected cilium.io/v2",
-				api, kind);
+		return policy_err_set(
+		    err, err_len,
+		    "apiVersion: \"%s\" is not supported for %s; expected cilium.io/v2", api, kind);
 	if (!parse_metadata(out, obj, err, err_len))
 		return false;
-	ok = out->kind == POLICY_KIND_KNP ? pp_parse_knp(out, obj, err, err_len)
-					  : pp_parse_cnp(out, obj, err, err_len);
+	ok = out->kind == POLICY_KIND_KNP ? policy_parse_parse_knp(out, obj, err, err_len)
+					  : policy_parse_parse_cnp(out, obj, err, err_len);
 	if (!ok)
 		policy_free(out);
 	return ok;

@@ -15,12 +15,12 @@
 
 #define L7 "L7 rules are not supported (pseudopod enforces L3/L4 only)"
 
-static const struct pp_field top_fields[] = {
+static const struct policy_parse_field top_fields[] = {
     {"apiVersion", NULL}, {"kind", NULL},   {"metadata", NULL}, {"spec", NULL},
     {"specs", NULL},	  {"status", NULL}, {NULL, NULL},
 };
 
-static const struct pp_field spec_fields[] = {
+static const struct policy_parse_field spec_fields[] = {
     {"endpointSelector", NULL},
     {"ingress", NULL},
     {"ingressDeny", NULL},
@@ -33,7 +33,7 @@ static const struct pp_field spec_fields[] = {
     {NULL, NULL},
 };
 
-static const struct pp_field ingress_fields[] = {
+static const struct policy_parse_field ingress_fields[] = {
     {"fromEndpoints", NULL},
     {"fromCIDR", NULL},
     {"fromCIDRSet", NULL},
@@ -47,7 +47,7 @@ static const struct pp_field ingress_fields[] = {
     {NULL, NULL},
 };
 
-static const struct pp_field egress_fields[] = {
+static const struct policy_parse_field egress_fields[] = {
     {"toEndpoints", NULL},
     {"toCIDR", NULL},
     {"toCIDRSet", NULL},
@@ -63,7 +63,7 @@ static const struct pp_field egress_fields[] = {
     {NULL, NULL},
 };
 
-static const struct pp_field port_rule_fields[] = {
+static const struct policy_parse_field port_rule_fields[] = {
     {"ports", NULL},
     {"rules", L7},
     {"terminatingTLS", "TLS interception is not supported"},
@@ -73,20 +73,20 @@ static const struct pp_field port_rule_fields[] = {
     {NULL, NULL},
 };
 
-static const struct pp_field port_fields[] = {
+static const struct policy_parse_field port_fields[] = {
     {"port", NULL},
     {"endPort", NULL},
     {"protocol", NULL},
     {NULL, NULL},
 };
 
-static const struct pp_field icmp_fields[] = {{"fields", NULL}, {NULL, NULL}};
-static const struct pp_field icmp_field_fields[] = {
+static const struct policy_parse_field icmp_fields[] = {{"fields", NULL}, {NULL, NULL}};
+static const struct policy_parse_field icmp_field_fields[] = {
     {"type", NULL},
     {"family", NULL},
     {NULL, NULL},
 };
-static const struct pp_field cidrset_fields[] = {
+static const struct policy_parse_field cidrset_fields[] = {
     {"cidr", NULL},
     {"except", NULL},
     {"cidrGroupRef", "cidrGroupRef (CiliumCIDRGroup) is not supported; list the cidr"},
@@ -110,7 +110,7 @@ static bool get_array(const json_t *obj, const char *key, json_t **out, const ch
 	if (!v || json_is_null(v))
 		return true;
 	if (!json_is_array(v))
-		return perr_set(err, err_len, "%s.%s: expected an array", path, key);
+		return policy_err_set(err, err_len, "%s.%s: expected an array", path, key);
 	*out = v;
 	return true;
 }
@@ -156,31 +156,31 @@ static bool parse_l3(struct cnp_ctx *c, struct policy_rule *r, const json_t *rul
 	json_t *arr, *v;
 	size_t i;
 
-	perr_path(key, sizeof(key), "%sEndpoints", prefix);
+	policy_err_path(key, sizeof(key), "%sEndpoints", prefix);
 	if (!get_array(rule, key, &arr, path, c->err, c->err_len))
 		return false;
 	json_array_foreach(arr, i, v)
 	{
-		struct policy_peer *peer = pp_peer_add(r);
+		struct policy_peer *peer = policy_parse_peer_add(r);
 
-		perr_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
+		policy_err_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
 		if (!peer)
-			return perr_set(c->err, c->err_len, "%s: out of memory", sub);
+			return policy_err_set(c->err, c->err_len, "%s: out of memory", sub);
 		peer->kind = POLICY_PEER_SELECTOR;
 		if (!selector_parse(&peer->sel, v, NULL, NULL, sub, c->err, c->err_len))
 			return false;
 		if (!scope_peer_selector(&peer->sel, c->p->namespace_))
-			return perr_set(c->err, c->err_len, "%s: out of memory", sub);
+			return policy_err_set(c->err, c->err_len, "%s: out of memory", sub);
 	}
 
-	perr_path(key, sizeof(key), "%sEntities", prefix);
+	policy_err_path(key, sizeof(key), "%sEntities", prefix);
 	if (!get_array(rule, key, &arr, path, c->err, c->err_len))
 		return false;
 	if (arr && json_array_size(arr)) {
-		struct policy_peer *peer = pp_peer_add(r);
+		struct policy_peer *peer = policy_parse_peer_add(r);
 
 		if (!peer)
-			return perr_set(c->err, c->err_len, "%s: out of memory", path);
+			return policy_err_set(c->err, c->err_len, "%s: out of memory", path);
 		peer->kind = POLICY_PEER_ENTITY;
 		json_array_foreach(arr, i, v)
 		{
@@ -188,7 +188,7 @@ static bool parse_l3(struct cnp_ctx *c, struct policy_rule *r, const json_t *rul
 			unsigned bit;
 
 			if (!name || !parse_entity(name, &bit))
-				return perr_set(
+				return policy_err_set(
 				    c->err, c->err_len,
 				    "%s.%s[%zu]: unknown entity%s%s; expected world, "
 				    "world-ipv4, world-ipv6, cluster, host, remote-node, "
@@ -199,36 +199,38 @@ static bool parse_l3(struct cnp_ctx *c, struct policy_rule *r, const json_t *rul
 		}
 	}
 
-	perr_path(key, sizeof(key), "%sCIDR", prefix);
+	policy_err_path(key, sizeof(key), "%sCIDR", prefix);
 	if (!get_array(rule, key, &arr, path, c->err, c->err_len))
 		return false;
 	json_array_foreach(arr, i, v)
 	{
-		perr_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
+		policy_err_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
 		if (!json_is_string(v))
-			return perr_set(c->err, c->err_len, "%s: expected a prefix string", sub);
-		if (!pp_cidr_peer(r, json_string_value(v), NULL, sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len, "%s: expected a prefix string",
+					      sub);
+		if (!policy_parse_cidr_peer(r, json_string_value(v), NULL, sub, c->err, c->err_len))
 			return false;
 	}
 
-	perr_path(key, sizeof(key), "%sCIDRSet", prefix);
+	policy_err_path(key, sizeof(key), "%sCIDRSet", prefix);
 	if (!get_array(rule, key, &arr, path, c->err, c->err_len))
 		return false;
 	json_array_foreach(arr, i, v)
 	{
 		const char *cidr;
 
-		perr_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
+		policy_err_path(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
 		if (!json_is_object(v))
-			return perr_set(c->err, c->err_len, "%s: expected an object {cidr, except}",
-					sub);
-		if (!pp_check_fields(v, cidrset_fields, sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len,
+					      "%s: expected an object {cidr, except}", sub);
+		if (!policy_parse_check_fields(v, cidrset_fields, sub, c->err, c->err_len))
 			return false;
 		cidr = json_string_value(json_object_get(v, "cidr"));
 		if (!cidr)
-			return perr_set(c->err, c->err_len, "%s.cidr: missing; expected a prefix",
-					sub);
-		if (!pp_cidr_peer(r, cidr, json_object_get(v, "except"), sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len,
+					      "%s.cidr: missing; expected a prefix", sub);
+		if (!policy_parse_cidr_peer(r, cidr, json_object_get(v, "except"), sub, c->err,
+					    c->err_len))
 			return false;
 	}
 	return true;
@@ -253,7 +255,7 @@ static bool parse_protocol(const json_t *v, uint8_t *proto, const char *path, ch
 	else if (s && !strcmp(s, "ANY"))
 		*proto = POLICY_PROTO_ANY;
 	else
-		return perr_set(err, err_len, "%s: expected TCP, UDP, SCTP or ANY", path);
+		return policy_err_set(err, err_len, "%s: expected TCP, UDP, SCTP or ANY", path);
 	return true;
 }
 
@@ -261,9 +263,10 @@ static bool parse_protocol(const json_t *v, uint8_t *proto, const char *path, ch
 static bool add_ports(struct policy_rule *r, uint8_t proto, uint16_t lo, uint16_t hi)
 {
 	if (proto != POLICY_PROTO_ANY || (lo == 0 && hi == 0))
-		return pp_port_add(r, proto, lo, hi);
-	return pp_port_add(r, IPPROTO_TCP, lo, hi) && pp_port_add(r, IPPROTO_UDP, lo, hi) &&
-	       pp_port_add(r, IPPROTO_SCTP, lo, hi);
+		return policy_parse_port_add(r, proto, lo, hi);
+	return policy_parse_port_add(r, IPPROTO_TCP, lo, hi) &&
+	       policy_parse_port_add(r, IPPROTO_UDP, lo, hi) &&
+	       policy_parse_port_add(r, IPPROTO_SCTP, lo, hi);
 }
 
 static bool parse_port(struct cnp_ctx *c, struct policy_rule *r, const json_t *v, const char *path)
@@ -274,39 +277,42 @@ static bool parse_port(struct cnp_ctx *c, struct policy_rule *r, const json_t *v
 	char sub[300];
 
 	if (!json_is_object(v))
-		return perr_set(c->err, c->err_len, "%s: expected an object {port, protocol}",
-				path);
-	if (!pp_check_fields(v, port_fields, path, c->err, c->err_len))
+		return policy_err_set(c->err, c->err_len, "%s: expected an object {port, protocol}",
+				      path);
+	if (!policy_parse_check_fields(v, port_fields, path, c->err, c->err_len))
 		return false;
-	perr_path(sub, sizeof(sub), "%s.protocol", path);
+	policy_err_path(sub, sizeof(sub), "%s.protocol", path);
 	if (!parse_protocol(json_object_get(v, "protocol"), &proto, sub, c->err, c->err_len))
 		return false;
 	port = json_object_get(v, "port");
 	end = json_object_get(v, "endPort");
-	perr_path(sub, sizeof(sub), "%s.port", path);
-	if (port && !json_is_null(port) && !pp_port_number(port, &lo, sub, c->err, c->err_len))
+	policy_err_path(sub, sizeof(sub), "%s.port", path);
+	if (port && !json_is_null(port) &&
+	    !policy_parse_port_number(port, &lo, sub, c->err, c->err_len))
 		return false;
 	hi = lo;
 	if (end && !json_is_null(end)) {
 		long long e = json_is_integer(end) ? json_integer_value(end) : -1;
 
 		if (e < 0 || e > 65535)
-			return perr_set(c->err, c->err_len,
-					"%s.endPort: expected an integer port number 0..65535",
-					path);
+			return policy_err_set(
+			    c->err, c->err_len,
+			    "%s.endPort: expected an integer port number 0..65535", path);
 		if (e && !lo)
-			return perr_set(c->err, c->err_len,
-					"%s.endPort: needs a port (the start of the range)", path);
+			return policy_err_set(c->err, c->err_len,
+					      "%s.endPort: needs a port (the start of the range)",
+					      path);
 		if (e && e < lo)
-			return perr_set(c->err, c->err_len,
-					"%s.endPort: %lld is below port %u; expected endPort >= "
-					"port",
-					path, e, lo);
+			return policy_err_set(
+			    c->err, c->err_len,
+			    "%s.endPort: %lld is below port %u; expected endPort >= "
+			    "port",
+			    path, e, lo);
 		if (e)
 			hi = (uint16_t)e;
 	}
 	if (!add_ports(r, proto, lo, hi))
-		return perr_set(c->err, c->err_len, "%s: out of memory", path);
+		return policy_err_set(c->err, c->err_len, "%s: out of memory", path);
 	return true;
 }
 
@@ -319,20 +325,21 @@ static bool parse_to_ports(struct cnp_ctx *c, struct policy_rule *r, const json_
 
 	json_array_foreach(arr, i, v)
 	{
-		perr_path(sub, sizeof(sub), "%s.toPorts[%zu]", path, i);
+		policy_err_path(sub, sizeof(sub), "%s.toPorts[%zu]", path, i);
 		if (!json_is_object(v))
-			return perr_set(c->err, c->err_len, "%s: expected an object {ports}", sub);
-		if (!pp_check_fields(v, port_rule_fields, sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len, "%s: expected an object {ports}",
+					      sub);
+		if (!policy_parse_check_fields(v, port_rule_fields, sub, c->err, c->err_len))
 			return false;
 		ports = json_object_get(v, "ports");
 		if (!json_is_array(ports) || !json_array_size(ports))
-			return perr_set(c->err, c->err_len,
-					"%s.ports: missing or empty; expected a list of "
-					"{port, protocol}",
-					sub);
+			return policy_err_set(c->err, c->err_len,
+					      "%s.ports: missing or empty; expected a list of "
+					      "{port, protocol}",
+					      sub);
 		json_array_foreach(ports, j, p)
 		{
-			perr_path(sub2, sizeof(sub2), "%s.ports[%zu]", sub, j);
+			policy_err_path(sub2, sizeof(sub2), "%s.ports[%zu]", sub, j);
 			if (!parse_port(c, r, p, sub2))
 				return false;
 		}
@@ -386,51 +393,58 @@ static bool parse_icmps(struct cnp_ctx *c, struct policy_rule *r, const json_t *
 
 	json_array_foreach(arr, i, v)
 	{
-		perr_path(sub, sizeof(sub), "%s.icmps[%zu]", path, i);
+		policy_err_path(sub, sizeof(sub), "%s.icmps[%zu]", path, i);
 		if (!json_is_object(v))
-			return perr_set(c->err, c->err_len, "%s: expected an object {fields}", sub);
-		if (!pp_check_fields(v, icmp_fields, sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len, "%s: expected an object {fields}",
+					      sub);
+		if (!policy_parse_check_fields(v, icmp_fields, sub, c->err, c->err_len))
 			return false;
 		fields = json_object_get(v, "fields");
 		if (!json_is_array(fields) || !json_array_size(fields))
-			return perr_set(c->err, c->err_len,
-					"%s.fields: missing or empty; expected a list of "
-					"{type, family}",
-					sub);
+			return policy_err_set(c->err, c->err_len,
+					      "%s.fields: missing or empty; expected a list of "
+					      "{type, family}",
+					      sub);
 		json_array_foreach(fields, j, f)
 		{
 			const char *fam;
 			uint16_t type;
 			bool v6 = false;
 
-			perr_path(sub2, sizeof(sub2), "%s.fields[%zu]", sub, j);
+			policy_err_path(sub2, sizeof(sub2), "%s.fields[%zu]", sub, j);
 			if (!json_is_object(f))
-				return perr_set(c->err, c->err_len,
-						"%s: expected an object {type, family}", sub2);
-			if (!pp_check_fields(f, icmp_field_fields, sub2, c->err, c->err_len))
+				return policy_err_set(c->err, c->err_len,
+						      "%s: expected an object {type, family}",
+						      sub2);
+			if (!policy_parse_check_fields(f, icmp_field_fields, sub2, c->err,
+						       c->err_len))
 				return false;
 			fam = json_string_value(json_object_get(f, "family"));
 			if (json_object_get(f, "family") &&
 			    (!fam || (strcmp(fam, "IPv4") && strcmp(fam, "IPv6"))))
-				return perr_set(c->err, c->err_len,
-						"%s.family: expected IPv4 or IPv6", sub2);
+				return policy_err_set(c->err, c->err_len,
+						      "%s.family: expected IPv4 or IPv6", sub2);
 			v6 = fam && !strcmp(fam, "IPv6");
 			if (!parse_icmp_type(json_object_get(f, "type"), v6, &type))
-				return perr_set(c->err, c->err_len,
-						"%s.type: expected an ICMP type 0..255 or a name "
-						"such as EchoRequest",
-						sub2);
+				return policy_err_set(
+				    c->err, c->err_len,
+				    "%s.type: expected an ICMP type 0..255 or a name "
+				    "such as EchoRequest",
+				    sub2);
 			/* The policy map writes an ICMP type where a port goes, and port 0
 			 * means "every port" there, so type 0 would silently become every
 			 * ICMP type. Echo replies pass through conntrack anyway. */
 			if (type == 0)
-				return perr_set(c->err, c->err_len,
-						"%s.type: ICMP type 0 (EchoReply) cannot be "
-						"expressed in the policy map; replies to allowed "
-						"echo requests are allowed by connection tracking",
-						sub2);
-			if (!pp_port_add(r, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, type, type))
-				return perr_set(c->err, c->err_len, "%s: out of memory", sub2);
+				return policy_err_set(
+				    c->err, c->err_len,
+				    "%s.type: ICMP type 0 (EchoReply) cannot be "
+				    "expressed in the policy map; replies to allowed "
+				    "echo requests are allowed by connection tracking",
+				    sub2);
+			if (!policy_parse_port_add(r, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, type,
+						   type))
+				return policy_err_set(c->err, c->err_len, "%s: out of memory",
+						      sub2);
 		}
 	}
 	return true;
@@ -445,28 +459,28 @@ static bool parse_rule(struct cnp_ctx *c, struct policy_spec *spec, const json_t
 	json_t *to_ports, *icmps;
 	char path[200];
 
-	perr_path(path, sizeof(path), "%s.%s[%zu]", spec_path, section, index);
+	policy_err_path(path, sizeof(path), "%s.%s[%zu]", spec_path, section, index);
 	if (!json_is_object(rule))
-		return perr_set(c->err, c->err_len, "%s: expected a rule object", path);
-	if (!pp_check_fields(rule, egress ? egress_fields : ingress_fields, path, c->err,
-			     c->err_len))
+		return policy_err_set(c->err, c->err_len, "%s: expected a rule object", path);
+	if (!policy_parse_check_fields(rule, egress ? egress_fields : ingress_fields, path, c->err,
+				       c->err_len))
 		return false;
-	r = pp_rule_add(spec);
+	r = policy_parse_rule_add(spec);
 	if (!r)
-		return perr_set(c->err, c->err_len, "%s: out of memory", path);
+		return policy_err_set(c->err, c->err_len, "%s: out of memory", path);
 	r->direction = egress ? POLICY_EGRESS : POLICY_INGRESS;
 	r->deny = deny;
-	perr_path(r->origin, sizeof(r->origin), "%s", path);
+	policy_err_path(r->origin, sizeof(r->origin), "%s", path);
 	if (!parse_l3(c, r, rule, egress ? "to" : "from", path))
 		return false;
 	if (!get_array(rule, "toPorts", &to_ports, path, c->err, c->err_len) ||
 	    !get_array(rule, "icmps", &icmps, path, c->err, c->err_len))
 		return false;
 	if (to_ports && json_array_size(to_ports) && icmps && json_array_size(icmps))
-		return perr_set(c->err, c->err_len,
-				"%s: toPorts and icmps cannot be combined in one rule (as in "
-				"Cilium); write two rules",
-				path);
+		return policy_err_set(c->err, c->err_len,
+				      "%s: toPorts and icmps cannot be combined in one rule (as in "
+				      "Cilium); write two rules",
+				      path);
 	if (to_ports && !parse_to_ports(c, r, to_ports, path))
 		return false;
 	if (icmps && !parse_icmps(c, r, icmps, path))
@@ -487,23 +501,23 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 	size_t i;
 
 	if (!json_is_object(spec_obj))
-		return perr_set(c->err, c->err_len, "%s: expected an object", spec_path);
-	if (!pp_check_fields(spec_obj, spec_fields, spec_path, c->err, c->err_len))
+		return policy_err_set(c->err, c->err_len, "%s: expected an object", spec_path);
+	if (!policy_parse_check_fields(spec_obj, spec_fields, spec_path, c->err, c->err_len))
 		return false;
 	grown = realloc(c->p->specs, (c->p->n_specs + 1) * sizeof(*grown));
 	if (!grown)
-		return perr_set(c->err, c->err_len, "%s: out of memory", spec_path);
+		return policy_err_set(c->err, c->err_len, "%s: out of memory", spec_path);
 	c->p->specs = grown;
 	spec = &grown[c->p->n_specs++];
 	memset(spec, 0, sizeof(*spec));
 
 	sel = json_object_get(spec_obj, "endpointSelector");
-	perr_path(sub, sizeof(sub), "%s.endpointSelector", spec_path);
+	policy_err_path(sub, sizeof(sub), "%s.endpointSelector", spec_path);
 	if (!sel)
-		return perr_set(c->err, c->err_len,
-				"%s: missing; expected a label selector ({} selects every "
-				"endpoint)",
-				sub);
+		return policy_err_set(c->err, c->err_len,
+				      "%s: missing; expected a label selector ({} selects every "
+				      "endpoint)",
+				      sub);
 	if (!selector_parse(&spec->subject, sel, NULL, NULL, sub, c->err, c->err_len))
 		return false;
 	if (*c->p->namespace_) {
@@ -511,7 +525,7 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 
 		if (!selector_add(&spec->subject, LABEL_SOURCE_K8S, LABEL_POD_NAMESPACE,
 				  SELECTOR_IN, &ns, 1))
-			return perr_set(c->err, c->err_len, "%s: out of memory", sub);
+			return policy_err_set(c->err, c->err_len, "%s: out of memory", sub);
 	}
 
 	for (unsigned s = 0; s < 4; s++) {
@@ -529,16 +543,17 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 
 	dd = json_object_get(spec_obj, "enableDefaultDeny");
 	if (dd && !json_is_null(dd)) {
-		static const struct pp_field dd_fields[] = {
+		static const struct policy_parse_field dd_fields[] = {
 		    {"ingress", NULL},
 		    {"egress", NULL},
 		    {NULL, NULL},
 		};
 
-		perr_path(sub, sizeof(sub), "%s.enableDefaultDeny", spec_path);
+		policy_err_path(sub, sizeof(sub), "%s.enableDefaultDeny", spec_path);
 		if (!json_is_object(dd))
-			return perr_set(c->err, c->err_len, "%s: expected {ingress, egress}", sub);
-		if (!pp_check_fields(dd, dd_fields, sub, c->err, c->err_len))
+			return policy_err_set(c->err, c->err_len, "%s: expected {ingress, egress}",
+					      sub);
+		if (!policy_parse_check_fields(dd, dd_fields, sub, c->err, c->err_len))
 			return false;
 		for (unsigned d = 0; d < 2; d++) {
 			json_t *b = json_object_get(dd, d ? "egress" : "ingress");
@@ -546,8 +561,9 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 			if (!b || json_is_null(b))
 				continue;
 			if (!json_is_boolean(b))
-				return perr_set(c->err, c->err_len, "%s.%s: expected true or false",
-						sub, d ? "egress" : "ingress");
+				return policy_err_set(c->err, c->err_len,
+						      "%s.%s: expected true or false", sub,
+						      d ? "egress" : "ingress");
 			/* false: the rules add to what is allowed without putting the endpoint
 			 * in default deny. true without rules is a plain default deny. */
 			spec->enforce[d] = json_is_true(b);
@@ -556,27 +572,27 @@ static bool parse_spec(struct cnp_ctx *c, const json_t *spec_obj, const char *sp
 	return true;
 }
 
-bool pp_parse_cnp(struct policy *p, const json_t *obj, char *err, size_t err_len)
+bool policy_parse_parse_cnp(struct policy *p, const json_t *obj, char *err, size_t err_len)
 {
 	struct cnp_ctx c = {.p = p, .err = err, .err_len = err_len};
 	json_t *spec, *specs, *v;
 	char path[64];
 	size_t i;
 
-	if (!pp_check_fields(obj, top_fields, "", err, err_len))
+	if (!policy_parse_check_fields(obj, top_fields, "", err, err_len))
 		return false;
 	spec = json_object_get(obj, "spec");
 	specs = json_object_get(obj, "specs");
 	if ((!spec || json_is_null(spec)) && (!specs || json_is_null(specs)))
-		return perr_set(err, err_len, "spec: missing; expected spec or specs");
+		return policy_err_set(err, err_len, "spec: missing; expected spec or specs");
 	if (spec && !json_is_null(spec) && !parse_spec(&c, spec, "spec"))
 		return false;
 	if (specs && !json_is_null(specs)) {
 		if (!json_is_array(specs))
-			return perr_set(err, err_len, "specs: expected an array of rules");
+			return policy_err_set(err, err_len, "specs: expected an array of rules");
 		json_array_foreach(specs, i, v)
 		{
-			perr_path(path, sizeof(path), "specs[%zu]", i);
+			policy_err_path(path, sizeof(path), "specs[%zu]", i);
 			if (!parse_spec(&c, v, path))
 				return false;
 		}

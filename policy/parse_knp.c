@@ -13,41 +13,41 @@
 #include "policy/labels.h"
 #include "policy/parse_internal.h"
 
-static const struct pp_field top_fields[] = {
+static const struct policy_parse_field top_fields[] = {
     {"apiVersion", NULL}, {"kind", NULL},   {"metadata", NULL},
     {"spec", NULL},	  {"status", NULL}, {NULL, NULL},
 };
 
-static const struct pp_field spec_fields[] = {
+static const struct policy_parse_field spec_fields[] = {
     {"podSelector", NULL}, {"policyTypes", NULL}, {"ingress", NULL}, {"egress", NULL}, {NULL, NULL},
 };
 
-static const struct pp_field ingress_fields[] = {
+static const struct policy_parse_field ingress_fields[] = {
     {"from", NULL},
     {"ports", NULL},
     {NULL, NULL},
 };
 
-static const struct pp_field egress_fields[] = {
+static const struct policy_parse_field egress_fields[] = {
     {"to", NULL},
     {"ports", NULL},
     {NULL, NULL},
 };
 
-static const struct pp_field peer_fields[] = {
+static const struct policy_parse_field peer_fields[] = {
     {"podSelector", NULL},
     {"namespaceSelector", NULL},
     {"ipBlock", NULL},
     {NULL, NULL},
 };
 
-static const struct pp_field ipblock_fields[] = {
+static const struct policy_parse_field ipblock_fields[] = {
     {"cidr", NULL},
     {"except", NULL},
     {NULL, NULL},
 };
 
-static const struct pp_field port_fields[] = {
+static const struct policy_parse_field port_fields[] = {
     {"protocol", NULL},
     {"port", NULL},
     {"endPort", NULL},
@@ -65,10 +65,10 @@ static bool parse_peer(struct policy *p, struct policy_rule *r, const json_t *v,
 	char sub[300];
 
 	if (!json_is_object(v))
-		return perr_set(err, err_len,
-				"%s: expected an object {podSelector, namespaceSelector, ipBlock}",
-				path);
-	if (!pp_check_fields(v, peer_fields, path, err, err_len))
+		return policy_err_set(
+		    err, err_len,
+		    "%s: expected an object {podSelector, namespaceSelector, ipBlock}", path);
+	if (!policy_parse_check_fields(v, peer_fields, path, err, err_len))
 		return false;
 	if (json_is_null(pod))
 		pod = NULL;
@@ -79,32 +79,34 @@ static bool parse_peer(struct policy *p, struct policy_rule *r, const json_t *v,
 	if (ipb) {
 		const char *cidr;
 
-		perr_path(sub, sizeof(sub), "%s.ipBlock", path);
+		policy_err_path(sub, sizeof(sub), "%s.ipBlock", path);
 		if (pod || ns)
-			return perr_set(err, err_len,
-					"%s: ipBlock cannot be combined with podSelector or "
-					"namespaceSelector in one peer",
-					path);
+			return policy_err_set(err, err_len,
+					      "%s: ipBlock cannot be combined with podSelector or "
+					      "namespaceSelector in one peer",
+					      path);
 		if (!json_is_object(ipb))
-			return perr_set(err, err_len, "%s: expected {cidr, except}", sub);
-		if (!pp_check_fields(ipb, ipblock_fields, sub, err, err_len))
+			return policy_err_set(err, err_len, "%s: expected {cidr, except}", sub);
+		if (!policy_parse_check_fields(ipb, ipblock_fields, sub, err, err_len))
 			return false;
 		cidr = json_string_value(json_object_get(ipb, "cidr"));
 		if (!cidr)
-			return perr_set(err, err_len, "%s.cidr: missing; expected a prefix", sub);
-		return pp_cidr_peer(r, cidr, json_object_get(ipb, "except"), sub, err, err_len);
+			return policy_err_set(err, err_len, "%s.cidr: missing; expected a prefix",
+					      sub);
+		return policy_parse_cidr_peer(r, cidr, json_object_get(ipb, "except"), sub, err,
+					      err_len);
 	}
 	if (!pod && !ns)
-		return perr_set(err, err_len,
-				"%s: empty peer; expected podSelector, namespaceSelector or "
-				"ipBlock",
-				path);
-	peer = pp_peer_add(r);
+		return policy_err_set(err, err_len,
+				      "%s: empty peer; expected podSelector, namespaceSelector or "
+				      "ipBlock",
+				      path);
+	peer = policy_parse_peer_add(r);
 	if (!peer)
-		return perr_set(err, err_len, "%s: out of memory", path);
+		return policy_err_set(err, err_len, "%s: out of memory", path);
 	peer->kind = POLICY_PEER_SELECTOR;
 	if (pod) {
-		perr_path(sub, sizeof(sub), "%s.podSelector", path);
+		policy_err_path(sub, sizeof(sub), "%s.podSelector", path);
 		if (!selector_parse(&peer->sel, pod, LABEL_SOURCE_K8S, NULL, sub, err, err_len))
 			return false;
 	}
@@ -114,10 +116,10 @@ static bool parse_peer(struct policy *p, struct policy_rule *r, const json_t *v,
 		/* podSelector alone: pods of the policy's own namespace. */
 		if (!selector_add(&peer->sel, LABEL_SOURCE_K8S, LABEL_POD_NAMESPACE, SELECTOR_IN,
 				  &nsname, 1))
-			return perr_set(err, err_len, "%s: out of memory", path);
+			return policy_err_set(err, err_len, "%s: out of memory", path);
 		return true;
 	}
-	perr_path(sub, sizeof(sub), "%s.namespaceSelector", path);
+	policy_err_path(sub, sizeof(sub), "%s.namespaceSelector", path);
 	if (!selector_parse(&nssel, ns, LABEL_SOURCE_K8S, LABEL_NAMESPACE_LABELS_PREFIX, sub, err,
 			    err_len))
 		return false;
@@ -126,7 +128,7 @@ static bool parse_peer(struct policy *p, struct policy_rule *r, const json_t *v,
 	    !selector_add(&peer->sel, LABEL_SOURCE_K8S, LABEL_POD_NAMESPACE, SELECTOR_EXISTS, NULL,
 			  0)) {
 		selector_free(&nssel);
-		return perr_set(err, err_len, "%s: out of memory", path);
+		return policy_err_set(err, err_len, "%s: out of memory", path);
 	}
 	selector_free(&nssel);
 	return true;
@@ -142,14 +144,14 @@ static bool parse_port(struct policy_rule *r, const json_t *v, const char *path,
 	char sub[300];
 
 	if (!json_is_object(v))
-		return perr_set(err, err_len, "%s: expected an object {protocol, port, endPort}",
-				path);
-	if (!pp_check_fields(v, port_fields, path, err, err_len))
+		return policy_err_set(err, err_len,
+				      "%s: expected an object {protocol, port, endPort}", path);
+	if (!policy_parse_check_fields(v, port_fields, path, err, err_len))
 		return false;
 	proto_s = json_string_value(json_object_get(v, "protocol"));
 	if (json_object_get(v, "protocol") && !json_is_null(json_object_get(v, "protocol")) &&
 	    !proto_s)
-		return perr_set(err, err_len, "%s.protocol: expected TCP, UDP or SCTP", path);
+		return policy_err_set(err, err_len, "%s.protocol: expected TCP, UDP or SCTP", path);
 	if (!proto_s || !strcmp(proto_s, "TCP"))
 		proto = IPPROTO_TCP;
 	else if (!strcmp(proto_s, "UDP"))
@@ -157,25 +159,26 @@ static bool parse_port(struct policy_rule *r, const json_t *v, const char *path,
 	else if (!strcmp(proto_s, "SCTP"))
 		proto = IPPROTO_SCTP;
 	else
-		return perr_set(err, err_len, "%s.protocol: \"%s\"; expected TCP, UDP or SCTP",
-				path, proto_s);
-	perr_path(sub, sizeof(sub), "%s.port", path);
-	if (pv && !json_is_null(pv) && !pp_port_number(pv, &lo, sub, err, err_len))
+		return policy_err_set(
+		    err, err_len, "%s.protocol: \"%s\"; expected TCP, UDP or SCTP", path, proto_s);
+	policy_err_path(sub, sizeof(sub), "%s.port", path);
+	if (pv && !json_is_null(pv) && !policy_parse_port_number(pv, &lo, sub, err, err_len))
 		return false;
 	hi = lo;
 	if (ev && !json_is_null(ev)) {
 		long long e = json_is_integer(ev) ? json_integer_value(ev) : -1;
 
 		if (!lo)
-			return perr_set(err, err_len, "%s.endPort: needs a numeric port", path);
+			return policy_err_set(err, err_len, "%s.endPort: needs a numeric port",
+					      path);
 		if (e < lo || e > 65535)
-			return perr_set(err, err_len,
-					"%s.endPort: expected an integer from port (%u) to 65535",
-					path, lo);
+			return policy_err_set(
+			    err, err_len, "%s.endPort: expected an integer from port (%u) to 65535",
+			    path, lo);
 		hi = (uint16_t)e;
 	}
-	if (!pp_port_add(r, proto, lo, hi))
-		return perr_set(err, err_len, "%s: out of memory", path);
+	if (!policy_parse_port_add(r, proto, lo, hi))
+		return policy_err_set(err, err_len, "%s: out of memory", path);
 	return true;
 }
 
@@ -192,33 +195,33 @@ static bool parse_rules(struct policy *p, struct policy_spec *spec, const json_t
 	{
 		struct policy_rule *r;
 
-		perr_path(path, sizeof(path), "spec.%s[%zu]", section, i);
+		policy_err_path(path, sizeof(path), "spec.%s[%zu]", section, i);
 		if (!json_is_object(v))
-			return perr_set(err, err_len, "%s: expected a rule object", path);
-		if (!pp_check_fields(v, egress ? egress_fields : ingress_fields, path, err,
-				     err_len))
+			return policy_err_set(err, err_len, "%s: expected a rule object", path);
+		if (!policy_parse_check_fields(v, egress ? egress_fields : ingress_fields, path,
+					       err, err_len))
 			return false;
-		r = pp_rule_add(spec);
+		r = policy_parse_rule_add(spec);
 		if (!r)
-			return perr_set(err, err_len, "%s: out of memory", path);
+			return policy_err_set(err, err_len, "%s: out of memory", path);
 		r->direction = egress ? POLICY_EGRESS : POLICY_INGRESS;
-		perr_path(r->origin, sizeof(r->origin), "%s", path);
+		policy_err_path(r->origin, sizeof(r->origin), "%s", path);
 		peers = json_object_get(v, peers_key);
 		ports = json_object_get(v, "ports");
 		if (peers && !json_is_null(peers) && !json_is_array(peers))
-			return perr_set(err, err_len, "%s.%s: expected an array of peers", path,
-					peers_key);
+			return policy_err_set(err, err_len, "%s.%s: expected an array of peers",
+					      path, peers_key);
 		if (ports && !json_is_null(ports) && !json_is_array(ports))
-			return perr_set(err, err_len, "%s.ports: expected an array", path);
+			return policy_err_set(err, err_len, "%s.ports: expected an array", path);
 		json_array_foreach(peers, j, x)
 		{
-			perr_path(sub, sizeof(sub), "%s.%s[%zu]", path, peers_key, j);
+			policy_err_path(sub, sizeof(sub), "%s.%s[%zu]", path, peers_key, j);
 			if (!parse_peer(p, r, x, sub, err, err_len))
 				return false;
 		}
 		json_array_foreach(ports, j, x)
 		{
-			perr_path(sub, sizeof(sub), "%s.ports[%zu]", path, j);
+			policy_err_path(sub, sizeof(sub), "%s.ports[%zu]", path, j);
 			if (!parse_port(r, x, sub, err, err_len))
 				return false;
 		}
@@ -229,7 +232,7 @@ static bool parse_rules(struct policy *p, struct policy_spec *spec, const json_t
 	return true;
 }
 
-bool pp_parse_knp(struct policy *p, const json_t *obj, char *err, size_t err_len)
+bool policy_parse_parse_knp(struct policy *p, const json_t *obj, char *err, size_t err_len)
 {
 	const json_t *spec = json_object_get(obj, "spec");
 	json_t *types, *ingress, *egress, *v;
@@ -237,40 +240,41 @@ bool pp_parse_knp(struct policy *p, const json_t *obj, char *err, size_t err_len
 	const char *ns = p->namespace_;
 	size_t i;
 
-	if (!pp_check_fields(obj, top_fields, "", err, err_len))
+	if (!policy_parse_check_fields(obj, top_fields, "", err, err_len))
 		return false;
 	if (!json_is_object(spec))
-		return perr_set(err, err_len, "spec: missing or not an object");
-	if (!pp_check_fields(spec, spec_fields, "spec", err, err_len))
+		return policy_err_set(err, err_len, "spec: missing or not an object");
+	if (!policy_parse_check_fields(spec, spec_fields, "spec", err, err_len))
 		return false;
 	p->specs = calloc(1, sizeof(*p->specs));
 	if (!p->specs)
-		return perr_set(err, err_len, "out of memory");
+		return policy_err_set(err, err_len, "out of memory");
 	p->n_specs = 1;
 	ps = &p->specs[0];
 	if (!json_object_get(spec, "podSelector"))
-		return perr_set(err, err_len,
-				"spec.podSelector: missing; expected a label selector ({} selects "
-				"every pod of the namespace)");
+		return policy_err_set(
+		    err, err_len,
+		    "spec.podSelector: missing; expected a label selector ({} selects "
+		    "every pod of the namespace)");
 	if (!selector_parse(&ps->subject, json_object_get(spec, "podSelector"), LABEL_SOURCE_K8S,
 			    NULL, "spec.podSelector", err, err_len))
 		return false;
 	if (!selector_add(&ps->subject, LABEL_SOURCE_K8S, LABEL_POD_NAMESPACE, SELECTOR_IN, &ns, 1))
-		return perr_set(err, err_len, "out of memory");
+		return policy_err_set(err, err_len, "out of memory");
 
 	ingress = json_object_get(spec, "ingress");
 	egress = json_object_get(spec, "egress");
 	if (ingress && !json_is_null(ingress) && !json_is_array(ingress))
-		return perr_set(err, err_len, "spec.ingress: expected an array of rules");
+		return policy_err_set(err, err_len, "spec.ingress: expected an array of rules");
 	if (egress && !json_is_null(egress) && !json_is_array(egress))
-		return perr_set(err, err_len, "spec.egress: expected an array of rules");
+		return policy_err_set(err, err_len, "spec.egress: expected an array of rules");
 
 	types = json_object_get(spec, "policyTypes");
 	if (types && !json_is_null(types)) {
 		if (!json_is_array(types))
-			return perr_set(err, err_len,
-					"spec.policyTypes: expected a list of "
-					"Ingress/Egress");
+			return policy_err_set(err, err_len,
+					      "spec.policyTypes: expected a list of "
+					      "Ingress/Egress");
 		json_array_foreach(types, i, v)
 		{
 			const char *t = json_string_value(v);
@@ -280,9 +284,9 @@ bool pp_parse_knp(struct policy *p, const json_t *obj, char *err, size_t err_len
 			else if (t && !strcmp(t, "Egress"))
 				ps->enforce[POLICY_EGRESS] = true;
 			else
-				return perr_set(err, err_len,
-						"spec.policyTypes[%zu]: expected Ingress or Egress",
-						i);
+				return policy_err_set(
+				    err, err_len,
+				    "spec.policyTypes[%zu]: expected Ingress or Egress", i);
 		}
 	} else {
 		/* Kubernetes' default: every policy affects ingress; egress when it has an

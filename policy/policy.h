@@ -108,7 +108,5 @@ struct policy {
 bool policy_parse(struct policy *out, const json_t *object, char *err, size_t err_len);
 void policy_free(struct policy *p);
 const char *policy_kind_name(enum policy_kind kind);
-/* "world", "cluster", ... for the lowest bit set in entities. */
-const char *policy_entity_name(unsigned entity_bit);
 
 #endif

@@ -95,18 +95,19 @@ static bool add_parsed(struct selector *s, const char *raw_key, const char *defa
 	const char *key;
 
 	split_key(raw_key, default_source, source, sizeof(source), &key);
-	perr_path(full, sizeof(full), "%s%s", key_prefix ? key_prefix : "", key);
+	policy_err_path(full, sizeof(full), "%s%s", key_prefix ? key_prefix : "", key);
 	/* Kubernetes labels every namespace with kubernetes.io/metadata.name; an endpoint
 	 * carries its namespace's name as io.kubernetes.pod.namespace, so a namespaceSelector
 	 * on the name selects on that label. */
 	if (key_prefix && !strcmp(key, "kubernetes.io/metadata.name"))
-		perr_path(full, sizeof(full), "%s", LABEL_POD_NAMESPACE);
+		policy_err_path(full, sizeof(full), "%s", LABEL_POD_NAMESPACE);
 	if (!key_ok(key))
-		return perr_set(err, err_len,
-				"%s: invalid label key \"%s\"; expected [source:][dns-prefix/]name",
-				path, raw_key);
+		return policy_err_set(
+		    err, err_len,
+		    "%s: invalid label key \"%s\"; expected [source:][dns-prefix/]name", path,
+		    raw_key);
 	if (!selector_add(s, source, full, op, values, n_values))
-		return perr_set(err, err_len, "%s: out of memory", path);
+		return policy_err_set(err, err_len, "%s: out of memory", path);
 	return true;
 }
 
@@ -142,47 +143,48 @@ static bool parse_expression(struct selector *s, const json_t *e, const char *de
 	bool ok;
 
 	if (!json_is_object(e))
-		return perr_set(err, err_len, "%s: expected an object {key, operator, values}",
-				path);
+		return policy_err_set(err, err_len,
+				      "%s: expected an object {key, operator, values}", path);
 	json_object_foreach((json_t *)e, k, v)
 	{
 		if (strcmp(k, "key") && strcmp(k, "operator") && strcmp(k, "values"))
-			return perr_set(err, err_len,
-					"%s.%s: unknown field; expected key, operator, values",
-					path, k);
+			return policy_err_set(
+			    err, err_len, "%s.%s: unknown field; expected key, operator, values",
+			    path, k);
 	}
 	key = json_string_value(json_object_get(e, "key"));
 	opname = json_string_value(json_object_get(e, "operator"));
 	values = json_object_get(e, "values");
 	if (!key)
-		return perr_set(err, err_len, "%s.key: missing or not a string", path);
+		return policy_err_set(err, err_len, "%s.key: missing or not a string", path);
 	if (!opname || !parse_op(opname, &op))
-		return perr_set(err, err_len,
-				"%s.operator: %s; expected In, NotIn, Exists or DoesNotExist", path,
-				opname ? opname : "missing or not a string");
+		return policy_err_set(err, err_len,
+				      "%s.operator: %s; expected In, NotIn, Exists or DoesNotExist",
+				      path, opname ? opname : "missing or not a string");
 	if (values && !json_is_null(values) && !json_is_array(values))
-		return perr_set(err, err_len, "%s.values: expected an array of strings", path);
+		return policy_err_set(err, err_len, "%s.values: expected an array of strings",
+				      path);
 	n = json_is_array(values) ? json_array_size(values) : 0;
 	if ((op == SELECTOR_IN || op == SELECTOR_NOT_IN) && n == 0)
-		return perr_set(err, err_len, "%s.values: must be non-empty for operator %s", path,
-				opname);
+		return policy_err_set(err, err_len, "%s.values: must be non-empty for operator %s",
+				      path, opname);
 	if ((op == SELECTOR_EXISTS || op == SELECTOR_DOES_NOT_EXIST) && n)
-		return perr_set(err, err_len, "%s.values: must be empty for operator %s", path,
-				opname);
+		return policy_err_set(err, err_len, "%s.values: must be empty for operator %s",
+				      path, opname);
 	if (n) {
 		vals = calloc(n, sizeof(*vals));
 		if (!vals)
-			return perr_set(err, err_len, "%s: out of memory", path);
+			return policy_err_set(err, err_len, "%s: out of memory", path);
 	}
 	json_array_foreach(values, i, v)
 	{
 		vals[i] = json_string_value(v);
 		if (!vals[i] || !label_value_valid(vals[i], strlen(vals[i]))) {
 			free(vals);
-			return perr_set(err, err_len,
-					"%s.values[%zu]: expected a label value (at most 63 "
-					"characters of [A-Za-z0-9._-])",
-					path, i);
+			return policy_err_set(err, err_len,
+					      "%s.values[%zu]: expected a label value (at most 63 "
+					      "characters of [A-Za-z0-9._-])",
+					      path, i);
 		}
 	}
 	ok = add_parsed(s, key, default_source, key_prefix, op, vals, n, path, err, err_len);
@@ -201,34 +203,36 @@ bool selector_parse(struct selector *out, const json_t *obj, const char *default
 	out->reqs = NULL;
 	out->n = 0;
 	if (!json_is_object(obj))
-		return perr_set(err, err_len,
-				"%s: expected a label selector object {matchLabels, "
-				"matchExpressions}",
-				path);
+		return policy_err_set(err, err_len,
+				      "%s: expected a label selector object {matchLabels, "
+				      "matchExpressions}",
+				      path);
 	json_object_foreach((json_t *)obj, k, v)
 	{
 		if (strcmp(k, "matchLabels") && strcmp(k, "matchExpressions"))
-			return perr_set(err, err_len,
-					"%s.%s: unknown field; expected matchLabels or "
-					"matchExpressions",
-					path, k);
+			return policy_err_set(err, err_len,
+					      "%s.%s: unknown field; expected matchLabels or "
+					      "matchExpressions",
+					      path, k);
 	}
 	ml = json_object_get(obj, "matchLabels");
 	me = json_object_get(obj, "matchExpressions");
 	if (ml && !json_is_null(ml)) {
 		if (!json_is_object(ml))
-			return perr_set(err, err_len, "%s.matchLabels: expected an object", path);
+			return policy_err_set(err, err_len, "%s.matchLabels: expected an object",
+					      path);
 		json_object_foreach(ml, k, v)
 		{
 			const char *val = json_string_value(v);
 
-			perr_path(sub, sizeof(sub), "%s.matchLabels.%s", path, k);
+			policy_err_path(sub, sizeof(sub), "%s.matchLabels.%s", path, k);
 			if (!val || !label_value_valid(val, strlen(val))) {
 				selector_free(out);
-				return perr_set(err, err_len,
-						"%s: expected a label value string (at most 63 "
-						"characters of [A-Za-z0-9._-])",
-						sub);
+				return policy_err_set(
+				    err, err_len,
+				    "%s: expected a label value string (at most 63 "
+				    "characters of [A-Za-z0-9._-])",
+				    sub);
 			}
 			if (!add_parsed(out, k, default_source, key_prefix, SELECTOR_IN, &val, 1,
 					sub, err, err_len)) {
@@ -240,12 +244,12 @@ bool selector_parse(struct selector *out, const json_t *obj, const char *default
 	if (me && !json_is_null(me)) {
 		if (!json_is_array(me)) {
 			selector_free(out);
-			return perr_set(err, err_len, "%s.matchExpressions: expected an array",
-					path);
+			return policy_err_set(err, err_len,
+					      "%s.matchExpressions: expected an array", path);
 		}
 		json_array_foreach(me, i, v)
 		{
-			perr_path(sub, sizeof(sub), "%s.matchExpressions[%zu]", path, i);
+			policy_err_path(sub, sizeof(sub), "%s.matchExpressions[%zu]", path, i);
 			if (!parse_expression(out, v, default_source, key_prefix, sub, err,
 					      err_len)) {
 				selector_free(out);
@@ -339,36 +343,6 @@ bool selector_and(struct selector *dst, const struct selector *src)
 			return false;
 	}
 	return true;
-}
-
-char *selector_to_string(const struct selector *s)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	if (!s->n)
-		fputs("{}", f);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct selector_req *r = &s->reqs[i];
-
-		fprintf(f, "%s%s%s%s", i ? "," : "", r->op == SELECTOR_DOES_NOT_EXIST ? "!" : "",
-			r->source ? r->source : "", r->source ? ":" : "");
-		fputs(r->key, f);
-		if (r->op == SELECTOR_IN && r->n_values == 1) {
-			fprintf(f, "=%s", r->values[0]);
-		} else if (r->op == SELECTOR_IN || r->op == SELECTOR_NOT_IN) {
-			fputs(r->op == SELECTOR_IN ? " in (" : " notin (", f);
-			for (size_t j = 0; j < r->n_values; j++)
-				fprintf(f, "%s%s", j ? "," : "", r->values[j]);
-			fputc(')', f);
-		}
-	}
-	if (fclose(f))
-		return NULL;
-	return buf;
 }
 
 void selector_free(struct selector *s)

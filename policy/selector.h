@@ -59,8 +59,6 @@ bool selector_has_key(const struct selector *s, const char *key);
 bool selector_matches(const struct selector *s, const struct label_set *labels);
 /* Appends the requirements of src to dst (a conjunction). */
 bool selector_and(struct selector *dst, const struct selector *src);
-/* "app=db,tier in (a,b),!x" style text for trace output; malloc'd. */
-char *selector_to_string(const struct selector *s);
 void selector_free(struct selector *s);
 
 #endif

@@ -90,7 +90,8 @@ static bool attach(struct yj *y, json_t *v, size_t line)
 	struct frame *top;
 
 	if (!v)
-		return perr_set(y->err, y->err_len, "line %zu: invalid value (not UTF-8?)", line);
+		return policy_err_set(y->err, y->err_len, "line %zu: invalid value (not UTF-8?)",
+				      line);
 	if (!y->depth) {
 		y->root = v;
 		return true;
@@ -98,7 +99,7 @@ static bool attach(struct yj *y, json_t *v, size_t line)
 	top = &y->stack[y->depth - 1];
 	if (json_is_array(top->node)) {
 		if (json_array_append_new(top->node, v) < 0)
-			return perr_set(y->err, y->err_len, "line %zu: out of memory", line);
+			return policy_err_set(y->err, y->err_len, "line %zu: out of memory", line);
 		return true;
 	}
 	if (!top->key) {
@@ -106,20 +107,20 @@ static bool attach(struct yj *y, json_t *v, size_t line)
 
 		if (!k) {
 			json_decref(v);
-			return perr_set(y->err, y->err_len,
-					"line %zu: mapping keys must be scalars", line);
+			return policy_err_set(y->err, y->err_len,
+					      "line %zu: mapping keys must be scalars", line);
 		}
 		top->key = strdup(k);
 		json_decref(v);
 		if (!top->key)
-			return perr_set(y->err, y->err_len, "line %zu: out of memory", line);
+			return policy_err_set(y->err, y->err_len, "line %zu: out of memory", line);
 		if (json_object_get(top->node, top->key))
-			return perr_set(y->err, y->err_len, "line %zu: duplicate key \"%s\"", line,
-					top->key);
+			return policy_err_set(y->err, y->err_len, "line %zu: duplicate key \"%s\"",
+					      line, top->key);
 		return true;
 	}
 	if (json_object_set_new(top->node, top->key, v) < 0)
-		return perr_set(y->err, y->err_len, "line %zu: out of memory", line);
+		return policy_err_set(y->err, y->err_len, "line %zu: out of memory", line);
 	free(top->key);
 	top->key = NULL;
 	return true;
@@ -130,16 +131,17 @@ static bool push(struct yj *y, json_t *node, size_t line)
 	struct frame *top = y->depth ? &y->stack[y->depth - 1] : NULL;
 
 	if (!node)
-		return perr_set(y->err, y->err_len, "line %zu: out of memory", line);
+		return policy_err_set(y->err, y->err_len, "line %zu: out of memory", line);
 	if (top && json_is_object(top->node) && !top->key) {
 		json_decref(node);
-		return perr_set(y->err, y->err_len,
-				"line %zu: mapping keys must be scalars, not collections", line);
+		return policy_err_set(y->err, y->err_len,
+				      "line %zu: mapping keys must be scalars, not collections",
+				      line);
 	}
 	if (y->depth == YAMLJSON_MAX_DEPTH) {
 		json_decref(node);
-		return perr_set(y->err, y->err_len, "line %zu: nesting deeper than %d levels", line,
-				YAMLJSON_MAX_DEPTH);
+		return policy_err_set(y->err, y->err_len, "line %zu: nesting deeper than %d levels",
+				      line, YAMLJSON_MAX_DEPTH);
 	}
 	y->stack[y->depth].node = node;
 	y->stack[y->depth].key = NULL;
@@ -178,7 +180,7 @@ bool yamljson_load(const char *text, size_t len, json_t **docs, char *err, size_
 	y.docs = json_array();
 	if (!y.docs || !yaml_parser_initialize(&parser)) {
 		json_decref(y.docs);
-		return perr_set(err, err_len, "out of memory");
+		return policy_err_set(err, err_len, "out of memory");
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (ok && !done) {
@@ -186,7 +188,7 @@ bool yamljson_load(const char *text, size_t len, json_t **docs, char *err, size_
 		size_t line;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			ok = perr_set(
+			ok = policy_err_set(
 			    err, err_len, "line %zu: %s%s%s", parser.problem_mark.line + 1,
 			    parser.problem ? parser.problem : "invalid YAML",
 			    parser.context ? " " : "", parser.context ? parser.context : "");
@@ -202,7 +204,7 @@ bool yamljson_load(const char *text, size_t len, json_t **docs, char *err, size_
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			if (json_array_append_new(y.docs, y.root ? y.root : json_null()) < 0)
-				ok = perr_set(err, err_len, "out of memory");
+				ok = policy_err_set(err, err_len, "out of memory");
 			y.root = NULL;
 			break;
 		case YAML_MAPPING_START_EVENT:
@@ -219,8 +221,8 @@ bool yamljson_load(const char *text, size_t len, json_t **docs, char *err, size_
 			ok = attach(&y, scalar_value(&ev), line);
 			break;
 		case YAML_ALIAS_EVENT:
-			ok = perr_set(err, err_len, "line %zu: YAML aliases are not supported",
-				      line);
+			ok = policy_err_set(err, err_len,
+					    "line %zu: YAML aliases are not supported", line);
 			break;
 		default:
 			break;

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-bool failover_init(struct failover *f, size_t n, uint32_t stale_s, uint32_t hold_s)
+bool tunnel_failover_init(struct tunnel_failover *f, size_t n, uint32_t stale_s, uint32_t hold_s)
 {
 	memset(f, 0, sizeof(*f));
-	if (n == 0 || n > FAILOVER_MAX_GATEWAYS || stale_s == 0)
+	if (n == 0 || n > TUNNEL_FAILOVER_MAX_GATEWAYS || stale_s == 0)
 		return false;
 	f->n = n;
 	f->stale_s = stale_s;
@@ -14,10 +14,10 @@ bool failover_init(struct failover *f, size_t n, uint32_t stale_s, uint32_t hold
 	return true;
 }
 
-void failover_observe(struct failover *f, size_t i, int64_t last_handshake_s, uint64_t rx_bytes,
-		      int64_t now_s)
+void tunnel_failover_observe(struct tunnel_failover *f, size_t i, int64_t last_handshake_s,
+			     uint64_t rx_bytes, int64_t now_s)
 {
-	struct failover_gw *g;
+	struct tunnel_failover_gw *g;
 
 	if (i >= f->n)
 		return;
@@ -32,34 +32,34 @@ void failover_observe(struct failover *f, size_t i, int64_t last_handshake_s, ui
 	g->rx_known = true;
 }
 
-bool failover_healthy(const struct failover *f, size_t i, int64_t now_s)
+bool tunnel_failover_healthy(const struct tunnel_failover *f, size_t i, int64_t now_s)
 {
-	const struct failover_gw *g = &f->gw[i];
+	const struct tunnel_failover_gw *g = &f->gw[i];
 
 	return g->last_seen_s && now_s - g->last_seen_s <= (int64_t)f->stale_s;
 }
 
 /* The active gateway gets the full stale bound from start-up to say hello. */
-static bool active_in_grace(const struct failover *f, int64_t now_s)
+static bool active_in_grace(const struct tunnel_failover *f, int64_t now_s)
 {
 	return f->gw[f->active].last_seen_s == 0 && now_s - f->started_s <= (int64_t)f->stale_s;
 }
 
-size_t failover_decide(struct failover *f, int64_t now_s)
+size_t tunnel_failover_decide(struct tunnel_failover *f, int64_t now_s)
 {
 	size_t pick = f->active;
 
 	if (!f->started_s)
 		f->started_s = now_s;
 	for (size_t i = 0; i < f->n; i++) {
-		bool h = failover_healthy(f, i, now_s);
+		bool h = tunnel_failover_healthy(f, i, now_s);
 
 		if (!h)
 			f->gw[i].healthy_since_s = 0;
 		else if (!f->gw[i].healthy_since_s)
 			f->gw[i].healthy_since_s = now_s;
 	}
-	if (failover_healthy(f, f->active, now_s) || active_in_grace(f, now_s)) {
+	if (tunnel_failover_healthy(f, f->active, now_s) || active_in_grace(f, now_s)) {
 		if (f->active != 0 && f->gw[0].healthy_since_s &&
 		    now_s - f->gw[0].healthy_since_s >= (int64_t)f->hold_s)
 			pick = 0;

@@ -23,30 +23,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAILOVER_MAX_GATEWAYS 8
+#define TUNNEL_FAILOVER_MAX_GATEWAYS 8
 
-struct failover_gw {
+struct tunnel_failover_gw {
 	int64_t last_seen_s; /* newest sign of life, unix seconds; 0 = never */
 	uint64_t rx_bytes;   /* at the previous observation */
 	bool rx_known;
 	int64_t healthy_since_s; /* 0 = not healthy now */
 };
 
-struct failover {
+struct tunnel_failover {
 	uint32_t stale_s, hold_s;
 	size_t n, active;
 	unsigned switches;
-	int64_t started_s; /* time of the first failover_decide() */
-	struct failover_gw gw[FAILOVER_MAX_GATEWAYS];
+	int64_t started_s; /* time of the first tunnel_failover_decide() */
+	struct tunnel_failover_gw gw[TUNNEL_FAILOVER_MAX_GATEWAYS];
 };
 
-/* Returns false when n is 0 or above FAILOVER_MAX_GATEWAYS or stale_s is 0. */
-bool failover_init(struct failover *f, size_t n, uint32_t stale_s, uint32_t hold_s);
+/* Returns false when n is 0 or above TUNNEL_FAILOVER_MAX_GATEWAYS or stale_s is 0. */
+bool tunnel_failover_init(struct tunnel_failover *f, size_t n, uint32_t stale_s, uint32_t hold_s);
 /* One poll's reading of gateway i: latest handshake (0 = never) and its rx counter. */
-void failover_observe(struct failover *f, size_t i, int64_t last_handshake_s, uint64_t rx_bytes,
-		      int64_t now_s);
-bool failover_healthy(const struct failover *f, size_t i, int64_t now_s);
+void tunnel_failover_observe(struct tunnel_failover *f, size_t i, int64_t last_handshake_s,
+			     uint64_t rx_bytes, int64_t now_s);
+bool tunnel_failover_healthy(const struct tunnel_failover *f, size_t i, int64_t now_s);
 /* Applies the rules at now_s; returns the gateway that should be active (f->active). */
-size_t failover_decide(struct failover *f, int64_t now_s);
+size_t tunnel_failover_decide(struct tunnel_failover *f, int64_t now_s);
 
 #endif

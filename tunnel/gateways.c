@@ -8,7 +8,7 @@ bool tunnel_gateways_init(struct tunnel_gateways *g, uint32_t stale_s, uint32_t 
 {
 	g->applied = false;
 	return g->n_cidrs <= TUNNEL_GATEWAYS_MAX_CIDRS &&
-	       failover_init(&g->fo, g->n, stale_s, hold_s);
+	       tunnel_failover_init(&g->fo, g->n, stale_s, hold_s);
 }
 
 static int set_gateway(struct wg_device *dev, const struct tunnel_gateways *g, size_t i,
@@ -58,10 +58,10 @@ int tunnel_gateways_poll(struct wg_device *dev, struct tunnel_gateways *g, int64
 	for (size_t k = 0; k < g->n; k++)
 		for (size_t i = 0; i < n; i++)
 			if (!memcmp(peers[i].public_key, g->gw[k].peer.public_key, WG_KEY_LEN))
-				failover_observe(&g->fo, k, peers[i].last_handshake_s,
-						 peers[i].rx_bytes, now_s);
+				tunnel_failover_observe(&g->fo, k, peers[i].last_handshake_s,
+							peers[i].rx_bytes, now_s);
 	wg_peers_free(peers, n);
-	failover_decide(&g->fo, now_s);
+	tunnel_failover_decide(&g->fo, now_s);
 	if (!g->applied || g->applied_active != g->fo.active) {
 		rc = tunnel_gateways_apply(dev, g);
 		if (rc < 0)

@@ -27,8 +27,8 @@ struct tunnel_gateway {
 };
 
 struct tunnel_gateways {
-	struct failover fo;
-	struct tunnel_gateway gw[FAILOVER_MAX_GATEWAYS];
+	struct tunnel_failover fo;
+	struct tunnel_gateway gw[TUNNEL_FAILOVER_MAX_GATEWAYS];
 	size_t n;
 	struct wg_allowed_ip cidrs[TUNNEL_GATEWAYS_MAX_CIDRS];
 	size_t n_cidrs;

@@ -81,7 +81,7 @@ int tunnel_link_mtu(const char *ifname, uint32_t *mtu)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mtu_ctx ctx = {0};
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), RTM_GETLINK, 0);
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), RTM_GETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	int idx = ifindex_of(ifname), rc;
 
@@ -89,7 +89,7 @@ int tunnel_link_mtu(const char *ifname, uint32_t *mtu)
 		return idx;
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = idx;
-	rc = tunnel_nl_request(nlh, link_mtu_cb, &ctx);
+	rc = nl_request(nlh, link_mtu_cb, &ctx);
 	if (rc < 0)
 		return rc;
 	if (!ctx.found)
@@ -121,14 +121,14 @@ int tunnel_link_route_dev(int family, const void *dst, char ifname[IFNAMSIZ])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct route_dev_ctx ctx = {0};
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), RTM_GETROUTE, 0);
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), RTM_GETROUTE, 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	int rc;
 
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
 	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
-	rc = tunnel_nl_request(nlh, route_dev_cb, &ctx);
+	rc = nl_request(nlh, route_dev_cb, &ctx);
 	if (rc < 0)
 		return rc;
 	if (!ctx.oif || !if_indextoname((unsigned int)ctx.oif, ifname))
@@ -140,7 +140,7 @@ int tunnel_link_route_dev(int family, const void *dst, char ifname[IFNAMSIZ])
 static int link_request(const char *ifname, int type, uint32_t mtu, bool up)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), type, 0);
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), type, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	int idx = ifindex_of(ifname);
 
@@ -154,7 +154,7 @@ static int link_request(const char *ifname, int type, uint32_t mtu, bool up)
 	}
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return tunnel_nl_request(nlh, NULL, NULL);
+	return nl_request(nlh, NULL, NULL);
 }
 
 int tunnel_link_set_up(const char *ifname)
@@ -191,7 +191,7 @@ int tunnel_link_set_rp_filter(const char *ifname, int value)
 static int addr_request(const char *ifname, const struct tunnel_cidr *a, int type, int flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), type, flags);
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), type, flags);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	int idx = ifindex_of(ifname);
 	size_t alen = a->family == AF_INET ? 4 : 16;
@@ -203,13 +203,13 @@ static int addr_request(const char *ifname, const struct tunnel_cidr *a, int typ
 	ifa->ifa_index = (unsigned int)idx;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, &a->ip4);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, &a->ip4);
-	return tunnel_nl_request(nlh, NULL, NULL);
+	return nl_request(nlh, NULL, NULL);
 }
 
 static int route_request(const char *ifname, const struct tunnel_cidr *dst, int type, int flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), type, flags);
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), type, flags);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	int idx = ifindex_of(ifname);
 
@@ -224,7 +224,7 @@ static int route_request(const char *ifname, const struct tunnel_cidr *dst, int 
 	if (dst->len)
 		mnl_attr_put(nlh, RTA_DST, dst->family == AF_INET ? 4 : 16, &dst->ip4);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
-	return tunnel_nl_request(nlh, NULL, NULL);
+	return nl_request(nlh, NULL, NULL);
 }
 
 int tunnel_link_route_replace(const char *ifname, const struct tunnel_cidr *dst)

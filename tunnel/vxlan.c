@@ -21,7 +21,7 @@ int vxlan_create(const struct vxlan_cfg *cfg)
 	int rc, ext = 0;
 	uint16_t cur = 0;
 
-	nlh = tunnel_nl_start(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	nlh = nl_start(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, cfg->ifname);
@@ -35,7 +35,7 @@ int vxlan_create(const struct vxlan_cfg *cfg)
 	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(port));
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	rc = tunnel_nl_request(nlh, NULL, NULL);
+	rc = nl_request(nlh, NULL, NULL);
 	if (rc == -EEXIST) {
 		rc = vxlan_inspect(cfg->ifname, &ext, &cur);
 		if (rc < 0)
@@ -108,7 +108,7 @@ int vxlan_inspect(const char *ifname, int *is_external, uint16_t *port)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct inspect_ctx ctx = {0};
-	struct nlmsghdr *nlh = tunnel_nl_start(buf, sizeof(buf), RTM_GETLINK, 0);
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), RTM_GETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	unsigned int idx = if_nametoindex(ifname);
 	int rc;
@@ -117,7 +117,7 @@ int vxlan_inspect(const char *ifname, int *is_external, uint16_t *port)
 		return -ENODEV;
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = (int)idx;
-	rc = tunnel_nl_request(nlh, link_cb, &ctx);
+	rc = nl_request(nlh, link_cb, &ctx);
 	if (rc < 0)
 		return rc;
 	*is_external = ctx.is_vxlan && ctx.external;

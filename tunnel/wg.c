@@ -38,11 +38,7 @@ static const struct wg_backend_ops *wg_backend_ops_for(enum wg_backend_kind kind
 	case WG_BACKEND_USERSPACE:
 		return &wg_userspace_ops;
 	case WG_BACKEND_KERNEL:
-#ifdef PSEUDOPOD_HAVE_WG_KERNEL
 		return &wg_kernel_ops;
-#else
-		return NULL;
-#endif
 	}
 	return NULL;
 }
@@ -53,7 +49,7 @@ static int wg_probe(enum wg_backend_kind kind, const char *wireguard_go_path, ch
 	const struct wg_backend_ops *ops = wg_backend_ops_for(kind);
 
 	if (!ops) {
-		snprintf(why, why_len, "this build of pseudopod has no kernel WireGuard backend");
+		snprintf(why, why_len, "unknown WireGuard backend %d", (int)kind);
 		return -ENOTSUP;
 	}
 	return ops->probe ? ops->probe(wireguard_go_path, why, why_len) : 0;
@@ -193,11 +189,6 @@ int wg_device_supervise(struct wg_device *dev)
 const char *wg_device_error(const struct wg_device *dev)
 {
 	return dev->error;
-}
-
-const char *wg_device_ifname(const struct wg_device *dev)
-{
-	return dev->ifname;
 }
 
 void wg_device_destroy(struct wg_device *dev)

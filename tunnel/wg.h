@@ -77,7 +77,6 @@ void wg_peers_free(struct wg_peer *peers, size_t n);
  * back-off, or another -errno when a restart failed (retried on a later call). */
 int wg_device_supervise(struct wg_device *dev);
 const char *wg_device_error(const struct wg_device *dev);
-const char *wg_device_ifname(const struct wg_device *dev);
 /* Deletes the interface (and stops wireguard-go) and frees dev. Accepts NULL. */
 void wg_device_destroy(struct wg_device *dev);
 /* Frees dev but leaves the interface up (agent restart keeps the tunnel). Accepts NULL. */

@@ -52,8 +52,6 @@ void wg_device_set_error(struct wg_device *dev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 extern const struct wg_backend_ops wg_userspace_ops;
-#ifdef PSEUDOPOD_HAVE_WG_KERNEL
 extern const struct wg_backend_ops wg_kernel_ops;
-#endif
 
 #endif

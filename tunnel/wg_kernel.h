@@ -16,7 +16,7 @@
  *   - wg_kernel_get_peers() reads a multi-part dump and merges a peer that the kernel split
  *     across messages back into one entry.
  *
- * The wgk_build_* / wgk_parse_* functions below are pure (buffers in, buffers out) so the
+ * The message builders and the dump parser are pure and live in wg_kernel_msg.h, so the
  * unit tests and the fuzz harness drive them without a kernel.
  */
 #ifndef PSEUDOPOD_TUNNEL_WG_KERNEL_H
@@ -27,20 +27,9 @@
 #include <stdint.h>
 
 #include "tunnel/wg.h"
+#include "tunnel/wg_kernel_msg.h"
 
-struct nlmsghdr;
 struct wg_kernel; /* opaque: sockets, ifindex, family id, last error */
-
-/* What the device itself reports (the first part of a WG_CMD_GET_DEVICE dump). */
-struct wgk_device_info {
-	uint32_t ifindex;
-	char ifname[16];
-	bool has_private_key, has_public_key;
-	uint8_t private_key[WG_KEY_LEN];
-	uint8_t public_key[WG_KEY_LEN];
-	uint16_t listen_port;
-	uint32_t fwmark;
-};
 
 /* 0 when the kernel's "wireguard" generic netlink family resolves (the kernel loads the
  * module on demand when it can), else -ENOENT (or another -errno) with a reason in why. */
@@ -55,51 +44,15 @@ int wg_kernel_set_listen_port(struct wg_kernel *k, uint16_t port);
 /* Adds the peer or updates it in place (endpoint, keepalive, allowed-IPs). */
 int wg_kernel_set_peer(struct wg_kernel *k, const struct wg_peer *peer);
 int wg_kernel_remove_peer(struct wg_kernel *k, const uint8_t public_key[WG_KEY_LEN]);
-/* Fills a malloc'd array (each allowed_ips malloc'd too); free with wgk_peers_free(). info
+/* Fills a malloc'd array (each allowed_ips malloc'd too); free with wg_kernel_peers_free(). info
  * may be NULL. */
-int wg_kernel_get_device(struct wg_kernel *k, struct wgk_device_info *info, struct wg_peer **peers,
-			 size_t *n);
+int wg_kernel_get_device(struct wg_kernel *k, struct wg_kernel_device_info *info,
+			 struct wg_peer **peers, size_t *n);
 int wg_kernel_get_peers(struct wg_kernel *k, struct wg_peer **peers, size_t *n);
 const char *wg_kernel_error(const struct wg_kernel *k);
-const char *wg_kernel_ifname(const struct wg_kernel *k);
-uint32_t wg_kernel_ifindex(const struct wg_kernel *k);
 /* Deletes the interface and frees k. Accepts NULL. */
 void wg_kernel_destroy(struct wg_kernel *k);
 /* Frees k and leaves the interface as it is. Accepts NULL. */
 void wg_kernel_close(struct wg_kernel *k);
-
-void wgk_peers_free(struct wg_peer *peers, size_t n);
-
-/* ---- pure message building and parsing (exposed for tests) ---- */
-
-/* Each builder writes one complete netlink message into buf (len bytes, 4-aligned) and
- * returns its length, or -EMSGSIZE when it does not fit. */
-int wgk_build_get_family(void *buf, size_t len, uint32_t seq, const char *family);
-/* Sets private key (when key != NULL) and/or listen port (when port >= 0). */
-int wgk_build_set_device(void *buf, size_t len, uint16_t family_id, uint32_t seq, uint32_t ifindex,
-			 const uint8_t *key, int port);
-int wgk_build_get_device(void *buf, size_t len, uint16_t family_id, uint32_t seq, uint32_t ifindex);
-/* Places peer with its allowed-IPs [from, ...) — as many as fit — and stores the index of
- * the first one left out in *next (== n_allowed_ips when all fit). from > 0 builds a
- * continuation message: key, WGPEER_F_UPDATE_ONLY and allowed-IPs only. */
-int wgk_build_set_peer(void *buf, size_t len, uint16_t family_id, uint32_t seq, uint32_t ifindex,
-		       const struct wg_peer *peer, size_t from, size_t *next);
-int wgk_build_remove_peer(void *buf, size_t len, uint16_t family_id, uint32_t seq, uint32_t ifindex,
-			  const uint8_t public_key[WG_KEY_LEN]);
-
-/* Accumulates a WG_CMD_GET_DEVICE dump, one message at a time. */
-struct wgk_dump {
-	struct wgk_device_info info;
-	struct wg_peer *peers;
-	size_t n, cap;
-	char err[160];
-};
-/* Parses one netlink message (nlh->nlmsg_len already checked against the buffer by the
- * caller, e.g. mnl_nlmsg_ok()). Returns false with d->err set on malformed input; the
- * peers parsed so far stay in d. */
-bool wgk_parse_device_msg(const struct nlmsghdr *nlh, struct wgk_dump *d);
-/* Returns the family id from a CTRL_CMD_GETFAMILY reply, or 0 when it has none. */
-uint16_t wgk_parse_family_id(const struct nlmsghdr *nlh);
-void wgk_dump_free(struct wgk_dump *d);
 
 #endif

@@ -100,8 +100,8 @@ static struct stats stats_of(uint32_t *v, uint32_t n)
 
 /*
  * Runs one packet `repeat` times; returns 0 or -errno, the kernel's average in *ns. The
- * same syscall as the datapath's dp_test_run(), called directly so that the floor and the
- * probes are timed identically in a tree that has no datapath library.
+ * same syscall as the datapath's dp_test_run(), called directly on the floor and probe
+ * programs, which are not datapath objects.
  */
 static int run_packet(int prog_fd, const struct pktgen_flow *flow, int repeat, uint32_t *ns,
 		      uint32_t *retval)
@@ -299,7 +299,6 @@ out:
 	return ok;
 }
 
-#ifdef PP_DPBENCH_HAVE_DATAPATH
 /*
  * Denied: SYNs from random remotes to a port no entry allows — the default-deny verdict,
  * its drop event (rate-limited) and counters. Nothing is remembered for a denied packet,
@@ -447,7 +446,6 @@ out:
 	pktdp_close(dp);
 	return !err;
 }
-#endif
 
 static bool parse_entries(const char *arg, struct opts *o)
 {
@@ -527,18 +525,8 @@ int main(int argc, char **argv)
 	ok = bench_empty(&o, buf);
 	for (int i = 0; i < o.n_entries; i++) {
 		ok = bench_probes(&o, o.entries[i], buf) && ok;
-#ifdef PP_DPBENCH_HAVE_DATAPATH
 		ok = bench_datapath(&o, o.entries[i], 4, buf, remote, sport) && ok;
 		ok = bench_datapath(&o, o.entries[i], 6, buf, remote, sport) && ok;
-#else
-		static const char *const cases[] = {"new_flow",	 "established",	 "denied",
-						    "new_flow6", "established6", "denied6"};
-
-		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
-			emit_error(cases[c], o.entries[i],
-				   "this tree has no datapath library (pp_datapath): floor only");
-		ok = false;
-#endif
 	}
 	free(buf);
 	free(remote);

@@ -2,7 +2,8 @@
 /*
  * Unary calls: one reused curl easy handle, POST of a JSON body to /v3/<service>/<method>,
  * reply decoded by jansson. Fail-over and token refresh live in kv_call() so every RPC gets
- * them the same way.
+ * them the same way. Transactions are in kv_txn.c, leases in kv_lease.c, watches in
+ * kv_watch.c.
  */
 #include "lib/kv/kv.h"
 
@@ -373,7 +374,7 @@ int kv_call(struct kv_client *c, const char *path, json_t *body, json_t **reply)
 	return rc;
 }
 
-static int add_value(json_t *obj, const char *field, const char *value, size_t len)
+int kv_req_add_value(json_t *obj, const char *field, const char *value, size_t len)
 {
 	char *b64 = kv_b64_encode(value, len);
 	int rc = b64 && json_object_set_new(obj, field, json_string(b64)) == 0 ? 0 : -ENOMEM;
@@ -383,13 +384,13 @@ static int add_value(json_t *obj, const char *field, const char *value, size_t l
 }
 
 /* Adds "key" (and "range_end" for a prefix) as base64 to obj. */
-static int add_key(json_t *obj, const char *key, size_t key_len, bool prefix)
+int kv_req_add_key(json_t *obj, const char *key, size_t key_len, bool prefix)
 {
 	size_t end_len;
 	char *end;
 	int rc;
 
-	if (add_value(obj, "key", key, key_len) < 0)
+	if (kv_req_add_value(obj, "key", key, key_len) < 0)
 		return -ENOMEM;
 	if (!prefix)
 		return 0;
@@ -397,16 +398,16 @@ static int add_key(json_t *obj, const char *key, size_t key_len, bool prefix)
 	if (!end)
 		return -ENOMEM;
 	kv_prefix_end(key, key_len, end, &end_len); /* "" (everything) included */
-	rc = add_value(obj, "range_end", end, end_len);
+	rc = kv_req_add_value(obj, "range_end", end, end_len);
 	free(end);
 	return rc;
 }
 
-static json_t *range_request(const char *key, size_t key_len, const struct kv_range_opts *o)
+json_t *kv_req_range(const char *key, size_t key_len, const struct kv_range_opts *o)
 {
 	json_t *req = json_object();
 
-	if (!req || add_key(req, key, key_len, o && o->prefix) < 0)
+	if (!req || kv_req_add_key(req, key, key_len, o && o->prefix) < 0)
 		goto fail;
 	if (o && o->limit)
 		json_object_set_new(req, "limit", json_integer(o->limit));
@@ -422,7 +423,7 @@ fail:
 	return NULL;
 }
 
-static int parse_or_error(struct kv_client *c, int rc, const char *what)
+int kv_reply_error(struct kv_client *c, int rc, const char *what)
 {
 	if (rc == -EPROTO) {
 		char msg[sizeof(c->err)];
@@ -436,7 +437,7 @@ static int parse_or_error(struct kv_client *c, int rc, const char *what)
 int kv_range(struct kv_client *c, const char *key, size_t key_len, const struct kv_range_opts *o,
 	     struct kv_range_result *out)
 {
-	json_t *req = range_request(key, key_len, o), *reply = NULL;
+	json_t *req = kv_req_range(key, key_len, o), *reply = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -448,7 +449,7 @@ int kv_range(struct kv_client *c, const char *key, size_t key_len, const struct 
 		return rc;
 	rc = kv_parse_range(reply, out, c->err, sizeof(c->err));
 	json_decref(reply);
-	return parse_or_error(c, rc, "range");
+	return kv_reply_error(c, rc, "range");
 }
 
 int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, int64_t page_size,
@@ -474,8 +475,8 @@ int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, 
 
 		/* [start, end): start moves past the last key of each page. */
 		req = json_object();
-		if (!req || add_value(req, "key", start, start_len) < 0 ||
-		    add_value(req, "range_end", end, end_len) < 0) {
+		if (!req || kv_req_add_value(req, "key", start, start_len) < 0 ||
+		    kv_req_add_value(req, "range_end", end, end_len) < 0) {
 			json_decref(req);
 			rc = -ENOMEM;
 			break;
@@ -492,7 +493,7 @@ int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, 
 		rc = kv_parse_range(reply, &r, c->err, sizeof(c->err));
 		json_decref(reply);
 		if (rc < 0) {
-			rc = parse_or_error(c, rc, "range");
+			rc = kv_reply_error(c, rc, "range");
 			break;
 		}
 		if (!revision)
@@ -557,8 +558,8 @@ int kv_put(struct kv_client *c, const char *key, const char *value, size_t value
 	int64_t rev = 0;
 	int rc = -ENOMEM;
 
-	if (!req || add_key(req, key, strlen(key), false) < 0 ||
-	    add_value(req, "value", value, value_len) < 0)
+	if (!req || kv_req_add_key(req, key, strlen(key), false) < 0 ||
+	    kv_req_add_value(req, "value", value, value_len) < 0)
 		goto out;
 	if (lease)
 		json_object_set_new(req, "lease", json_integer(lease));
@@ -583,7 +584,7 @@ int kv_delete(struct kv_client *c, const char *key, bool prefix, int64_t *delete
 	int64_t n = 0;
 	int rc = -ENOMEM;
 
-	if (!req || add_key(req, key, strlen(key), prefix) < 0)
+	if (!req || kv_req_add_key(req, key, strlen(key), prefix) < 0)
 		goto out;
 	rc = kv_call(c, "/v3/kv/deleterange", req, &reply);
 	if (rc < 0)
@@ -611,254 +612,5 @@ int kv_compact(struct kv_client *c, int64_t revision)
 	rc = kv_call(c, "/v3/kv/compaction", req, &reply);
 	json_decref(req);
 	json_decref(reply);
-	return rc;
-}
-
-/* ---- transactions ---- */
-
-struct kv_txn {
-	json_t *compare, *success, *failure;
-};
-
-struct kv_txn *kv_txn_new(void)
-{
-	struct kv_txn *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->compare = json_array();
-	t->success = json_array();
-	t->failure = json_array();
-	if (!t->compare || !t->success || !t->failure) {
-		kv_txn_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-void kv_txn_free(struct kv_txn *t)
-{
-	if (!t)
-		return;
-	json_decref(t->compare);
-	json_decref(t->success);
-	json_decref(t->failure);
-	free(t);
-}
-
-size_t kv_txn_ops(const struct kv_txn *t)
-{
-	size_t s = json_array_size(t->success), f = json_array_size(t->failure);
-
-	return s > f ? s : f;
-}
-
-static const char *const cmp_targets[] = {
-    [KV_CMP_VERSION] = "VERSION", [KV_CMP_CREATE] = "CREATE", [KV_CMP_MOD] = "MOD",
-    [KV_CMP_VALUE] = "VALUE",	  [KV_CMP_LEASE] = "LEASE",
-};
-static const char *const cmp_fields[] = {
-    [KV_CMP_VERSION] = "version",  [KV_CMP_CREATE] = "create_revision",
-    [KV_CMP_MOD] = "mod_revision", [KV_CMP_VALUE] = "value",
-    [KV_CMP_LEASE] = "lease",
-};
-static const char *const cmp_results[] = {
-    [KV_EQUAL] = "EQUAL",
-    [KV_NOT_EQUAL] = "NOT_EQUAL",
-    [KV_GREATER] = "GREATER",
-    [KV_LESS] = "LESS",
-};
-
-static json_t *cmp_new(const char *key, enum kv_cmp_target target, enum kv_cmp_result result)
-{
-	json_t *cmp = json_object();
-
-	if (!cmp || add_key(cmp, key, strlen(key), false) < 0) {
-		json_decref(cmp);
-		return NULL;
-	}
-	json_object_set_new(cmp, "target", json_string(cmp_targets[target]));
-	json_object_set_new(cmp, "result", json_string(cmp_results[result]));
-	return cmp;
-}
-
-int kv_txn_cmp(struct kv_txn *t, const char *key, enum kv_cmp_target target,
-	       enum kv_cmp_result result, int64_t number)
-{
-	json_t *cmp;
-
-	if (target == KV_CMP_VALUE || (unsigned)target > KV_CMP_LEASE || (unsigned)result > KV_LESS)
-		return -EINVAL;
-	cmp = cmp_new(key, target, result);
-	if (!cmp)
-		return -ENOMEM;
-	json_object_set_new(cmp, cmp_fields[target], json_integer(number));
-	return json_array_append_new(t->compare, cmp) ? -ENOMEM : 0;
-}
-
-int kv_txn_cmp_value(struct kv_txn *t, const char *key, enum kv_cmp_result result,
-		     const char *value, size_t value_len)
-{
-	json_t *cmp;
-
-	if ((unsigned)result > KV_LESS)
-		return -EINVAL;
-	cmp = cmp_new(key, KV_CMP_VALUE, result);
-	if (!cmp || add_value(cmp, "value", value, value_len) < 0) {
-		json_decref(cmp);
-		return -ENOMEM;
-	}
-	return json_array_append_new(t->compare, cmp) ? -ENOMEM : 0;
-}
-
-static int txn_add(struct kv_txn *t, bool on_success, const char *kind, json_t *op)
-{
-	json_t *wrap;
-
-	if (!op)
-		return -ENOMEM;
-	wrap = json_object();
-	if (!wrap || json_object_set_new(wrap, kind, op) < 0) {
-		json_decref(wrap);
-		return -ENOMEM;
-	}
-	return json_array_append_new(on_success ? t->success : t->failure, wrap) ? -ENOMEM : 0;
-}
-
-int kv_txn_put(struct kv_txn *t, bool on_success, const char *key, const char *value,
-	       size_t value_len, int64_t lease)
-{
-	json_t *op = json_object();
-
-	if (!op || add_key(op, key, strlen(key), false) < 0 ||
-	    add_value(op, "value", value, value_len) < 0) {
-		json_decref(op);
-		return -ENOMEM;
-	}
-	if (lease)
-		json_object_set_new(op, "lease", json_integer(lease));
-	return txn_add(t, on_success, "request_put", op);
-}
-
-int kv_txn_delete(struct kv_txn *t, bool on_success, const char *key, bool prefix)
-{
-	json_t *op = json_object();
-
-	if (!op || add_key(op, key, strlen(key), prefix) < 0) {
-		json_decref(op);
-		return -ENOMEM;
-	}
-	return txn_add(t, on_success, "request_delete_range", op);
-}
-
-int kv_txn_get(struct kv_txn *t, bool on_success, const char *key, bool prefix)
-{
-	struct kv_range_opts o = {.prefix = prefix};
-
-	return txn_add(t, on_success, "request_range", range_request(key, strlen(key), &o));
-}
-
-int kv_txn_commit(struct kv_client *c, struct kv_txn *t, struct kv_txn_result *out)
-{
-	json_t *req = json_object(), *reply = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!req)
-		return -ENOMEM;
-	json_object_set(req, "compare", t->compare);
-	json_object_set(req, "success", t->success);
-	json_object_set(req, "failure", t->failure);
-	rc = kv_call(c, "/v3/kv/txn", req, &reply);
-	json_decref(req);
-	if (rc < 0)
-		return rc;
-	rc = kv_parse_txn(reply, out, c->err, sizeof(c->err));
-	json_decref(reply);
-	return parse_or_error(c, rc, "txn");
-}
-
-/* ---- leases ---- */
-
-static int lease_call(struct kv_client *c, const char *path, json_t *req, int64_t *id, int64_t *ttl)
-{
-	json_t *reply = NULL, *body;
-	int64_t got_ttl = 0;
-	int rc;
-
-	if (!req)
-		return -ENOMEM;
-	rc = kv_call(c, path, req, &reply);
-	json_decref(req);
-	if (rc < 0)
-		return rc;
-	/* keepalive is a stream: its one message arrives wrapped in "result". */
-	body = json_object_get(reply, "result") ? json_object_get(reply, "result") : reply;
-	if ((id && !kv_json_int64(body, "ID", id)) || !kv_json_int64(body, "TTL", &got_ttl)) {
-		kv_set_error(c, "malformed lease reply from %s", kv_endpoint(c));
-		rc = -EPROTO;
-	} else if (ttl) {
-		*ttl = got_ttl;
-	}
-	json_decref(reply);
-	return rc;
-}
-
-int kv_lease_grant(struct kv_client *c, int64_t ttl_s, int64_t *id, int64_t *granted_ttl)
-{
-	int64_t got_id = 0;
-	int rc = lease_call(c, "/v3/lease/grant", json_pack("{s:I}", "TTL", (json_int_t)ttl_s),
-			    &got_id, granted_ttl);
-
-	if (rc == 0 && got_id == 0) {
-		kv_set_error(c, "lease grant: etcd returned no lease id");
-		return -EPROTO;
-	}
-	if (id)
-		*id = got_id;
-	return rc;
-}
-
-int kv_lease_keepalive(struct kv_client *c, int64_t id, int64_t *ttl)
-{
-	int64_t got = 0;
-	int rc = lease_call(c, "/v3/lease/keepalive", json_pack("{s:I}", "ID", (json_int_t)id),
-			    NULL, &got);
-
-	if (rc == 0 && got <= 0) {
-		kv_set_error(c, "lease %llx: not found (expired or revoked)", (long long)id);
-		return -ENOENT;
-	}
-	if (ttl)
-		*ttl = got;
-	return rc;
-}
-
-int kv_lease_revoke(struct kv_client *c, int64_t id)
-{
-	json_t *reply = NULL;
-	json_t *req = json_pack("{s:I}", "ID", (json_int_t)id);
-	int rc;
-
-	if (!req)
-		return -ENOMEM;
-	rc = kv_call(c, "/v3/lease/revoke", req, &reply);
-	json_decref(req);
-	json_decref(reply);
-	return rc;
-}
-
-int kv_lease_ttl(struct kv_client *c, int64_t id, int64_t *ttl)
-{
-	int64_t got = 0;
-	int rc = lease_call(c, "/v3/lease/timetolive", json_pack("{s:I}", "ID", (json_int_t)id),
-			    NULL, &got);
-
-	if (rc == 0 && got < 0) {
-		kv_set_error(c, "lease %llx: not found", (long long)id);
-		return -ENOENT;
-	}
-	if (ttl)
-		*ttl = got;
 	return rc;
 }

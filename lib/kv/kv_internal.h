@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* kv_internal: what kv.c and kv_watch.c share (the client struct, request set-up). */
+/* kv_internal: what kv.c, kv_txn.c, kv_lease.c and kv_watch.c share (the client struct,
+ * request set-up, JSON request pieces). */
 #ifndef PSEUDOPOD_KV_INTERNAL_H
 #define PSEUDOPOD_KV_INTERNAL_H
 
 #include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/kv/kv.h"
 
@@ -36,5 +40,13 @@ int kv_ensure_auth(struct kv_client *c);
 /* Forgets the token (after "invalid auth token"). */
 void kv_drop_token(struct kv_client *c);
 int kv_errno_from_curl(CURLcode rc);
+/* Request pieces: "field": base64(value); "key" (and "range_end" when prefix); a whole
+ * RangeRequest (o may be NULL). 0 / -ENOMEM, NULL on no memory. */
+int kv_req_add_value(json_t *obj, const char *field, const char *value, size_t len);
+int kv_req_add_key(json_t *obj, const char *key, size_t key_len, bool prefix);
+json_t *kv_req_range(const char *key, size_t key_len, const struct kv_range_opts *o);
+/* Passes rc through; on -EPROTO (malformed reply) rewrites the error to name what and the
+ * endpoint. */
+int kv_reply_error(struct kv_client *c, int rc, const char *what);
 
 #endif

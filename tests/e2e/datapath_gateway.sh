@@ -53,18 +53,19 @@ h_in "$m" timeout 2 nc -z -s 10.1.0.99 10.200.1.5 8080 || rc=$?
 [ $rc -ne 0 ] || h_fail "spoofed source 10.1.0.99 reached p1"
 h_log "ok: spoofed source dropped"
 
-sleep 0.5
-h_kill "$events_pid"
+# Events arrive asynchronously (ring buffer -> pp-datapath events): wait for each one
+# rather than sleeping a fixed time.
 ev="$H_TMP/events.log"
-grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":8080.*"src_identity":600,"dst_identity":400.*"rule_id":3,.*"endpoint":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":8080.*"src_identity":600,"dst_identity":400.*"rule_id":3,.*"endpoint":400' "$ev" ||
 	h_fail "no allowed machine -> p1 event decided by p1's ingress (rule 3)"
-grep -q '"verdict":"DROPPED","reason":"policy-default-deny".*"dport":8080.*"src_identity":600,"dst_identity":401.*"endpoint":401' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED","reason":"policy-default-deny".*"dport":8080.*"src_identity":600,"dst_identity":401.*"endpoint":401' "$ev" ||
 	h_fail "no drop event by p2's ingress policy"
-grep -q '"verdict":"DROPPED","reason":"policy-default-deny".*"dport":8081.*"src_identity":600,"dst_identity":400.*"endpoint":600' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED","reason":"policy-default-deny".*"dport":8081.*"src_identity":600,"dst_identity":400.*"endpoint":600' "$ev" ||
 	h_fail "no drop event by the machine's egress policy re-checked at the gateway"
-grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":5432.*"src_identity":400,"dst_identity":600.*"endpoint":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":5432.*"src_identity":400,"dst_identity":600.*"endpoint":400' "$ev" ||
 	h_fail "no allowed p1 -> machine event by p1's egress policy"
-grep -q '"reason":"spoofed-source".*"src":"10.1.0.99"' "$ev" ||
+h_wait_for 10 grep -q '"reason":"spoofed-source".*"src":"10.1.0.99"' "$ev" ||
 	h_fail "no spoofed-source drop event"
+h_kill "$events_pid"
 pd metrics
 h_pass "gateway: both sides' policies, conntrack replies, anti-spoofing"

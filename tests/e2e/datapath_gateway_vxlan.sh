@@ -50,14 +50,15 @@ h_expect_tcp_ok "$m" 10.200.1.5 8080 5     # registered underlay: passes both po
 h_expect_tcp_ok "$p1" 10.1.0.5 5432 5      # VNI 400 to 10.99.0.2; replies via conntrack
 h_expect_tcp_blocked "$s" 10.200.1.5 8080  # same inner source, wrong underlay: spoofed
 
-sleep 0.5
-h_kill "$events_pid"
+# Events arrive asynchronously (ring buffer -> pp-datapath events): wait for each one
+# rather than sleeping a fixed time.
 ev="$H_TMP/events.log"
-grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":8080.*"src_identity":600,"dst_identity":400.*"endpoint":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":8080.*"src_identity":600,"dst_identity":400.*"endpoint":400' "$ev" ||
 	h_fail "no allowed machine -> p1 event"
-grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":5432.*"src_identity":400,"dst_identity":600.*"tunnel_vni":400,"tunnel_remote":"10.99.0.2"' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":5432.*"src_identity":400,"dst_identity":600.*"tunnel_vni":400,"tunnel_remote":"10.99.0.2"' "$ev" ||
 	h_fail "no p1 -> machine event with VNI 400 and remote 10.99.0.2"
-grep -q '"reason":"spoofed-source".*"src":"10.1.0.5".*"dport":8080' "$ev" ||
+h_wait_for 10 grep -q '"reason":"spoofed-source".*"src":"10.1.0.5".*"dport":8080' "$ev" ||
 	h_fail "no spoofed-source drop for the stranger's packets"
+h_kill "$events_pid"
 pd metrics
 h_pass "gateway on VXLAN: outer-source anti-spoofing, pod identity in the VNI"

@@ -38,15 +38,16 @@ h_expect_tcp_ok "$b" 10.99.0.2 9090        # ingress allowed from identity 400
 h_expect_tcp_blocked "$c" 10.99.0.2 9090   # identity 500: ingress default deny
 h_wait_for 10 h_in "$a" ping -c1 -W1 10.99.0.3 || h_fail "ping (allowed) failed"
 
-sleep 0.5
-h_kill "$events_pid"
+# Events arrive asynchronously (ring buffer -> pp-datapath events): wait for each one
+# rather than sleeping a fixed time.
 ev="$H_TMP/events.log"
-grep -q '"verdict":"FORWARDED".*"dport":8080.*"src_identity":300,"dst_identity":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"dport":8080.*"src_identity":300,"dst_identity":400' "$ev" ||
 	h_fail "no FORWARDED event for a -> b:8080 with identities 300 -> 400"
-grep -q '"verdict":"DROPPED","reason":"policy-default-deny".*"dport":8081.*"src_identity":300,"dst_identity":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED","reason":"policy-default-deny".*"dport":8081.*"src_identity":300,"dst_identity":400' "$ev" ||
 	h_fail "no DROPPED event for a -> b:8081"
-grep -q '"verdict":"DROPPED".*"direction":"ingress".*"src":"10.99.0.4".*"dport":9090.*"src_identity":500,"dst_identity":300' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"direction":"ingress".*"src":"10.99.0.4".*"dport":9090.*"src_identity":500,"dst_identity":300' "$ev" ||
 	h_fail "no DROPPED event for c -> a:9090 with identity 500"
+h_kill "$events_pid"
 h_log "ok: events show allowed and denied flows with identities"
 pd metrics
 

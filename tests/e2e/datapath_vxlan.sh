@@ -64,16 +64,17 @@ h_in "$b" ip route replace 10.97.0.1/32 dev vxa src 10.97.0.2
 h_expect_tcp_blocked "$b" 10.97.0.1 9090  # VNI 300 from the gateway: identity 300, denied
 h_expect_tcp_blocked "$c" 10.97.0.1 9090  # VNI 400 from a stranger: world, denied
 
-sleep 0.5
-h_kill "$events_pid"
+# Events arrive asynchronously (ring buffer -> pp-datapath events): wait for each one
+# rather than sleeping a fixed time.
 ev="$H_TMP/events.log"
-grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":8080.*"src_identity":300,"dst_identity":400.*"tunnel_vni":300,"tunnel_remote":"10.99.0.3"' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":8080.*"src_identity":300,"dst_identity":400.*"tunnel_vni":300,"tunnel_remote":"10.99.0.3"' "$ev" ||
 	h_fail "no egress verdict event with the tunnel key VNI 300 -> 10.99.0.3"
-grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":9090.*"src_identity":400,"dst_identity":300.*"tunnel_vni":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":9090.*"src_identity":400,"dst_identity":300.*"tunnel_vni":400' "$ev" ||
 	h_fail "no ingress event with identity 400 from VNI 400"
-grep -q '"verdict":"DROPPED".*"direction":"ingress".*"dport":9090.*"src_identity":300,"dst_identity":300.*"tunnel_vni":300' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"direction":"ingress".*"dport":9090.*"src_identity":300,"dst_identity":300.*"tunnel_vni":300' "$ev" ||
 	h_fail "no drop event with identity 300 taken from VNI 300"
-grep -q '"verdict":"DROPPED".*"direction":"ingress".*"dport":9090.*"src_identity":2,"dst_identity":300.*"tunnel_vni":400,"tunnel_remote":"10.99.0.4"' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"direction":"ingress".*"dport":9090.*"src_identity":2,"dst_identity":300.*"tunnel_vni":400,"tunnel_remote":"10.99.0.4"' "$ev" ||
 	h_fail "no drop event with identity world for the untrusted outer source"
+h_kill "$events_pid"
 pd metrics
 h_pass "datapath on VXLAN: VNI and remote set on egress, identity from a trusted VNI only"

@@ -49,16 +49,17 @@ h_expect_tcp_ok "$b" 10.98.0.1 9090 5     # from 10.98.0.2 = identity 400: allow
 h_in "$b" ip route replace 10.98.0.1/32 dev "$wgb" src 10.98.0.3
 h_expect_tcp_blocked "$b" 10.98.0.1 9090  # from 10.98.0.3 = identity 500: denied
 
-sleep 0.5
-h_kill "$events_pid"
+# Events arrive asynchronously (ring buffer -> pp-datapath events): wait for each one
+# rather than sleeping a fixed time.
 ev="$H_TMP/events.log"
-grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":7000.*"src_identity":300,"dst_identity":400' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"egress".*"dport":7000.*"src_identity":300,"dst_identity":400' "$ev" ||
 	h_fail "no allowed egress event 300 -> 400"
-grep -q '"verdict":"DROPPED".*"direction":"egress".*"dport":7000.*"src_identity":300,"dst_identity":500' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"direction":"egress".*"dport":7000.*"src_identity":300,"dst_identity":500' "$ev" ||
 	h_fail "no denied egress event 300 -> 500"
-grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":9090.*"src_identity":400,"dst_identity":300' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"direction":"ingress".*"dport":9090.*"src_identity":400,"dst_identity":300' "$ev" ||
 	h_fail "no allowed ingress event 400 -> 300"
-grep -q '"verdict":"DROPPED".*"direction":"ingress".*"src":"10.98.0.3".*"dport":9090.*"src_identity":500' "$ev" ||
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"direction":"ingress".*"src":"10.98.0.3".*"dport":9090.*"src_identity":500' "$ev" ||
 	h_fail "no denied ingress event from identity 500"
+h_kill "$events_pid"
 pd metrics
 h_pass "datapath on a wireguard-go TUN device: L3 programs, identities from the ipcache"

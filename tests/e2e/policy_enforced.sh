@@ -107,7 +107,7 @@ pd policy add --dir ingress --identity "$WID" --proto tcp --port 8080 --rule 77
 pd policy add --dir ingress --identity "$DID" --proto tcp --port 5432 --rule 78
 
 events_pid=$(h_spawn "$m" events "$PPD" events --bpffs "$H_BPFFS" --json)
-sleep 0.3
+h_wait_for 10 h_reading_ringbuf "$events_pid" || h_fail "pp-datapath events did not open the ring buffer"
 
 # ---- 1. first sync: adopts the maps, writes the difference ----
 sync first
@@ -123,13 +123,13 @@ h_expect_tcp_ok "$web" 10.99.0.2 8080
 h_expect_tcp_ok "$web" 10.99.0.2 8081
 h_expect_tcp_blocked "$db" 10.99.0.2 8080
 h_expect_tcp_blocked "$web" 10.99.0.2 9090
-sleep 0.5
+# Events arrive asynchronously: wait for each one rather than sleeping a fixed time.
 ev="$H_TMP/events.log"
-grep -q "\"verdict\":\"FORWARDED\".*\"direction\":\"ingress\".*\"src\":\"10.99.0.3\".*\"dport\":8080.*\"src_identity\":$WID,\"dst_identity\":$MID" "$ev" ||
+h_wait_for 10 grep -q "\"verdict\":\"FORWARDED\".*\"direction\":\"ingress\".*\"src\":\"10.99.0.3\".*\"dport\":8080.*\"src_identity\":$WID,\"dst_identity\":$MID" "$ev" ||
 	h_fail "no FORWARDED event web -> machine:8080 with identities $WID -> $MID"
-grep -q "\"verdict\":\"DROPPED\",\"reason\":\"policy-default-deny\".*\"src\":\"10.99.0.4\".*\"dport\":8080.*\"src_identity\":$DID,\"dst_identity\":$MID" "$ev" ||
+h_wait_for 10 grep -q "\"verdict\":\"DROPPED\",\"reason\":\"policy-default-deny\".*\"src\":\"10.99.0.4\".*\"dport\":8080.*\"src_identity\":$DID,\"dst_identity\":$MID" "$ev" ||
 	h_fail "no DROPPED event db -> machine:8080 with identities $DID -> $MID"
-grep -q "\"verdict\":\"DROPPED\".*\"src\":\"10.99.0.3\".*\"dport\":9090.*\"src_identity\":$WID" "$ev" ||
+h_wait_for 10 grep -q "\"verdict\":\"DROPPED\".*\"src\":\"10.99.0.3\".*\"dport\":9090.*\"src_identity\":$WID" "$ev" ||
 	h_fail "no DROPPED event web -> machine:9090"
 h_log "ok: policy enforced from the store, events carry both verdicts with identities"
 
@@ -170,11 +170,15 @@ h_in "$web" bash -c "while [ ! -e '$H_TMP/loop.stop' ]; do
 	sleep 0.05; done" >>"$loop_log" &
 loop_pid=$!
 echo "$loop_pid" >>"$H_TMP/.pids"
-sleep 1
+# loop_made N: the loop has logged at least N attempts.
+loop_made() { [ "$(wc -l <"$loop_log")" -ge "$1" ]; }
+h_wait_for 10 loop_made 5 || h_fail "connection loop did not start"
 ctl policy apply -f "$H_TMP/p2.yaml" >/dev/null || h_fail "policy apply p2"
 ctl policy delete -n prod billing-from-web >/dev/null || h_fail "policy delete p1"
+at_sync=$(wc -l <"$loop_log")
 sync second
-sleep 2
+# Keep the loop going after the re-sync until it has tried 20 more connections.
+h_wait_for 20 loop_made $((at_sync + 20)) || h_fail "connection loop stalled after the re-sync"
 touch "$H_TMP/loop.stop"
 wait "$loop_pid" || true
 oks=$(grep -c '^ok$' "$loop_log" || true)

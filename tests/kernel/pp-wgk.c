@@ -150,7 +150,8 @@ static void print_endpoint(const struct wg_peer *p)
 }
 
 /* The exact layout of 'wg show IF dump', so the test can diff the two. */
-static void print_dump(const struct wgk_device_info *info, const struct wg_peer *peers, size_t n)
+static void print_dump(const struct wg_kernel_device_info *info, const struct wg_peer *peers,
+		       size_t n)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -311,7 +312,7 @@ static int cmd_many_ips(struct wg_kernel *k, const char *key, const char *count)
 
 static int cmd_dump(struct wg_kernel *k)
 {
-	struct wgk_device_info info;
+	struct wg_kernel_device_info info;
 	struct wg_peer *peers;
 	size_t n;
 
@@ -320,7 +321,7 @@ static int cmd_dump(struct wg_kernel *k)
 		return 1;
 	}
 	print_dump(&info, peers, n);
-	wgk_peers_free(peers, n);
+	wg_kernel_peers_free(peers, n);
 	return 0;
 }
 

@@ -14,8 +14,8 @@
 #     --keep DIR        keep the initramfs and console log in DIR (debugging)
 #
 # Exit status: the guest script's own status; 77 when QEMU or the kernel package cannot be
-# obtained (said on stderr); 1 when the guest never reported (timeout, panic) or a tool the
-# runner needs is missing.
+# obtained (said on stderr), except with CI=true, where that is 1; 1 when the guest never
+# reported (timeout, panic) or a tool the runner needs is missing.
 #
 # The kernel package is fetched with 'apt-get download' (never installed: installing would
 # run the host's kernel hooks) into $PP_KERNEL_CACHE (default /var/cache/pseudopod-kernel),
@@ -36,7 +36,16 @@ files=()
 modules=(wireguard veth vxlan dummy sch_ingress cls_bpf act_bpf)
 
 die() { echo "run-in-vm: $*" >&2; exit 1; }
-skip() { echo "run-in-vm: SKIP: $*" >&2; exit 77; }
+# A skip (77) is for a developer machine that cannot get QEMU or the kernel. Under CI
+# (CI=true) it is a failure: the kernel label must never pass having run nothing.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "run-in-vm: FAIL: $* (a skip is a failure when CI=true)" >&2
+		exit 1
+	fi
+	echo "run-in-vm: SKIP: $*" >&2
+	exit 77
+}
 
 while [ $# -gt 0 ]; do
 	case "$1" in

@@ -163,6 +163,13 @@ h_wait_for() {
 	done
 }
 
+# h_reading_ringbuf PID: true once process PID holds a BPF ring buffer map open (map type
+# 27, BPF_MAP_TYPE_RINGBUF), i.e. an event reader such as "pp-datapath events" is ready.
+# For h_wait_for, instead of sleeping a fixed time after starting the reader.
+h_reading_ringbuf() {
+	grep -qs '^map_type:[[:space:]]*27$' /proc/"$1"/fdinfo/*
+}
+
 # h_underlay: a namespace holding bridge br0, the shared "LAN" every host plugs into.
 h_underlay() {
 	H_UL_NS=$(h_ns ul)

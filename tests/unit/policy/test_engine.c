@@ -348,19 +348,19 @@ static void shadow_apply(struct shadow *s, const struct policy_endpoint_diff *d)
 		size_t k;
 
 		for (k = 0; k < s->n; k++)
-			if (!compile_entry_cmp(&s->v[k], &d->del[i]))
+			if (!policy_compile_entry_cmp(&s->v[k], &d->del[i]))
 				break;
 		assert_true(k < s->n); /* deleting what is not there */
 		s->v[k] = s->v[--s->n];
 	}
 	for (size_t i = 0; i < d->n_add; i++) {
 		for (size_t k = 0; k < s->n; k++)
-			assert_true(compile_entry_cmp(&s->v[k], &d->add[i]) != 0);
+			assert_true(policy_compile_entry_cmp(&s->v[k], &d->add[i]) != 0);
 		s->v = realloc(s->v, (s->n + 1) * sizeof(*s->v));
 		assert_non_null(s->v);
 		s->v[s->n++] = d->add[i];
 	}
-	compile_sort(s->v, s->n);
+	policy_compile_sort(s->v, s->n);
 }
 
 static void check_endpoint(struct policy_engine *e, uint32_t ep, const struct shadow *s)
@@ -374,8 +374,8 @@ static void check_endpoint(struct policy_engine *e, uint32_t ep, const struct sh
 	assert_int_equal(n_cur, n_full);
 	assert_int_equal(s->n, n_full);
 	for (size_t i = 0; i < n_full; i++) {
-		assert_int_equal(compile_entry_cmp(&cur[i], &full[i]), 0);
-		assert_int_equal(compile_entry_cmp(&s->v[i], &full[i]), 0);
+		assert_int_equal(policy_compile_entry_cmp(&cur[i], &full[i]), 0);
+		assert_int_equal(policy_compile_entry_cmp(&s->v[i], &full[i]), 0);
 	}
 	free(full);
 }

@@ -14,7 +14,7 @@
 /* Two gateways polled once a simulated second; alive[i] means gateway i's rx counter grows
  * between polls. */
 struct sim {
-	struct failover f;
+	struct tunnel_failover f;
 	bool alive[2];
 	uint64_t rx[2];
 	int64_t t;
@@ -23,7 +23,7 @@ struct sim {
 static void sim_start(struct sim *s, bool alive0, bool alive1, uint32_t stale_s, uint32_t hold_s)
 {
 	*s = (struct sim){.alive = {alive0, alive1}, .t = T0};
-	assert_true(failover_init(&s->f, 2, stale_s, hold_s));
+	assert_true(tunnel_failover_init(&s->f, 2, stale_s, hold_s));
 }
 
 /* One poll at s->t, then the clock moves on a second. */
@@ -32,9 +32,9 @@ static void sim_poll(struct sim *s)
 	for (size_t i = 0; i < s->f.n; i++) {
 		if (s->alive[i])
 			s->rx[i] += 32;
-		failover_observe(&s->f, i, 0, s->rx[i], s->t);
+		tunnel_failover_observe(&s->f, i, 0, s->rx[i], s->t);
 	}
-	failover_decide(&s->f, s->t);
+	tunnel_failover_decide(&s->f, s->t);
 	s->t++;
 }
 
@@ -47,13 +47,13 @@ static void sim_run_until(struct sim *s, int64_t end)
 
 static void test_init_bounds(void **state)
 {
-	struct failover f;
+	struct tunnel_failover f;
 
 	(void)state;
-	assert_false(failover_init(&f, 0, 10, 10));
-	assert_false(failover_init(&f, FAILOVER_MAX_GATEWAYS + 1, 10, 10));
-	assert_false(failover_init(&f, 2, 0, 10));
-	assert_true(failover_init(&f, 2, 10, 30));
+	assert_false(tunnel_failover_init(&f, 0, 10, 10));
+	assert_false(tunnel_failover_init(&f, TUNNEL_FAILOVER_MAX_GATEWAYS + 1, 10, 10));
+	assert_false(tunnel_failover_init(&f, 2, 0, 10));
+	assert_true(tunnel_failover_init(&f, 2, 10, 30));
 	assert_int_equal(f.active, 0);
 }
 
@@ -120,51 +120,51 @@ static void test_nobody_healthy_stays(void **state)
  * not take the CIDRs; the preferred one has the stale bound to show up. */
 static void test_startup_grace(void **state)
 {
-	struct failover f;
+	struct tunnel_failover f;
 
 	(void)state;
-	failover_init(&f, 2, 10, 30);
-	failover_observe(&f, 0, 0, 0, T0);
-	failover_observe(&f, 1, T0, 148, T0); /* B handshakes at once, A not yet */
-	assert_int_equal(failover_decide(&f, T0), 0);
-	failover_observe(&f, 0, T0 + 1, 148, T0 + 1); /* A answers a second later */
-	assert_int_equal(failover_decide(&f, T0 + 1), 0);
+	tunnel_failover_init(&f, 2, 10, 30);
+	tunnel_failover_observe(&f, 0, 0, 0, T0);
+	tunnel_failover_observe(&f, 1, T0, 148, T0); /* B handshakes at once, A not yet */
+	assert_int_equal(tunnel_failover_decide(&f, T0), 0);
+	tunnel_failover_observe(&f, 0, T0 + 1, 148, T0 + 1); /* A answers a second later */
+	assert_int_equal(tunnel_failover_decide(&f, T0 + 1), 0);
 	assert_int_equal(f.switches, 0);
 
 	/* A preferred gateway that never answers loses the CIDRs once the bound has passed. */
-	failover_init(&f, 2, 10, 30);
+	tunnel_failover_init(&f, 2, 10, 30);
 	for (int64_t t = T0; t <= T0 + 10; t++) {
-		failover_observe(&f, 1, t, 148 + (uint64_t)(t - T0), t);
-		assert_int_equal(failover_decide(&f, t), 0);
+		tunnel_failover_observe(&f, 1, t, 148 + (uint64_t)(t - T0), t);
+		assert_int_equal(tunnel_failover_decide(&f, t), 0);
 	}
-	failover_observe(&f, 1, T0 + 11, 200, T0 + 11);
-	assert_int_equal(failover_decide(&f, T0 + 11), 1);
+	tunnel_failover_observe(&f, 1, T0 + 11, 200, T0 + 11);
+	assert_int_equal(tunnel_failover_decide(&f, T0 + 11), 1);
 }
 
 static void test_handshake_counts(void **state)
 {
-	struct failover f;
+	struct tunnel_failover f;
 
 	(void)state;
-	failover_init(&f, 3, 180, 60);
+	tunnel_failover_init(&f, 3, 180, 60);
 	/* Only handshakes, no rx history: 0 is 200 s old (stale), 2 is fresh. */
-	failover_observe(&f, 0, T0 - 200, 0, T0);
-	failover_observe(&f, 1, 0, 0, T0);
-	failover_observe(&f, 2, T0 - 10, 0, T0);
-	assert_false(failover_healthy(&f, 0, T0));
-	assert_false(failover_healthy(&f, 1, T0));
-	assert_true(failover_healthy(&f, 2, T0));
-	assert_int_equal(failover_decide(&f, T0), 2);
+	tunnel_failover_observe(&f, 0, T0 - 200, 0, T0);
+	tunnel_failover_observe(&f, 1, 0, 0, T0);
+	tunnel_failover_observe(&f, 2, T0 - 10, 0, T0);
+	assert_false(tunnel_failover_healthy(&f, 0, T0));
+	assert_false(tunnel_failover_healthy(&f, 1, T0));
+	assert_true(tunnel_failover_healthy(&f, 2, T0));
+	assert_int_equal(tunnel_failover_decide(&f, T0), 2);
 	/* A handshake from the future (clock skew) is ignored. */
-	failover_observe(&f, 1, T0 + 1000, 0, T0);
-	assert_false(failover_healthy(&f, 1, T0));
+	tunnel_failover_observe(&f, 1, T0 + 1000, 0, T0);
+	assert_false(tunnel_failover_healthy(&f, 1, T0));
 	/* A counter reset (peer re-created) is a new baseline, not a sign of life. */
-	failover_init(&f, 1, 180, 60);
-	failover_observe(&f, 0, 0, 100, T0);
-	failover_observe(&f, 0, 0, 50, T0 + 1);
-	assert_false(failover_healthy(&f, 0, T0 + 1));
-	failover_observe(&f, 0, 0, 60, T0 + 2);
-	assert_true(failover_healthy(&f, 0, T0 + 2));
+	tunnel_failover_init(&f, 1, 180, 60);
+	tunnel_failover_observe(&f, 0, 0, 100, T0);
+	tunnel_failover_observe(&f, 0, 0, 50, T0 + 1);
+	assert_false(tunnel_failover_healthy(&f, 0, T0 + 1));
+	tunnel_failover_observe(&f, 0, 0, 60, T0 + 2);
+	assert_true(tunnel_failover_healthy(&f, 0, T0 + 2));
 }
 
 int main(void)

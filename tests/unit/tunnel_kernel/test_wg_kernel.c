@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tunnel/wg_kernel.h"
+#include "tunnel/wg_kernel_msg.h"
 
 #define FAMILY	0x1d
 #define IFINDEX 7
@@ -109,7 +109,7 @@ static void test_set_peer_round_trip(void **state)
 			    .allowed_ips = ips,
 			    .n_allowed_ips = 3,
 			    .has_endpoint = true};
-	struct wgk_dump d = {0};
+	struct wg_kernel_dump d = {0};
 	const struct genlmsghdr *g;
 	const struct nlattr *flags;
 	size_t next = 99;
@@ -120,7 +120,7 @@ static void test_set_peer_round_trip(void **state)
 	p.endpoint.in4.sin_port = htons(51871);
 	inet_pton(AF_INET, "192.0.2.9", &p.endpoint.in4.sin_addr);
 
-	len = wgk_build_set_peer(BUF, sizeof(buf32), FAMILY, 42, IFINDEX, &p, 0, &next);
+	len = wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 42, IFINDEX, &p, 0, &next);
 	assert_true(len > 0);
 	assert_int_equal(next, 3);
 	assert_int_equal(((struct nlmsghdr *)BUF)->nlmsg_len, (uint32_t)len);
@@ -134,7 +134,7 @@ static void test_set_peer_round_trip(void **state)
 	assert_non_null(flags);
 	assert_int_equal(mnl_attr_get_u32(flags), WGPEER_F_REPLACE_ALLOWEDIPS);
 
-	assert_true(wgk_parse_device_msg(BUF, &d));
+	assert_true(wg_kernel_parse_device_msg(BUF, &d));
 	assert_int_equal(d.info.ifindex, IFINDEX);
 	assert_int_equal(d.n, 1);
 	assert_memory_equal(d.peers[0].public_key, p.public_key, WG_KEY_LEN);
@@ -144,13 +144,13 @@ static void test_set_peer_round_trip(void **state)
 	assert_int_equal(d.peers[0].n_allowed_ips, 3);
 	for (int i = 0; i < 3; i++)
 		assert_ip_equal(&d.peers[0].allowed_ips[i], &ips[i]);
-	wgk_dump_free(&d);
+	wg_kernel_dump_free(&d);
 }
 
 static void test_set_peer_add_only_and_v6_endpoint(void **state)
 {
 	struct wg_peer p = {.has_endpoint = true};
-	struct wgk_dump d = {0};
+	struct wg_kernel_dump d = {0};
 	size_t next = 99;
 
 	fill_key(p.public_key, 2);
@@ -158,19 +158,20 @@ static void test_set_peer_add_only_and_v6_endpoint(void **state)
 	p.endpoint.in6.sin6_port = htons(8472);
 	inet_pton(AF_INET6, "2001:db8::1", &p.endpoint.in6.sin6_addr);
 
-	assert_true(wgk_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, &p, 0, &next) > 0);
+	assert_true(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, &p, 0, &next) >
+		    0);
 	assert_int_equal(next, 0);
 	/* Not replacing: flags 0, so the kernel adds to the peer's allowed-IPs. */
 	assert_int_equal(mnl_attr_get_u32(first_peer_attr(BUF, WGPEER_A_FLAGS)), 0);
 	/* keepalive 0 is sent explicitly: an update turns keepalive off. */
 	assert_non_null(first_peer_attr(BUF, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL));
 	assert_null(first_peer_attr(BUF, WGPEER_A_ALLOWEDIPS));
-	assert_true(wgk_parse_device_msg(BUF, &d));
+	assert_true(wg_kernel_parse_device_msg(BUF, &d));
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.peers[0].endpoint.sa.sa_family, AF_INET6);
 	assert_memory_equal(&d.peers[0].endpoint.in6, &p.endpoint.in6, sizeof(p.endpoint.in6));
 	assert_int_equal(d.peers[0].n_allowed_ips, 0);
-	wgk_dump_free(&d);
+	wg_kernel_dump_free(&d);
 }
 
 /* A peer whose allowed-IPs do not fit one message: the first message carries flags and
@@ -185,7 +186,7 @@ static void test_set_peer_split_across_messages(void **state)
 			    .allowed_ips = ips,
 			    .n_allowed_ips = N,
 			    .has_endpoint = true};
-	struct wgk_dump d = {0};
+	struct wg_kernel_dump d = {0};
 	size_t from = 0, next = 0;
 	int messages = 0;
 
@@ -196,8 +197,8 @@ static void test_set_peer_split_across_messages(void **state)
 		ips[i].ip4.s_addr = htonl(0x0a000001u + (uint32_t)i);
 	}
 	do {
-		int len =
-		    wgk_build_set_peer(small, sizeof(small), FAMILY, 1, IFINDEX, &p, from, &next);
+		int len = wg_kernel_build_set_peer(small, sizeof(small), FAMILY, 1, IFINDEX, &p,
+						   from, &next);
 
 		assert_true(len > 0 && (size_t)len <= sizeof(small));
 		assert_true(next > from);
@@ -213,7 +214,7 @@ static void test_set_peer_split_across_messages(void **state)
 			assert_int_equal(mnl_attr_get_u32(f), WGPEER_F_UPDATE_ONLY);
 			assert_null(first_peer_attr((void *)small, WGPEER_A_ENDPOINT));
 		}
-		assert_true(wgk_parse_device_msg((void *)small, &d));
+		assert_true(wg_kernel_parse_device_msg((void *)small, &d));
 		messages++;
 		from = next;
 	} while (from < N);
@@ -222,7 +223,7 @@ static void test_set_peer_split_across_messages(void **state)
 	assert_int_equal(d.peers[0].n_allowed_ips, N);
 	for (int i = 0; i < N; i++)
 		assert_ip_equal(&d.peers[0].allowed_ips[i], &ips[i]);
-	wgk_dump_free(&d);
+	wg_kernel_dump_free(&d);
 }
 
 static void test_remove_peer(void **state)
@@ -231,7 +232,7 @@ static void test_remove_peer(void **state)
 	const struct nlattr *a;
 
 	fill_key(key, 4);
-	assert_true(wgk_build_remove_peer(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, key) > 0);
+	assert_true(wg_kernel_build_remove_peer(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, key) > 0);
 	a = first_peer_attr(BUF, WGPEER_A_FLAGS);
 	assert_non_null(a);
 	assert_int_equal(mnl_attr_get_u32(a), WGPEER_F_REMOVE_ME);
@@ -245,24 +246,27 @@ static void test_remove_peer(void **state)
 static void test_set_device(void **state)
 {
 	uint8_t key[WG_KEY_LEN];
-	struct wgk_dump d = {0};
+	struct wg_kernel_dump d = {0};
 
 	fill_key(key, 5);
-	assert_true(wgk_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, key, 51871) > 0);
-	assert_true(wgk_parse_device_msg(BUF, &d));
+	assert_true(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, key, 51871) >
+		    0);
+	assert_true(wg_kernel_parse_device_msg(BUF, &d));
 	assert_true(d.info.has_private_key);
 	assert_memory_equal(d.info.private_key, key, WG_KEY_LEN);
 	assert_int_equal(d.info.listen_port, 51871);
 	assert_int_equal(d.n, 0);
 
 	memset(&d, 0, sizeof(d));
-	assert_true(wgk_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 0) > 0);
-	assert_true(wgk_parse_device_msg(BUF, &d));
+	assert_true(wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 0) >
+		    0);
+	assert_true(wg_kernel_parse_device_msg(BUF, &d));
 	assert_false(d.info.has_private_key); /* key untouched when not given */
 	assert_int_equal(d.info.listen_port, 0);
 
-	assert_int_equal(wgk_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 65536),
-			 -EINVAL);
+	assert_int_equal(
+	    wg_kernel_build_set_device(BUF, sizeof(buf32), FAMILY, 1, IFINDEX, NULL, 65536),
+	    -EINVAL);
 }
 
 static void test_get_requests(void **state)
@@ -270,11 +274,11 @@ static void test_get_requests(void **state)
 	struct nlmsghdr *nlh = BUF;
 	const struct nlattr *a;
 
-	assert_true(wgk_build_get_device(BUF, sizeof(buf32), FAMILY, 9, IFINDEX) > 0);
+	assert_true(wg_kernel_build_get_device(BUF, sizeof(buf32), FAMILY, 9, IFINDEX) > 0);
 	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
 	assert_int_equal(((struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->cmd, WG_CMD_GET_DEVICE);
 
-	assert_true(wgk_build_get_family(BUF, sizeof(buf32), 9, WG_GENL_NAME) > 0);
+	assert_true(wg_kernel_build_get_family(BUF, sizeof(buf32), 9, WG_GENL_NAME) > 0);
 	assert_int_equal(nlh->nlmsg_type, GENL_ID_CTRL);
 	a = top_attr(nlh, CTRL_ATTR_FAMILY_NAME);
 	assert_non_null(a);
@@ -288,12 +292,12 @@ static void test_buffers_too_small(void **state)
 	uint8_t key[WG_KEY_LEN] = {0};
 	size_t next = 0;
 
-	assert_int_equal(wgk_build_get_family(BUF, 8, 1, "wireguard"), -EMSGSIZE);
-	assert_int_equal(wgk_build_get_device(BUF, 8, FAMILY, 1, 1), -EMSGSIZE);
-	assert_int_equal(wgk_build_set_device(BUF, 40, FAMILY, 1, 1, key, 1), -EMSGSIZE);
-	assert_int_equal(wgk_build_remove_peer(BUF, 40, FAMILY, 1, 1, key), -EMSGSIZE);
+	assert_int_equal(wg_kernel_build_get_family(BUF, 8, 1, "wireguard"), -EMSGSIZE);
+	assert_int_equal(wg_kernel_build_get_device(BUF, 8, FAMILY, 1, 1), -EMSGSIZE);
+	assert_int_equal(wg_kernel_build_set_device(BUF, 40, FAMILY, 1, 1, key, 1), -EMSGSIZE);
+	assert_int_equal(wg_kernel_build_remove_peer(BUF, 40, FAMILY, 1, 1, key), -EMSGSIZE);
 	/* Room for the peer but not for one allowed-IP: an error, not an endless loop. */
-	assert_int_equal(wgk_build_set_peer(BUF, 96, FAMILY, 1, 1, &p, 0, &next), -EMSGSIZE);
+	assert_int_equal(wg_kernel_build_set_peer(BUF, 96, FAMILY, 1, 1, &p, 0, &next), -EMSGSIZE);
 }
 
 static void test_invalid_peers(void **state)
@@ -302,18 +306,18 @@ static void test_invalid_peers(void **state)
 	struct wg_peer p = {.allowed_ips = &bad4, .n_allowed_ips = 1};
 	size_t next;
 
-	assert_int_equal(wgk_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 0, &next),
+	assert_int_equal(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 0, &next),
 			 -EINVAL);
 	p.allowed_ips = &bad6;
-	assert_int_equal(wgk_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 0, &next),
+	assert_int_equal(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 0, &next),
 			 -EINVAL);
 	p.n_allowed_ips = 0;
 	p.has_endpoint = true;
 	p.endpoint.sa.sa_family = AF_UNIX;
-	assert_int_equal(wgk_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 0, &next),
+	assert_int_equal(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 0, &next),
 			 -EAFNOSUPPORT);
 	p.has_endpoint = false;
-	assert_int_equal(wgk_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 2, &next),
+	assert_int_equal(wg_kernel_build_set_peer(BUF, sizeof(buf32), FAMILY, 1, 1, &p, 2, &next),
 			 -EINVAL);
 }
 
@@ -365,7 +369,7 @@ static void put_peer(struct nlmsghdr *nlh, uint16_t idx, uint8_t seed, uint32_t 
 
 static void test_parse_multipart_dump(void **state)
 {
-	struct wgk_dump d = {0};
+	struct wg_kernel_dump d = {0};
 	struct nlmsghdr *nlh;
 	struct nlattr *peers;
 	uint8_t key[WG_KEY_LEN];
@@ -382,7 +386,7 @@ static void test_parse_multipart_dump(void **state)
 	put_peer(nlh, 0, 10, 0x0a000001, 2);
 	put_peer(nlh, 1, 20, 0x0a000101, 1);
 	mnl_attr_nest_end(nlh, peers);
-	assert_true(wgk_parse_device_msg(nlh, &d));
+	assert_true(wg_kernel_parse_device_msg(nlh, &d));
 
 	/* Message 2: the rest of peer B (2 IPs), then peer C. */
 	nlh = reply_start();
@@ -391,7 +395,7 @@ static void test_parse_multipart_dump(void **state)
 	put_peer(nlh, 0, 20, 0x0a000102, 2);
 	put_peer(nlh, 1, 30, 0x0a000201, 1);
 	mnl_attr_nest_end(nlh, peers);
-	assert_true(wgk_parse_device_msg(nlh, &d));
+	assert_true(wg_kernel_parse_device_msg(nlh, &d));
 
 	assert_string_equal(d.info.ifname, "wg0");
 	assert_true(d.info.has_public_key);
@@ -405,7 +409,7 @@ static void test_parse_multipart_dump(void **state)
 	assert_int_equal(d.peers[2].n_allowed_ips, 1);
 	assert_int_equal(d.peers[2].rx_bytes, 1030);
 	assert_int_equal(d.peers[2].tx_bytes, 2030);
-	wgk_dump_free(&d);
+	wg_kernel_dump_free(&d);
 }
 
 /* Each case: one bad attribute in an otherwise good reply; the parser refuses it and says
@@ -470,21 +474,21 @@ static void test_parse_rejects_bad_replies(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct wgk_dump d = {0};
+		struct wg_kernel_dump d = {0};
 
 		build_bad(cases[i].c);
-		assert_false(wgk_parse_device_msg(BUF, &d));
+		assert_false(wg_kernel_parse_device_msg(BUF, &d));
 		if (!strstr(d.err, cases[i].says))
 			fail_msg("case %zu: error \"%s\" does not mention \"%s\"", i, d.err,
 				 cases[i].says);
 		assert_int_equal(d.n, 0);
-		wgk_dump_free(&d);
+		wg_kernel_dump_free(&d);
 	}
 }
 
 static void test_parse_truncated(void **state)
 {
-	struct wgk_dump d = {0};
+	struct wg_kernel_dump d = {0};
 	struct nlmsghdr *nlh = reply_start();
 	struct nlattr *peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
 
@@ -492,12 +496,12 @@ static void test_parse_truncated(void **state)
 	mnl_attr_nest_end(nlh, peers);
 	/* Cut the message inside the peer: the nest's length now points past the end. */
 	nlh->nlmsg_len -= 24;
-	assert_false(wgk_parse_device_msg(nlh, &d));
+	assert_false(wg_kernel_parse_device_msg(nlh, &d));
 	assert_true(d.err[0] != '\0');
-	wgk_dump_free(&d);
+	wg_kernel_dump_free(&d);
 
 	nlh->nlmsg_len = MNL_NLMSG_HDRLEN; /* no genetlink header at all */
-	assert_false(wgk_parse_device_msg(nlh, &d));
+	assert_false(wg_kernel_parse_device_msg(nlh, &d));
 	assert_non_null(strstr(d.err, "no genetlink header"));
 }
 
@@ -506,9 +510,9 @@ static void test_parse_family_id(void **state)
 	struct nlmsghdr *nlh = reply_start();
 
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "wireguard");
-	assert_int_equal(wgk_parse_family_id(nlh), 0);
+	assert_int_equal(wg_kernel_parse_family_id(nlh), 0);
 	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, 0x22);
-	assert_int_equal(wgk_parse_family_id(nlh), 0x22);
+	assert_int_equal(wg_kernel_parse_family_id(nlh), 0x22);
 }
 
 int main(void)
