@@ -78,7 +78,7 @@ void cli_render_policy(FILE *out, const json_t *policy)
 		cli_render_object(out, head, 0);
 		json_decref(head);
 	}
-	fprintf(out, "%-9s %-6s %-10s %-7s %-12s %-30s %-14s %s\n", "DIRECTION", "VERDICT",
+	fprintf(out, "%-9s %-7s %-10s %-7s %-12s %-30s %-14s %s\n", "DIRECTION", "VERDICT",
 		"IDENTITY", "PROTO", "PORTS", "POLICY", "RULE", "LABELS");
 	json_array_foreach(entries, i, e)
 	{
@@ -93,7 +93,7 @@ void cli_render_policy(FILE *out, const json_t *policy)
 			snprintf(idbuf, sizeof(idbuf), "any");
 		else
 			snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(id));
-		fprintf(out, "%-9s %-6s %-10s %-7s %-12s %-30s %-14s %s\n", str(e, "direction"),
+		fprintf(out, "%-9s %-7s %-10s %-7s %-12s %-30s %-14s %s\n", str(e, "direction"),
 			str(e, "verdict"), idbuf, str(e, "proto"), ports, str(e, "policy"),
 			str(e, "rule"), labels[0] ? labels : "-");
 	}

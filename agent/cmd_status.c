@@ -90,7 +90,7 @@ static int cell_width(const json_t *v)
 static void render_table(FILE *out, const json_t *arr, int indent)
 {
 	const json_t *first = json_array_get(arr, 0), *row, *v;
-	int widths[16] = {0};
+	int widths[16] = {0}, last = 0;
 	const char *key;
 	size_t i, c;
 
@@ -118,9 +118,11 @@ static void render_table(FILE *out, const json_t *arr, int indent)
 	json_object_foreach((json_t *)first, key, v)
 	{
 		if (c < 16) {
+			if (c)
+				fprintf(out, "%*s", widths[c - 1] - last + 2, "");
 			for (const char *k = key; *k; k++)
 				fputc(*k >= 'a' && *k <= 'z' ? *k - 32 : *k == '_' ? ' ' : *k, out);
-			fprintf(out, "%*s", widths[c] - (int)strlen(key) + 2, "");
+			last = (int)strlen(key);
 		}
 		c++;
 	}
@@ -133,10 +135,11 @@ static void render_table(FILE *out, const json_t *arr, int indent)
 		{
 			const json_t *cell = json_object_get(row, key);
 
-			if (c < 16) {
+			if (c < 16) { /* pad before a cell, not after: no trailing blanks */
+				if (c)
+					fprintf(out, "%*s", widths[c - 1] - last + 2, "");
 				scalar(out, cell ? cell : json_null());
-				fprintf(out, "%*s", widths[c] - cell_width(cell ? cell : json_null()) + 2,
-					"");
+				last = cell_width(cell ? cell : json_null());
 			}
 			c++;
 		}

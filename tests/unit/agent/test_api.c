@@ -287,16 +287,16 @@ static void test_client_render(void **state)
 	text = render(cli_render_status, st);
 	assert_non_null(strstr(text, "Enrollment:\n  enrolled:   yes\n  name:       vm-db-1\n"));
 	assert_non_null(strstr(text, "  labels:     k8s:app=db\n"));
-	assert_non_null(strstr(text, "  gateways:\n    NAME  ENDPOINT          ACTIVE  HANDSHAKE AGE S"));
-	assert_non_null(strstr(text, "    gw-1  192.0.2.10:51871  yes     12"));
+	assert_non_null(strstr(text, "  gateways:\n    NAME  ENDPOINT          ACTIVE  HANDSHAKE AGE S  RX BYTES  TX BYTES\n"));
+	assert_non_null(strstr(text, "    gw-1  192.0.2.10:51871  yes     12               4096      2048\n"));
 	assert_non_null(strstr(text, "Store:\n"));
 	free(text);
 	assert_int_equal(fixture_ops.policy_get(&pol, NULL), 0);
 	text = render(cli_render_policy, pol);
-	assert_non_null(strstr(text, "ingress   allow  400        tcp     5432         "
+	assert_non_null(strstr(text, "ingress   allow   400        tcp     5432         "
 				     "prod/allow-web-to-db           ingress[0]     "
 				     "k8s:app=web,k8s:io.kubernetes.pod.namespace=prod\n"));
-	assert_non_null(strstr(text, "ingress   deny   any        tcp     22           "
+	assert_non_null(strstr(text, "ingress   deny    any        tcp     22           "
 				     "prod/deny-ssh                  ingressDeny[0] -\n"));
 	free(text);
 	json_decref(st);
