@@ -115,8 +115,7 @@ int api_server_own(struct api_server *s, void *p)
 	return 0;
 }
 
-int api_route(struct api_server *s, const char *method, const char *path, api_handler h,
-	      void *ctx)
+int api_route(struct api_server *s, const char *method, const char *path, api_handler h, void *ctx)
 {
 	struct api_route *r;
 
@@ -350,8 +349,8 @@ static void take_body(struct api_server *s, struct api_conn *st, const char *dat
 /* Refuses a declared Content-Length over the limit before reading any of it. */
 static bool declared_too_large(struct api_server *s, struct MHD_Connection *c)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char *end;
 	unsigned long long n;
 
@@ -534,16 +533,18 @@ static int bind_socket(struct api_server *s)
 
 int api_server_listen(struct api_server *s)
 {
-	int fd = bind_socket(s);
+	int fd;
 
+	if (s->mhd)
+		return -EALREADY;
+	fd = bind_socket(s);
 	if (fd < 0)
 		return fd;
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-				  s->opts.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-				  s->opts.conn_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-				  NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				  MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, s->opts.conn_timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, s->opts.conn_limit, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd);
 		unlink_ours(s);

@@ -75,12 +75,11 @@ int api_server_new(const struct api_server_opts *opts, struct api_server **out);
 /* Frees (stopping the listener if any) and unlinks the socket it created. NULL is fine. */
 void api_server_free(struct api_server *s);
 /* -EEXIST when method+path is already routed, -ENOMEM. Strings are copied. */
-int api_route(struct api_server *s, const char *method, const char *path, api_handler h,
-	      void *ctx);
+int api_route(struct api_server *s, const char *method, const char *path, api_handler h, void *ctx);
 /* The server free()s p when it is freed (state a route's ctx points to); on -ENOMEM p is
  * freed at once. */
 int api_server_own(struct api_server *s, void *p);
-/* Creates the socket and starts the MHD daemon (see above). */
+/* Creates the socket and starts the MHD daemon (see above); -EALREADY if listening. */
 int api_server_listen(struct api_server *s);
 int api_server_fd(const struct api_server *s);
 int api_server_timeout_ms(const struct api_server *s);

@@ -40,8 +40,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-bool api_client_parse_reply(const char *text, size_t len, json_t **out, char *why,
-			    size_t why_len)
+bool api_client_parse_reply(const char *text, size_t len, json_t **out, char *why, size_t why_len)
 {
 	json_error_t jerr;
 	json_t *o = json_loadb(text, len, 0, &jerr);
@@ -137,8 +136,8 @@ const char *api_client_error_text(const json_t *body)
 	return e ? e : "the daemon reported an error without a message";
 }
 
-bool api_client_socket_path(const char *override, const char *config_file, char *out,
-			    size_t len, char *why, size_t why_len)
+bool api_client_socket_path(const char *override, const char *config_file, char *out, size_t len,
+			    char *why, size_t why_len)
 {
 	struct config cfg;
 
@@ -151,7 +150,8 @@ bool api_client_socket_path(const char *override, const char *config_file, char 
 		config_file = CONFIG_DEFAULT_PATH;
 	if (config_file && !config_load(&cfg, config_file, why, why_len))
 		return false;
-	snprintf(out, len, "%s", cfg.agent.api_socket[0] ? cfg.agent.api_socket : API_DEFAULT_SOCKET);
+	snprintf(out, len, "%s",
+		 cfg.agent.api_socket[0] ? cfg.agent.api_socket : API_DEFAULT_SOCKET);
 	return true;
 }
 

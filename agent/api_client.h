@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#define API_CLIENT_REPLY_MAX (16u * 1024u * 1024u)
+#define API_CLIENT_REPLY_MAX  (16u * 1024u * 1024u)
 #define API_CLIENT_TIMEOUT_MS 10000L
 
 /* GET path_query ("/v1/flows?last=5") on the socket. why explains a nonzero return. */
@@ -29,8 +29,7 @@ int api_client_get(const char *socket_path, const char *path_query, long *status
 		   char *why, size_t why_len);
 
 /* A reply body: a JSON object (every /v1 reply is one). */
-bool api_client_parse_reply(const char *text, size_t len, json_t **out, char *why,
-			    size_t why_len);
+bool api_client_parse_reply(const char *text, size_t len, json_t **out, char *why, size_t why_len);
 
 /* Appends "&key=value" (or "?key=value" first), value URL-escaped. false when it does not
  * fit. */
@@ -44,8 +43,8 @@ const char *api_client_error_text(const json_t *body);
  * /etc/pseudopod/pseudopod.conf when it exists), else the default. false with why when
  * the config file is bad.
  */
-bool api_client_socket_path(const char *override, const char *config_file, char *out,
-			    size_t len, char *why, size_t why_len);
+bool api_client_socket_path(const char *override, const char *config_file, char *out, size_t len,
+			    char *why, size_t why_len);
 
 /* Prints the CLI's message for a failed request to stderr; returns the exit code (1). */
 int api_client_report(int err, const char *socket_path, const char *why);

@@ -168,8 +168,8 @@ int api_v1_register(struct api_server *s, const struct api_v1_ops *ops, struct f
 		const char *method, *path;
 		api_handler h;
 	} const routes[] = {
-	    {"GET", "/v1/status", h_status},	     {"GET", "/v1/flows", h_flows},
-	    {"GET", "/v1/policy", h_policy},	     {"GET", "/v1/policy/trace", h_trace},
+	    {"GET", "/v1/status", h_status},	   {"GET", "/v1/flows", h_flows},
+	    {"GET", "/v1/policy", h_policy},	   {"GET", "/v1/policy/trace", h_trace},
 	    {"POST", "/v1/policy/trace", h_trace},
 	};
 	struct api_v1 *v = calloc(1, sizeof(*v));

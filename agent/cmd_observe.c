@@ -20,34 +20,34 @@
 #define FOLLOW_INTERVAL_MS 200
 
 static const char observe_usage[] =
-	"Usage: pseudopod observe [--follow] [--last N] [--verdict forwarded|dropped]\n"
-	"                         [--ip IP] [--port P] [--identity ID] [-o table|json]\n"
-	"                         [--socket PATH] [--config FILE]\n"
-	"\n"
-	"Shows the flows the datapath judged on this machine: time, direction, source and\n"
-	"destination IP:port with their identities and labels, protocol, verdict, drop reason,\n"
-	"and the policy rule that allowed or denied the flow. Only new flows and drops are\n"
-	"reported (established traffic is not), at most [datapath] events-per-second per CPU.\n"
-	"\n"
-	"  -f, --follow            keep printing new flows until interrupted (Ctrl-C)\n"
-	"  -n, --last N            the N most recent matching flows (default 20)\n"
-	"      --verdict V         forwarded or dropped\n"
-	"      --ip IP             flows from or to this address\n"
-	"      --port P            flows from or to this port\n"
-	"      --identity ID       flows from or to this security identity\n"
-	"  -o, --output FORMAT     table (default) or json: one object per line, with Hubble's\n"
-	"                          field names (time, verdict, drop_reason_desc, IP.source,\n"
-	"                          l4.TCP.destination_port, source.identity, source.labels,\n"
-	"                          traffic_direction, ...)\n"
-	"      --socket PATH       the daemon's API socket (default from the config file)\n"
-	"      --config FILE       config file (default /etc/pseudopod/pseudopod.conf)\n"
-	"\n"
-	"Examples:\n"
-	"  pseudopod observe --verdict dropped --last 50\n"
-	"  pseudopod observe -f --port 5432\n"
-	"  pseudopod observe -o json | jq -r 'select(.verdict==\"DROPPED\") | .IP.source'\n"
-	"\n"
-	"Exit status: 0 ok; 1 pseudopodd not running or reported an error; 2 usage.\n";
+    "Usage: pseudopod observe [--follow] [--last N] [--verdict forwarded|dropped]\n"
+    "                         [--ip IP] [--port P] [--identity ID] [-o table|json]\n"
+    "                         [--socket PATH] [--config FILE]\n"
+    "\n"
+    "Shows the flows the datapath judged on this machine: time, direction, source and\n"
+    "destination IP:port with their identities and labels, protocol, verdict, drop reason,\n"
+    "and the policy rule that allowed or denied the flow. Only new flows and drops are\n"
+    "reported (established traffic is not), at most [datapath] events-per-second per CPU.\n"
+    "\n"
+    "  -f, --follow            keep printing new flows until interrupted (Ctrl-C)\n"
+    "  -n, --last N            the N most recent matching flows (default 20)\n"
+    "      --verdict V         forwarded or dropped\n"
+    "      --ip IP             flows from or to this address\n"
+    "      --port P            flows from or to this port\n"
+    "      --identity ID       flows from or to this security identity\n"
+    "  -o, --output FORMAT     table (default) or json: one object per line, with Hubble's\n"
+    "                          field names (time, verdict, drop_reason_desc, IP.source,\n"
+    "                          l4.TCP.destination_port, source.identity, source.labels,\n"
+    "                          traffic_direction, ...)\n"
+    "      --socket PATH       the daemon's API socket (default from the config file)\n"
+    "      --config FILE       config file (default /etc/pseudopod/pseudopod.conf)\n"
+    "\n"
+    "Examples:\n"
+    "  pseudopod observe --verdict dropped --last 50\n"
+    "  pseudopod observe -f --port 5432\n"
+    "  pseudopod observe -o json | jq -r 'select(.verdict==\"DROPPED\") | .IP.source'\n"
+    "\n"
+    "Exit status: 0 ok; 1 pseudopodd not running or reported an error; 2 usage.\n";
 
 struct observe_opts {
 	bool follow, json;
@@ -113,8 +113,9 @@ static int fetch(const struct observe_opts *o, const char *sock, const char *ext
 	if (json_is_integer(next) && json_integer_value(next) >= 0)
 		*cursor = (uint64_t)json_integer_value(next);
 	if (json_is_integer(lost) && json_integer_value(lost) > 0)
-		fprintf(stderr, "pseudopod observe: %lld flows lost (the daemon's ring overwrote "
-				"them before they were read)\n",
+		fprintf(stderr,
+			"pseudopod observe: %lld flows lost (the daemon's ring overwrote "
+			"them before they were read)\n",
 			(long long)json_integer_value(lost));
 	json_decref(reply);
 	return 0;
@@ -135,15 +136,19 @@ static int add(struct observe_opts *o, const char *key, const char *value)
 
 static int parse(int argc, char **argv, struct observe_opts *o)
 {
-	static const struct option opts[] = {
-	    {"follow", no_argument, NULL, 'f'},	     {"last", required_argument, NULL, 'n'},
-	    {"verdict", required_argument, NULL, 'V'}, {"ip", required_argument, NULL, 'I'},
-	    {"port", required_argument, NULL, 'P'},  {"identity", required_argument, NULL, 'D'},
-	    {"output", required_argument, NULL, 'o'}, {"socket", required_argument, NULL, 'S'},
-	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	static const char *const keys[128] = {['n'] = "last", ['V'] = "verdict", ['I'] = "ip",
-					      ['P'] = "port", ['D'] = "identity"};
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+					     {"last", required_argument, NULL, 'n'},
+					     {"verdict", required_argument, NULL, 'V'},
+					     {"ip", required_argument, NULL, 'I'},
+					     {"port", required_argument, NULL, 'P'},
+					     {"identity", required_argument, NULL, 'D'},
+					     {"output", required_argument, NULL, 'o'},
+					     {"socket", required_argument, NULL, 'S'},
+					     {"config", required_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	static const char *const keys[128] = {
+	    ['n'] = "last", ['V'] = "verdict", ['I'] = "ip", ['P'] = "port", ['D'] = "identity"};
 	int c, rc;
 
 	optind = 1;
@@ -199,7 +204,7 @@ int cmd_observe(int argc, char **argv)
 	if (!api_client_socket_path(o.socket_path, o.config, sock, sizeof(sock), why,
 				    sizeof(why))) {
 		fprintf(stderr, "pseudopod observe: %s\n", why);
-		return CLI_EXIT_USAGE;
+		return CLI_EXIT_FAIL; /* a bad config file is not a usage error */
 	}
 	signal(SIGPIPE, SIG_DFL); /* `observe -f | head` ends quietly */
 	rc = fetch(&o, sock, NULL, &cursor);

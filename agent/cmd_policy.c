@@ -14,28 +14,28 @@
 #include "lib/cli.h"
 
 static const char policy_usage[] =
-	"Usage: pseudopod policy get [-o table|json] [--socket PATH] [--config FILE]\n"
-	"       pseudopod policy trace --src IP --dst IP [--dport N] [--proto P] [-o table|json]\n"
-	"\n"
-	"get    the policy entries this machine enforces, each with the policy (namespace/name)\n"
-	"       and rule that produced it, and whether each direction is enforced\n"
-	"trace  what the policy engine decides for one flow, against the daemon's live state\n"
-	"       (identities, ipcache, policies): the verdict and the rule that decided\n"
-	"\n"
-	"  --src IP, --dst IP   the flow's addresses (same family)\n"
-	"  --dport N            destination port (or ICMP type with --proto icmp)\n"
-	"  --proto P            tcp (default), udp, sctp, icmp, icmpv6 or any\n"
-	"  -o, --output FORMAT  table (default) or json\n"
-	"  --socket PATH        the daemon's API socket (default from the config file)\n"
-	"  --config FILE        config file (default /etc/pseudopod/pseudopod.conf)\n"
-	"\n"
-	"Examples:\n"
-	"  pseudopod policy get\n"
-	"  pseudopod policy trace --src 10.99.0.2 --dst 10.244.1.5 --dport 5432\n"
-	"  pseudopod policy trace --src 10.99.0.2 --dst 10.244.1.5 --proto icmp --dport 8\n"
-	"\n"
-	"Exit status: 0 ok (a trace that ends in \"denied\" is a successful trace); 1 pseudopodd\n"
-	"not running or reported an error (e.g. a bad address); 2 usage.\n";
+    "Usage: pseudopod policy get [-o table|json] [--socket PATH] [--config FILE]\n"
+    "       pseudopod policy trace --src IP --dst IP [--dport N] [--proto P] [-o table|json]\n"
+    "\n"
+    "get    the policy entries this machine enforces, each with the policy (namespace/name)\n"
+    "       and rule that produced it, and whether each direction is enforced\n"
+    "trace  what the policy engine decides for one flow, against the daemon's live state\n"
+    "       (identities, ipcache, policies): the verdict and the rule that decided\n"
+    "\n"
+    "  --src IP, --dst IP   the flow's addresses (same family)\n"
+    "  --dport N            destination port (or ICMP type with --proto icmp)\n"
+    "  --proto P            tcp (default), udp, sctp, icmp, icmpv6 or any\n"
+    "  -o, --output FORMAT  table (default) or json\n"
+    "  --socket PATH        the daemon's API socket (default from the config file)\n"
+    "  --config FILE        config file (default /etc/pseudopod/pseudopod.conf)\n"
+    "\n"
+    "Examples:\n"
+    "  pseudopod policy get\n"
+    "  pseudopod policy trace --src 10.99.0.2 --dst 10.244.1.5 --dport 5432\n"
+    "  pseudopod policy trace --src 10.99.0.2 --dst 10.244.1.5 --proto icmp --dport 8\n"
+    "\n"
+    "Exit status: 0 ok (a trace that ends in \"denied\" is a successful trace); 1 pseudopodd\n"
+    "not running or reported an error (e.g. a bad address); 2 usage.\n";
 
 struct policy_opts {
 	bool json;
@@ -112,14 +112,17 @@ static int usage_error(const char *msg, const char *arg)
 
 static int parse(int argc, char **argv, struct policy_opts *o, bool trace)
 {
-	static const struct option opts[] = {
-	    {"src", required_argument, NULL, 's'},    {"dst", required_argument, NULL, 'd'},
-	    {"dport", required_argument, NULL, 'p'},  {"proto", required_argument, NULL, 'P'},
-	    {"output", required_argument, NULL, 'o'}, {"socket", required_argument, NULL, 'S'},
-	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	static const char *const keys[128] = {['s'] = "src", ['d'] = "dst", ['p'] = "dport",
-					      ['P'] = "proto"};
+	static const struct option opts[] = {{"src", required_argument, NULL, 's'},
+					     {"dst", required_argument, NULL, 'd'},
+					     {"dport", required_argument, NULL, 'p'},
+					     {"proto", required_argument, NULL, 'P'},
+					     {"output", required_argument, NULL, 'o'},
+					     {"socket", required_argument, NULL, 'S'},
+					     {"config", required_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	static const char *const keys[128] = {
+	    ['s'] = "src", ['d'] = "dst", ['p'] = "dport", ['P'] = "proto"};
 	int c;
 
 	optind = 1;
@@ -181,7 +184,7 @@ int cmd_policy(int argc, char **argv)
 	if (!api_client_socket_path(o.socket_path, o.config, sock, sizeof(sock), why,
 				    sizeof(why))) {
 		fprintf(stderr, "pseudopod policy: %s\n", why);
-		return CLI_EXIT_USAGE;
+		return CLI_EXIT_FAIL; /* a bad config file is not a usage error */
 	}
 	snprintf(path, sizeof(path), "%s%s", trace ? "/v1/policy/trace" : "/v1/policy", o.query);
 	rc = api_client_fetch(sock, path, &reply);

@@ -14,24 +14,24 @@
 #include "lib/cli.h"
 
 static const char status_usage[] =
-	"Usage: pseudopod status [-o table|json] [--socket PATH] [--config FILE]\n"
-	"\n"
-	"Shows what pseudopodd is doing on this machine: enrollment (name, identity, labels,\n"
-	"overlay IP), tunnel (backend, each gateway with its handshake age and bytes, which\n"
-	"one is active), store (endpoint, connected or since when not, revision, last sync,\n"
-	"\"stale\" when disconnected), datapath (devices, map fill levels, program ids), policy\n"
-	"(revision, entries per direction, enforcement) and counters.\n"
-	"\n"
-	"  -o, --output FORMAT   table (default) or json (the API's reply, indented)\n"
-	"      --socket PATH     the daemon's API socket (default: [agent] api-socket of the\n"
-	"                        config file, /run/pseudopod/api.sock)\n"
-	"      --config FILE     config file (default /etc/pseudopod/pseudopod.conf)\n"
-	"\n"
-	"Examples:\n"
-	"  pseudopod status\n"
-	"  pseudopod status -o json | jq .store.connected\n"
-	"\n"
-	"Exit status: 0 ok; 1 pseudopodd not running or reported an error; 2 usage.\n";
+    "Usage: pseudopod status [-o table|json] [--socket PATH] [--config FILE]\n"
+    "\n"
+    "Shows what pseudopodd is doing on this machine: enrollment (name, identity, labels,\n"
+    "overlay IP), tunnel (backend, each gateway with its handshake age and bytes, which\n"
+    "one is active), store (endpoint, connected or since when not, revision, last sync,\n"
+    "\"stale\" when disconnected), datapath (devices, map fill levels, program ids), policy\n"
+    "(revision, entries per direction, enforcement) and counters.\n"
+    "\n"
+    "  -o, --output FORMAT   table (default) or json (the API's reply, indented)\n"
+    "      --socket PATH     the daemon's API socket (default: [agent] api-socket of the\n"
+    "                        config file, /run/pseudopod/api.sock)\n"
+    "      --config FILE     config file (default /etc/pseudopod/pseudopod.conf)\n"
+    "\n"
+    "Examples:\n"
+    "  pseudopod status\n"
+    "  pseudopod status -o json | jq .store.connected\n"
+    "\n"
+    "Exit status: 0 ok; 1 pseudopodd not running or reported an error; 2 usage.\n";
 
 static void scalar(FILE *out, const json_t *v)
 {
@@ -106,7 +106,7 @@ static void render_table(FILE *out, const json_t *arr, int indent)
 		json_object_foreach((json_t *)first, key, v)
 		{
 			int w = cell_width(json_object_get(row, key) ? json_object_get(row, key)
-								       : json_null());
+								     : json_null());
 
 			if (c < 16 && w > widths[c])
 				widths[c] = w;
@@ -237,13 +237,13 @@ void cli_render_status(FILE *out, const json_t *status)
 }
 
 /* Options every API command takes; returns -1 to go on, else an exit code. */
-static int parse(int argc, char **argv, const char **socket_path, const char **config,
-		 bool *json)
+static int parse(int argc, char **argv, const char **socket_path, const char **config, bool *json)
 {
-	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'}, {"socket", required_argument, NULL, 'S'},
-	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+					     {"socket", required_argument, NULL, 'S'},
+					     {"config", required_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	int c;
 
 	optind = 1;
@@ -291,7 +291,7 @@ int cmd_status(int argc, char **argv)
 		return rc;
 	if (!api_client_socket_path(override, config, sock, sizeof(sock), why, sizeof(why))) {
 		fprintf(stderr, "pseudopod status: %s\n", why);
-		return CLI_EXIT_USAGE;
+		return CLI_EXIT_FAIL; /* a bad config file is not a usage error */
 	}
 	rc = api_client_fetch(sock, "/v1/status", &st);
 	if (rc)

@@ -163,8 +163,7 @@ static bool parse_ip(const char *v, struct flows_filter *out, char *why, size_t 
 	return true;
 }
 
-static bool parse_one(const struct flows_param *p, struct flows_filter *out, char *why,
-		      size_t len)
+static bool parse_one(const struct flows_param *p, struct flows_filter *out, char *why, size_t len)
 {
 	uint32_t u32;
 
@@ -449,7 +448,8 @@ static json_t *policy_json(const struct flow_record *r)
 	if (!p)
 		return NULL;
 	if (slash) {
-		json_object_set_new(p, "namespace", json_stringn(r->policy, (size_t)(slash - r->policy)));
+		json_object_set_new(p, "namespace",
+				    json_stringn(r->policy, (size_t)(slash - r->policy)));
 		json_object_set_new(p, "name", json_string(slash + 1));
 	} else {
 		json_object_set_new(p, "name", json_string(r->policy));
@@ -461,16 +461,18 @@ static json_t *policy_json(const struct flow_record *r)
 
 static json_t *extra_json(const struct dp_event *e)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:i,s:i}", "reason", dp_reason_name(e->reason),
-			      "match", dp_match_name(e->match), "proto", dp_proto_name(e->proto),
-			      "rule_id", (json_int_t)e->rule_id, "endpoint", (json_int_t)e->endpoint,
-			      "ifindex", (int)e->ifindex, "len", (int)e->len);
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:I,s:I,s:i,s:i}", "reason", dp_reason_name(e->reason), "match",
+		      dp_match_name(e->match), "proto", dp_proto_name(e->proto), "rule_id",
+		      (json_int_t)e->rule_id, "endpoint", (json_int_t)e->endpoint, "ifindex",
+		      (int)e->ifindex, "len", (int)e->len);
 	char tun[INET_ADDRSTRLEN];
 
 	if (o && (e->flags & DP_EV_F_TUNNEL)) {
 		inet_ntop(AF_INET, &e->tunnel_ipv4, tun, sizeof(tun));
-		json_object_set_new(o, "tunnel", json_pack("{s:I,s:s}", "vni",
-							   (json_int_t)e->tunnel_id, "remote", tun));
+		json_object_set_new(
+		    o, "tunnel",
+		    json_pack("{s:I,s:s}", "vni", (json_int_t)e->tunnel_id, "remote", tun));
 	}
 	return o;
 }
@@ -498,9 +500,9 @@ json_t *flows_record_json(const struct flow_record *r)
 		err |= set(o, "drop_reason_desc", json_string(flows_drop_reason_desc(e->reason)));
 	if (e->family)
 		err |= set(o, "IP", ip_json(e));
-	if (e->family && (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP ||
-			  e->proto == IPPROTO_SCTP || e->proto == IPPROTO_ICMP ||
-			  e->proto == IPPROTO_ICMPV6))
+	if (e->family &&
+	    (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP || e->proto == IPPROTO_SCTP ||
+	     e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6))
 		err |= set(o, "l4", l4_json(e));
 	err |= set(o, "source", endpoint_json(e->src_identity, r->src_labels));
 	err |= set(o, "destination", endpoint_json(e->dst_identity, r->dst_labels));
@@ -555,7 +557,8 @@ static void ident(const json_t *ep, char *buf, size_t len)
 	size_t off, i;
 	const json_t *l;
 
-	off = (size_t)snprintf(buf, len, "(%lld", json_is_integer(id) ? (long long)json_integer_value(id) : -1LL);
+	off = (size_t)snprintf(buf, len, "(%lld",
+			       json_is_integer(id) ? (long long)json_integer_value(id) : -1LL);
 	json_array_foreach(labels, i, l)
 	{
 		if (off >= len || !json_is_string(l))
@@ -605,7 +608,8 @@ int flows_json_line(const json_t *flow, char *buf, size_t len)
 		l4name = proto;
 	}
 	if (!l4name)
-		l4name = str_at(flow, "pseudopod", "proto") ? str_at(flow, "pseudopod", "proto") : "-";
+		l4name =
+		    str_at(flow, "pseudopod", "proto") ? str_at(flow, "pseudopod", "proto") : "-";
 	verdict = str_at(flow, "verdict", NULL);
 	reason = str_at(flow, "drop_reason_desc", NULL);
 	pol = first_policy(flow);
@@ -613,10 +617,10 @@ int flows_json_line(const json_t *flow, char *buf, size_t len)
 		snprintf(polbuf, sizeof(polbuf), " policy=%s rule=%s",
 			 str_at(pol, "key", NULL) ? str_at(pol, "key", NULL) : "?",
 			 str_at(pol, "rule", NULL) ? str_at(pol, "rule", NULL) : "?");
-	return snprintf(buf, len, "%s %-7s %s %s -> %s %s %s %s%s%s%s",
-			str_at(flow, "time", NULL) ? str_at(flow, "time", NULL) : "-",
-			str_at(flow, "traffic_direction", NULL) ? str_at(flow, "traffic_direction", NULL)
-								: "-",
-			src, sid, dst, did, l4name,
-			verdict ? verdict : "-", reason ? " " : "", reason ? reason : "", polbuf);
+	return snprintf(
+	    buf, len, "%s %-7s %s %s -> %s %s %s %s%s%s%s",
+	    str_at(flow, "time", NULL) ? str_at(flow, "time", NULL) : "-",
+	    str_at(flow, "traffic_direction", NULL) ? str_at(flow, "traffic_direction", NULL) : "-",
+	    src, sid, dst, did, l4name, verdict ? verdict : "-", reason ? " " : "",
+	    reason ? reason : "", polbuf);
 }

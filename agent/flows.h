@@ -49,8 +49,8 @@ struct flows_lookup {
 	json_t *(*labels)(uint32_t identity, void *ctx);
 	/* The policy (its store key, "prod/allow-web") and rule ("ingress[0]") that produced
 	 * rule_id; false when the id is unknown (e.g. the policy changed since). */
-	bool (*rule)(uint32_t rule_id, char *policy, size_t policy_len, char *rule,
-		     size_t rule_len, void *ctx);
+	bool (*rule)(uint32_t rule_id, char *policy, size_t policy_len, char *rule, size_t rule_len,
+		     void *ctx);
 	void *ctx;
 };
 

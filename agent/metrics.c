@@ -36,33 +36,51 @@ struct family_def {
 };
 
 static const struct family_def defs[] = {
-    {"pseudopod_forward_count_total", COUNTER, "Packets forwarded by the datapath.",
-     {"direction"}},
+    {"pseudopod_forward_count_total", COUNTER, "Packets forwarded by the datapath.", {"direction"}},
     {"pseudopod_forward_bytes_total", COUNTER, "Bytes forwarded by the datapath.", {"direction"}},
-    {"pseudopod_drop_count_total", COUNTER, "Packets dropped by the datapath.",
+    {"pseudopod_drop_count_total",
+     COUNTER,
+     "Packets dropped by the datapath.",
      {"reason", "direction"}},
-    {"pseudopod_drop_bytes_total", COUNTER, "Bytes dropped by the datapath.",
+    {"pseudopod_drop_bytes_total",
+     COUNTER,
+     "Bytes dropped by the datapath.",
      {"reason", "direction"}},
-    {"pseudopod_policy_verdicts_total", COUNTER,
+    {"pseudopod_policy_verdicts_total",
+     COUNTER,
      "New flows judged by policy: allowed, denied (explicit deny) or default-denied.",
      {"direction", "action"}},
-    {"pseudopod_events_lost_total", COUNTER,
-     "Flow events the datapath could not report (rate limit or full ring buffer).", {NULL}},
+    {"pseudopod_events_lost_total",
+     COUNTER,
+     "Flow events the datapath could not report (rate limit or full ring buffer).",
+     {NULL}},
     {"pseudopod_identities", GAUGE, "Security identities known to the agent.", {NULL}},
     {"pseudopod_ipcache_entries", GAUGE, "Entries in the datapath's ipcache.", {NULL}},
-    {"pseudopod_policy_revision", GAUGE, "Store revision of the policy state last applied.",
+    {"pseudopod_policy_revision",
+     GAUGE,
+     "Store revision of the policy state last applied.",
      {NULL}},
-    {"pseudopod_policy_entries", GAUGE, "Policy entries of this machine's endpoint.",
+    {"pseudopod_policy_entries",
+     GAUGE,
+     "Policy entries of this machine's endpoint.",
      {"direction"}},
-    {"pseudopod_store_connected", GAUGE, "1 when the store (etcd) is reachable, 0 when not.",
+    {"pseudopod_store_connected",
+     GAUGE,
+     "1 when the store (etcd) is reachable, 0 when not.",
      {NULL}},
-    {"pseudopod_store_last_sync_age_seconds", GAUGE,
-     "Seconds since the last change from the store was applied.", {NULL}},
-    {"pseudopod_store_sync_lag_seconds", GAUGE,
-     "Seconds between a store change and its application at the last sync.", {NULL}},
+    {"pseudopod_store_last_sync_age_seconds",
+     GAUGE,
+     "Seconds since the last change from the store was applied.",
+     {NULL}},
+    {"pseudopod_store_sync_lag_seconds",
+     GAUGE,
+     "Seconds between a store change and its application at the last sync.",
+     {NULL}},
     {"pseudopod_tunnel_peers", GAUGE, "Tunnel peers configured.", {NULL}},
-    {"pseudopod_tunnel_handshake_age_seconds", GAUGE,
-     "Seconds since the last WireGuard handshake with each gateway.", {"gateway"}},
+    {"pseudopod_tunnel_handshake_age_seconds",
+     GAUGE,
+     "Seconds since the last WireGuard handshake with each gateway.",
+     {"gateway"}},
     {"pseudopod_enrolled", GAUGE, "1 when this machine is enrolled, 0 when not.", {NULL}},
     {"pseudopod_build_info", GAUGE, "Build information (value always 1).", {"version"}},
 };
@@ -227,8 +245,9 @@ int metrics_clear(struct metrics *m, const char *name)
 	return 0;
 }
 
-void metrics_update_datapath(struct metrics *m, const struct dp_metric c[DP_METRICS_SLOTS])
+int metrics_update_datapath(struct metrics *m, const struct dp_metric c[DP_METRICS_SLOTS])
 {
+	int err = 0;
 	static const char *const actions[] = {"allowed", "denied", "default-denied"};
 
 	for (unsigned int dir = 0; dir < DP_DIR_MAX; dir++) {
@@ -244,20 +263,25 @@ void metrics_update_datapath(struct metrics *m, const struct dp_metric c[DP_METR
 				fwd_bytes += (double)x->bytes;
 				continue;
 			}
-			metrics_set(m, "pseudopod_drop_count_total", drop, (double)x->packets);
-			metrics_set(m, "pseudopod_drop_bytes_total", drop, (double)x->bytes);
+			err |=
+			    metrics_set(m, "pseudopod_drop_count_total", drop, (double)x->packets);
+			err |= metrics_set(m, "pseudopod_drop_bytes_total", drop, (double)x->bytes);
 		}
-		metrics_set(m, "pseudopod_forward_count_total", dl, fwd);
-		metrics_set(m, "pseudopod_forward_bytes_total", dl, fwd_bytes);
-		metrics_set(m, "pseudopod_policy_verdicts_total", (const char *[]){d, actions[0], NULL},
-			    (double)c[dir * DP_REASON_MAX + DP_OK_POLICY].packets);
-		metrics_set(m, "pseudopod_policy_verdicts_total", (const char *[]){d, actions[1], NULL},
-			    (double)c[dir * DP_REASON_MAX + DP_DROP_POLICY_DENY].packets);
-		metrics_set(m, "pseudopod_policy_verdicts_total", (const char *[]){d, actions[2], NULL},
-			    (double)c[dir * DP_REASON_MAX + DP_DROP_POLICY].packets);
+		err |= metrics_set(m, "pseudopod_forward_count_total", dl, fwd);
+		err |= metrics_set(m, "pseudopod_forward_bytes_total", dl, fwd_bytes);
+		err |= metrics_set(m, "pseudopod_policy_verdicts_total",
+				   (const char *[]){d, actions[0], NULL},
+				   (double)c[dir * DP_REASON_MAX + DP_OK_POLICY].packets);
+		err |= metrics_set(m, "pseudopod_policy_verdicts_total",
+				   (const char *[]){d, actions[1], NULL},
+				   (double)c[dir * DP_REASON_MAX + DP_DROP_POLICY_DENY].packets);
+		err |= metrics_set(m, "pseudopod_policy_verdicts_total",
+				   (const char *[]){d, actions[2], NULL},
+				   (double)c[dir * DP_REASON_MAX + DP_DROP_POLICY].packets);
 	}
-	metrics_set(m, "pseudopod_events_lost_total", NULL,
-		    (double)c[DP_METRIC_EVENTS_LOST].packets);
+	err |= metrics_set(m, "pseudopod_events_lost_total", NULL,
+			   (double)c[DP_METRIC_EVENTS_LOST].packets);
+	return err ? -ENOMEM : 0; /* the names and labels are ours: only memory can fail */
 }
 
 /* ---- rendering ---- */
@@ -367,7 +391,8 @@ char *metrics_render(const struct metrics *m, uint64_t now_ns)
 	for (size_t i = 0; i < N_FAMILIES; i++) {
 		put(&b, "# HELP %s ", defs[i].name);
 		put_escaped(&b, defs[i].help, false);
-		put(&b, "\n# TYPE %s %s\n", defs[i].name, defs[i].type == COUNTER ? "counter" : "gauge");
+		put(&b, "\n# TYPE %s %s\n", defs[i].name,
+		    defs[i].type == COUNTER ? "counter" : "gauge");
 		for (size_t j = 0; j < m->fam[i].n; j++)
 			put_sample(&b, &defs[i], &m->fam[i].samples[j], now_ns);
 	}
@@ -506,12 +531,11 @@ int metrics_server_start(struct metrics *m, const char *address, metrics_health_
 	s->m = m;
 	s->health = health;
 	s->health_ctx = health_ctx;
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-				      (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				  0, NULL, NULL, on_scrape, s, MHD_OPTION_SOCK_ADDR,
-				  (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				  MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_EXTERNAL_LOGGER,
-				  on_mhd_log, NULL, MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
+	    NULL, NULL, on_scrape, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 16u,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
 	if (!s->mhd) {
 		free(s);
 		return -EADDRNOTAVAIL;

@@ -48,17 +48,18 @@ int metrics_clear(struct metrics *m, const char *name);
 /*
  * Sets the datapath families from dp_metrics_read()'s counters: forward/drop packets and
  * bytes by direction (and reason for drops), pseudopod_policy_verdicts_total and
- * pseudopod_events_lost_total.
+ * pseudopod_events_lost_total. 0 or -ENOMEM (samples set before the failure keep their new
+ * values, the others their old ones).
  */
-void metrics_update_datapath(struct metrics *m, const struct dp_metric counters[DP_METRICS_SLOTS]);
+int metrics_update_datapath(struct metrics *m, const struct dp_metric counters[DP_METRICS_SLOTS]);
 
 /* The exposition text (malloc'd, NUL-terminated), ages computed against now_ns
  * (CLOCK_MONOTONIC; 0 = the clock now). NULL on -ENOMEM. */
 char *metrics_render(const struct metrics *m, uint64_t now_ns);
 
 /* Host:port as the listener takes it: "127.0.0.1:9962", "[::1]:9962". */
-bool metrics_address_parse(const char *text, void *sockaddr_storage, unsigned int *len,
-			   char *why, size_t why_len);
+bool metrics_address_parse(const char *text, void *sockaddr_storage, unsigned int *len, char *why,
+			   size_t why_len);
 
 struct metrics_server;
 /* health: NULL or a callback whose false makes /healthz answer 503 with its reason. */

@@ -49,7 +49,8 @@ static size_t split_query(char *s, struct flows_param *p, size_t max)
 	size_t n = 0;
 	char *save = NULL;
 
-	for (char *tok = strtok_r(s, "&", &save); tok && n < max; tok = strtok_r(NULL, "&", &save)) {
+	for (char *tok = strtok_r(s, "&", &save); tok && n < max;
+	     tok = strtok_r(NULL, "&", &save)) {
 		char *eq = strchr(tok, '=');
 
 		if (eq)

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cli_render_policy(null, reply);
 	cli_render_trace(null, reply);
 	cli_render_flows(null, reply);
-	json_array_foreach(json_object_get(reply, "flows"), i, f) flows_json_line(f, line, sizeof(line));
+	json_array_foreach(json_object_get(reply, "flows"), i, f)
+	    flows_json_line(f, line, sizeof(line));
 	flows_json_line(reply, line, sizeof(line));
 	json_decref(reply);
 	return 0;

@@ -54,7 +54,8 @@ static int serve(struct api_server *api, struct metrics_server *ms, struct flows
 		struct pollfd fds[3] = {{.fd = api_server_fd(api), .events = POLLIN},
 					{.fd = metrics_server_fd(ms), .events = POLLIN},
 					{.fd = sfd, .events = POLLIN}};
-		int timeout = min_timeout(api_server_timeout_ms(api), metrics_server_timeout_ms(ms));
+		int timeout =
+		    min_timeout(api_server_timeout_ms(api), metrics_server_timeout_ms(ms));
 
 		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
 			return -errno;
@@ -73,8 +74,7 @@ static int serve(struct api_server *api, struct metrics_server *ms, struct flows
 
 int main(int argc, char **argv)
 {
-	struct api_server_opts opts = {.socket_path = argc > 1 ? argv[1] : NULL,
-				       .body_max = 4096};
+	struct api_server_opts opts = {.socket_path = argc > 1 ? argv[1] : NULL, .body_max = 4096};
 	struct api_server *api = NULL;
 	struct metrics_server *ms = NULL;
 	struct metrics *m = NULL;

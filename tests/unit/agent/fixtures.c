@@ -20,8 +20,8 @@ static void addr(struct dp_event *e, const char *src, const char *dst)
 
 struct dp_event fixture_event(size_t i)
 {
-	struct dp_event e = {.type = DP_EV_VERDICT, .family = 4, .ifindex = 3, .len = 60,
-			     .endpoint = 300};
+	struct dp_event e = {
+	    .type = DP_EV_VERDICT, .family = 4, .ifindex = 3, .len = 60, .endpoint = 300};
 
 	switch (i) {
 	case 0: /* web (400) -> db (300):5432, allowed by prod/allow-web-to-db */
@@ -79,8 +79,8 @@ static json_t *labels(uint32_t id, void *ctx)
 static bool rule(uint32_t id, char *policy, size_t plen, char *r, size_t rlen, void *ctx)
 {
 	if (id == 7)
-		return snprintf(policy, plen, "prod/allow-web-to-db"), snprintf(r, rlen, "ingress[0]"),
-		       true;
+		return snprintf(policy, plen, "prod/allow-web-to-db"),
+		       snprintf(r, rlen, "ingress[0]"), true;
 	if (id == 9)
 		return snprintf(policy, plen, "prod/deny-ssh"), snprintf(r, rlen, "ingressDeny[0]"),
 		       true;
@@ -100,42 +100,48 @@ void fixture_fill(struct flows *f)
 
 static int status(json_t **out, void *ctx)
 {
-	*out = json_pack(
-	    "{s:{s:b,s:s,s:i,s:[s],s:s},s:{s:s,s:s,s:[{s:s,s:s,s:b,s:i,s:i,s:i}]},"
-	    "s:{s:s,s:b,s:i,s:s,s:b},s:{s:[s],s:[{s:s,s:i,s:i}]},"
-	    "s:{s:i,s:{s:b,s:b},s:{s:i,s:i}},s:{s:i,s:i,s:i}}",
-	    "enrollment", "enrolled", 1, "name", "vm-db-1", "identity", 300, "labels",
-	    "k8s:app=db", "overlay_ip", "10.99.0.2",
-	    "tunnel", "backend", "wireguard-kernel", "device", "pp0", "gateways", "name", "gw-1",
-	    "endpoint", "192.0.2.10:51871", "active", 1, "handshake_age_s", 12, "rx_bytes", 4096,
-	    "tx_bytes", 2048,
-	    "store", "endpoints", "http://127.0.0.1:2379", "connected", 1, "revision", 42,
-	    "last_sync", "2026-11-29T11:40:00Z", "stale", 0,
-	    "datapath", "devices", "pp0", "maps", "name", "ipcache", "entries", 12, "max", 65536,
-	    "policy", "revision", 42, "enforcement", "ingress", 1, "egress", 0, "entries",
-	    "ingress", 2, "egress", 1,
-	    "counters", "forwarded", 120, "dropped", 3, "events_lost", 0);
+	*out = json_pack("{s:{s:b,s:s,s:i,s:[s],s:s},s:{s:s,s:s,s:[{s:s,s:s,s:b,s:i,s:i,s:i}]},"
+			 "s:{s:s,s:b,s:i,s:s,s:b},s:{s:[s],s:[{s:s,s:i,s:i}]},"
+			 "s:{s:i,s:{s:b,s:b},s:{s:i,s:i}},s:{s:i,s:i,s:i}}",
+			 "enrollment", "enrolled", 1, "name", "vm-db-1", "identity", 300, "labels",
+			 "k8s:app=db", "overlay_ip", "10.99.0.2", "tunnel", "backend",
+			 "wireguard-kernel", "device", "pp0", "gateways", "name", "gw-1",
+			 "endpoint", "192.0.2.10:51871", "active", 1, "handshake_age_s", 12,
+			 "rx_bytes", 4096, "tx_bytes", 2048, "store", "endpoints",
+			 "http://127.0.0.1:2379", "connected", 1, "revision", 42, "last_sync",
+			 "2026-11-29T11:40:00Z", "stale", 0, "datapath", "devices", "pp0", "maps",
+			 "name", "ipcache", "entries", 12, "max", 65536, "policy", "revision", 42,
+			 "enforcement", "ingress", 1, "egress", 0, "entries", "ingress", 2,
+			 "egress", 1, "counters", "forwarded", 120, "dropped", 3, "events_lost", 0);
 	return *out ? 0 : -ENOMEM;
 }
 
 static int policy_get(json_t **out, void *ctx)
 {
-	struct policy_entry a = {.identity = 400, .direction = POLICY_INGRESS, .proto = IPPROTO_TCP,
-				 .port_lo = 5432, .port_hi = 5432, .rule_id = 7};
-	struct policy_entry d = {.identity = 0, .direction = POLICY_INGRESS, .proto = IPPROTO_TCP,
-				 .port_lo = 22, .port_hi = 22, .deny = 1, .rule_id = 9};
+	struct policy_entry a = {.identity = 400,
+				 .direction = POLICY_INGRESS,
+				 .proto = IPPROTO_TCP,
+				 .port_lo = 5432,
+				 .port_hi = 5432,
+				 .rule_id = 7};
+	struct policy_entry d = {.identity = 0,
+				 .direction = POLICY_INGRESS,
+				 .proto = IPPROTO_TCP,
+				 .port_lo = 22,
+				 .port_hi = 22,
+				 .deny = 1,
+				 .rule_id = 9};
 
-	*out = json_pack("{s:i,s:i,s:{s:b,s:b},s:[o,o]}", "endpoint", 300, "revision", 42,
-			 "enforcement", "ingress", 1, "egress", 0, "entries",
-			 api_policy_entry_json(&a, labels(400, NULL), "prod/allow-web-to-db",
-					       "ingress[0]"),
-			 api_policy_entry_json(&d, NULL, "prod/deny-ssh", "ingressDeny[0]"));
+	*out = json_pack(
+	    "{s:i,s:i,s:{s:b,s:b},s:[o,o]}", "endpoint", 300, "revision", 42, "enforcement",
+	    "ingress", 1, "egress", 0, "entries",
+	    api_policy_entry_json(&a, labels(400, NULL), "prod/allow-web-to-db", "ingress[0]"),
+	    api_policy_entry_json(&d, NULL, "prod/deny-ssh", "ingressDeny[0]"));
 	return *out ? 0 : -ENOMEM;
 }
 
 /* Allowed only to 5432/tcp; an address without identity is refused like the daemon does. */
-static int trace(const struct api_trace_query *q, json_t **out, char *err, size_t len,
-		 void *ctx)
+static int trace(const struct api_trace_query *q, json_t **out, char *err, size_t len, void *ctx)
 {
 	char src[NET_IP_STRLEN], dst[NET_IP_STRLEN];
 	bool allowed = q->proto == IPPROTO_TCP && q->dport == 5432;
@@ -152,5 +158,5 @@ static int trace(const struct api_trace_query *q, json_t **out, char *err, size_
 	return *out ? 0 : -ENOMEM;
 }
 
-const struct api_v1_ops fixture_ops = {.status = status, .policy_get = policy_get,
-				       .policy_trace = trace};
+const struct api_v1_ops fixture_ops = {
+    .status = status, .policy_get = policy_get, .policy_trace = trace};

@@ -14,7 +14,7 @@
 #include "agent/flows.h"
 
 /* 2026-11-29T11:40:01Z; fixture event i is at FIXTURE_T0 + i seconds + 123456789 ns. */
-#define FIXTURE_T0_NS (1795952401ull * 1000000000ull)
+#define FIXTURE_T0_NS	 (1795952401ull * 1000000000ull)
 #define FIXTURE_N_EVENTS 5
 
 /* Event i (0..FIXTURE_N_EVENTS-1): see fixtures.c for what each one is. */

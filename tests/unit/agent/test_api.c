@@ -96,8 +96,8 @@ static void test_v1(void **state)
 	char err[256];
 	const struct flows_param bad_verdict[] = {{"verdict", "maybe"}};
 	const struct flows_param status_param[] = {{"x", "1"}};
-	const struct flows_param trace_ok[] = {{"src", "10.244.1.5"}, {"dst", "10.99.0.2"},
-					       {"dport", "5432"}};
+	const struct flows_param trace_ok[] = {
+	    {"src", "10.244.1.5"}, {"dst", "10.99.0.2"}, {"dport", "5432"}};
 	const struct flows_param trace_refused[] = {{"src", "10.0.0.66"}, {"dst", "10.99.0.2"}};
 	const struct flows_param trace_bad[] = {{"src", "10.244.1.5"}, {"dst", "fd00::2"}};
 
@@ -142,13 +142,19 @@ static void test_trace_parse(void **state)
 		const char *bad; /* NULL = valid */
 	} cases[] = {
 	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}}, 2, NULL},
-	    {{{"src", "fd00::1"}, {"dst", "fd00::2"}, {"proto", "icmpv6"}, {"dport", "128"}}, 4, NULL},
+	    {{{"src", "fd00::1"}, {"dst", "fd00::2"}, {"proto", "icmpv6"}, {"dport", "128"}},
+	     4,
+	     NULL},
 	    {{{"src", "10.0.0.1"}}, 1, "dst"},
 	    {{{"dst", "10.0.0.1"}}, 1, "src"},
 	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"dport", "65536"}}, 3, "dport"},
 	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"proto", "gre"}}, 3, "proto"},
-	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"proto", "any"}, {"dport", "80"}}, 4, "dport"},
-	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"proto", "icmp"}, {"dport", "300"}}, 4, "dport"},
+	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"proto", "any"}, {"dport", "80"}},
+	     4,
+	     "dport"},
+	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"proto", "icmp"}, {"dport", "300"}},
+	     4,
+	     "dport"},
 	    {{{"src", "10.0.0.1/32"}, {"dst", "10.0.0.2"}}, 2, "src"},
 	    {{{"src", "10.0.0.1"}, {"src", "10.0.0.2"}}, 2, "src"},
 	    {{{"src", "10.0.0.1"}, {"dst", "10.0.0.2"}, {"sport", "1"}}, 3, "sport"},
@@ -172,16 +178,21 @@ static void test_trace_parse(void **state)
 
 static void test_body_params(void **state)
 {
-	static const char *const bad[] = {"", "[1]", "{\"a\":{\"b\":1}}", "{\"a\":1,\"a\":2}",
-					  "{\"a\":null}", "{\"a\":1.5}", "{\"a\":"};
+	static const char *const bad[] = {"",
+					  "[1]",
+					  "{\"a\":{\"b\":1}}",
+					  "{\"a\":1,\"a\":2}",
+					  "{\"a\":null}",
+					  "{\"a\":1.5}",
+					  "{\"a\":"};
 	struct flows_param p[API_PARAMS_MAX];
 	const char *good = "{\"src\":\"10.0.0.1\",\"dport\":80,\"x\":true}";
 	json_t *doc;
 	char why[128];
 	size_t n;
 
-	assert_true(api_body_params(good, strlen(good), &doc, p, API_PARAMS_MAX, &n, why,
-				    sizeof(why)));
+	assert_true(
+	    api_body_params(good, strlen(good), &doc, p, API_PARAMS_MAX, &n, why, sizeof(why)));
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(p[i].key, "dport"))
@@ -287,8 +298,10 @@ static void test_client_render(void **state)
 	text = render(cli_render_status, st);
 	assert_non_null(strstr(text, "Enrollment:\n  enrolled:   yes\n  name:       vm-db-1\n"));
 	assert_non_null(strstr(text, "  labels:     k8s:app=db\n"));
-	assert_non_null(strstr(text, "  gateways:\n    NAME  ENDPOINT          ACTIVE  HANDSHAKE AGE S  RX BYTES  TX BYTES\n"));
-	assert_non_null(strstr(text, "    gw-1  192.0.2.10:51871  yes     12               4096      2048\n"));
+	assert_non_null(strstr(text, "  gateways:\n    NAME  ENDPOINT          ACTIVE  HANDSHAKE "
+				     "AGE S  RX BYTES  TX BYTES\n"));
+	assert_non_null(
+	    strstr(text, "    gw-1  192.0.2.10:51871  yes     12               4096      2048\n"));
 	assert_non_null(strstr(text, "Store:\n"));
 	free(text);
 	assert_int_equal(fixture_ops.policy_get(&pol, NULL), 0);

@@ -167,7 +167,9 @@ static void test_filter_refusals(void **state)
 	    {{{"identity", "x"}}, 1, "identity", NULL},
 	    {{{"last", "0"}}, 1, "last", NULL},
 	    {{{"since", "1e3"}}, 1, "since", NULL},
-	    {{{"verdicts", "dropped"}}, 1, "verdicts",
+	    {{{"verdicts", "dropped"}},
+	     1,
+	     "verdicts",
 	     "unknown parameter (expected verdict, ip, port, identity, last, since)"},
 	    {{{"port", "22"}, {"port", "23"}}, 2, "port", "given twice"},
 	    {{{"ip", NULL}}, 1, "ip", "needs a value"},
@@ -178,8 +180,8 @@ static void test_filter_refusals(void **state)
 		const char *bad = NULL;
 		char why[128] = "";
 
-		assert_false(flows_filter_parse(cases[i].p, cases[i].n, &flt, &bad, why,
-						sizeof(why)));
+		assert_false(
+		    flows_filter_parse(cases[i].p, cases[i].n, &flt, &bad, why, sizeof(why)));
 		assert_string_equal(bad, cases[i].bad);
 		assert_true(why[0] != '\0');
 		if (cases[i].why)
@@ -241,8 +243,8 @@ static void test_time_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json_golden),	    cmocka_unit_test(test_lines_golden),
-	    cmocka_unit_test(test_filters),	    cmocka_unit_test(test_filter_refusals),
+	    cmocka_unit_test(test_json_golden),	   cmocka_unit_test(test_lines_golden),
+	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_filter_refusals),
 	    cmocka_unit_test(test_ring_overwrite), cmocka_unit_test(test_time_format),
 	};
 

@@ -57,17 +57,17 @@ static struct metrics *filled(void)
 	assert_int_equal(metrics_set(m, "pseudopod_policy_entries", in, 2), 0);
 	assert_int_equal(metrics_set(m, "pseudopod_policy_entries", eg, 1), 0);
 	assert_int_equal(metrics_set(m, "pseudopod_store_connected", NULL, 1), 0);
-	assert_int_equal(metrics_set_age(m, "pseudopod_store_last_sync_age_seconds", NULL,
-					 NOW - 2500000000ull),
-			 0);
+	assert_int_equal(
+	    metrics_set_age(m, "pseudopod_store_last_sync_age_seconds", NULL, NOW - 2500000000ull),
+	    0);
 	assert_int_equal(metrics_set(m, "pseudopod_store_sync_lag_seconds", NULL, 0.004), 0);
 	assert_int_equal(metrics_set(m, "pseudopod_tunnel_peers", NULL, 2), 0);
-	assert_int_equal(metrics_set_age(m, "pseudopod_tunnel_handshake_age_seconds", gw,
-					 NOW - 12500000000ull),
-			 0);
-	assert_int_equal(metrics_set_age(m, "pseudopod_tunnel_handshake_age_seconds", gw2,
-					 NOW - 1000000000ull),
-			 0);
+	assert_int_equal(
+	    metrics_set_age(m, "pseudopod_tunnel_handshake_age_seconds", gw, NOW - 12500000000ull),
+	    0);
+	assert_int_equal(
+	    metrics_set_age(m, "pseudopod_tunnel_handshake_age_seconds", gw2, NOW - 1000000000ull),
+	    0);
 	assert_int_equal(metrics_set(m, "pseudopod_enrolled", NULL, 1), 0);
 	return m;
 }
@@ -78,19 +78,26 @@ static void test_render(void **state)
 	char *text = metrics_render(m, NOW);
 
 	assert_non_null(text);
-	assert_line(text, "# HELP pseudopod_forward_count_total Packets forwarded by the datapath.");
+	assert_line(text,
+		    "# HELP pseudopod_forward_count_total Packets forwarded by the datapath.");
 	assert_line(text, "# TYPE pseudopod_forward_count_total counter");
 	assert_line(text, "pseudopod_forward_count_total{direction=\"ingress\"} 100");
 	assert_line(text, "pseudopod_forward_bytes_total{direction=\"ingress\"} 10000");
 	assert_line(text, "pseudopod_forward_count_total{direction=\"egress\"} 0");
-	assert_line(text, "pseudopod_drop_count_total{reason=\"policy-deny\",direction=\"egress\"} 3");
 	assert_line(text,
-		    "pseudopod_drop_bytes_total{reason=\"policy-default-deny\",direction=\"egress\"} 240");
-	assert_line(text, "pseudopod_drop_count_total{reason=\"short-l2\",direction=\"ingress\"} 0");
-	assert_line(text, "pseudopod_policy_verdicts_total{direction=\"ingress\",action=\"allowed\"} 10");
-	assert_line(text, "pseudopod_policy_verdicts_total{direction=\"egress\",action=\"denied\"} 3");
+		    "pseudopod_drop_count_total{reason=\"policy-deny\",direction=\"egress\"} 3");
+	assert_line(
+	    text,
+	    "pseudopod_drop_bytes_total{reason=\"policy-default-deny\",direction=\"egress\"} 240");
 	assert_line(text,
-		    "pseudopod_policy_verdicts_total{direction=\"egress\",action=\"default-denied\"} 4");
+		    "pseudopod_drop_count_total{reason=\"short-l2\",direction=\"ingress\"} 0");
+	assert_line(text,
+		    "pseudopod_policy_verdicts_total{direction=\"ingress\",action=\"allowed\"} 10");
+	assert_line(text,
+		    "pseudopod_policy_verdicts_total{direction=\"egress\",action=\"denied\"} 3");
+	assert_line(
+	    text,
+	    "pseudopod_policy_verdicts_total{direction=\"egress\",action=\"default-denied\"} 4");
 	assert_line(text, "pseudopod_events_lost_total 7");
 	assert_line(text, "# TYPE pseudopod_identities gauge");
 	assert_line(text, "pseudopod_identities 12");
@@ -98,8 +105,8 @@ static void test_render(void **state)
 	assert_line(text, "pseudopod_store_last_sync_age_seconds 2.5");
 	assert_line(text, "pseudopod_store_sync_lag_seconds 0.004");
 	/* Escaping: backslash, quote and newline in a label value. */
-	assert_line(text,
-		    "pseudopod_tunnel_handshake_age_seconds{gateway=\"gw \\\"a\\\"\\\\b\\nc\"} 12.5");
+	assert_line(
+	    text, "pseudopod_tunnel_handshake_age_seconds{gateway=\"gw \\\"a\\\"\\\\b\\nc\"} 12.5");
 	assert_line(text, "pseudopod_tunnel_handshake_age_seconds{gateway=\"gw-2\"} 1");
 	assert_line(text, "pseudopod_build_info{version=\"" PSEUDOPOD_VERSION "\"} 1");
 	assert_line(text, "pseudopod_enrolled 1");
