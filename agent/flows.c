@@ -180,7 +180,7 @@ static bool parse_one(const struct flows_param *p, struct flows_filter *out, cha
 		return parse_u32(p->value, 0, UINT32_MAX, &out->identity, why, len);
 	}
 	if (!strcmp(p->key, "last")) {
-		if (!parse_u32(p->value, 1, FLOWS_MAX_CAPACITY, &u32, why, len))
+		if (!parse_u32(p->value, 1, FLOWS_REPLY_MAX, &u32, why, len))
 			return false;
 		out->last = u32;
 		return true;
@@ -316,7 +316,7 @@ json_t *flows_query_json(const struct flows *f, const struct flows_filter *flt)
 	if (!arr)
 		return NULL;
 	if (flt->has_since)
-		err = query_since(f, flt, flt->last ? flt->last : f->capacity, arr, &next, &lost);
+		err = query_since(f, flt, flt->last ? flt->last : FLOWS_REPLY_MAX, arr, &next, &lost);
 	else
 		err = query_last(f, flt, limit, arr);
 	if (err) {

@@ -5,14 +5,18 @@
  * timeouts, run when ready; signals through a signalfd. test_cli_api.sh runs the real
  * `pseudopod` binary against it.
  *
- *   api_fixture SOCKET METRICS_ADDRESS
+ *   api_fixture SOCKET METRICS_ADDRESS [RING]
+ * RING (for measurements): a ring of that many records, filled with copies of the
+ * fixture events.
  * prints "ready metrics-port=N" once both listen. SIGUSR1 adds one new flow (web -> db
- * :5432 with a fresh source port) for --follow; SIGTERM/SIGINT stop it (socket removed).
+ * :5432 with a fresh source port) for --follow; SIGUSR2 makes /healthz fail ("store not
+ * synced"); SIGTERM/SIGINT stop it (socket removed).
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -24,6 +28,15 @@
 #include "agent/flows.h"
 #include "agent/metrics.h"
 #include "tests/unit/agent/fixtures.h"
+
+static bool healthy = true;
+
+static bool health(char *why, size_t len, void *ctx)
+{
+	if (!healthy)
+		snprintf(why, len, "store not synced");
+	return healthy;
+}
 
 static int min_timeout(int a, int b)
 {
@@ -67,6 +80,8 @@ static int serve(struct api_server *api, struct metrics_server *ms, struct flows
 			continue;
 		if (si.ssi_signo == SIGUSR1)
 			add_live_flow(f, live++);
+		else if (si.ssi_signo == SIGUSR2)
+			healthy = false;
 		else
 			return 0;
 	}
@@ -80,23 +95,26 @@ int main(int argc, char **argv)
 	struct metrics *m = NULL;
 	struct flows *f = NULL;
 	sigset_t set;
+	uint32_t ring = argc == 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : FIXTURE_N_EVENTS;
 	int err, sfd;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: api_fixture SOCKET METRICS_ADDRESS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: api_fixture SOCKET METRICS_ADDRESS [RING]\n");
 		return 2;
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	err = sfd < 0 ? -errno : 0;
 	if (!err)
-		err = flows_new(64, &fixture_lookup, &f);
-	if (!err) {
+		err = flows_new(ring, &fixture_lookup, &f);
+	for (uint32_t i = 0; !err && i < ring; i += FIXTURE_N_EVENTS)
 		fixture_fill(f);
+	if (!err) {
 		err = metrics_new(&m);
 	}
 	if (!err)
@@ -108,7 +126,7 @@ int main(int argc, char **argv)
 	if (!err)
 		err = api_server_listen(api);
 	if (!err)
-		err = metrics_server_start(m, argv[2], NULL, NULL, &ms);
+		err = metrics_server_start(m, argv[2], health, NULL, &ms);
 	if (err) {
 		fprintf(stderr, "api_fixture: %s\n", strerror(-err));
 		goto out;

@@ -175,6 +175,12 @@ else
 	echo "skip promtool (not installed)"
 fi
 
+kill -USR2 "$fixture_pid"
+sleep 0.2
+check "/healthz 503 with the daemon's reason" test "$(curl -s -w ' %{http_code}' "http://127.0.0.1:$metrics_port/healthz")" = "store not synced
+ 503"
+check "/metrics: 404 elsewhere" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/")" = 404
+
 # --- shutdown removes the socket ---
 kill "$fixture_pid"
 wait "$fixture_pid" || true

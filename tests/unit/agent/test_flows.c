@@ -166,6 +166,7 @@ static void test_filter_refusals(void **state)
 	    {{{"ip", "10.0.0.1/24"}}, 1, "ip", NULL},
 	    {{{"identity", "x"}}, 1, "identity", NULL},
 	    {{{"last", "0"}}, 1, "last", NULL},
+	    {{{"last", "1001"}}, 1, "last", NULL},
 	    {{{"since", "1e3"}}, 1, "since", NULL},
 	    {{{"verdicts", "dropped"}},
 	     1,

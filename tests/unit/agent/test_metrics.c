@@ -167,6 +167,27 @@ static void test_address_parse(void **state)
 	assert_false(metrics_address_parse(":", &ss, &len, why, sizeof(why)));
 }
 
+static void test_server_refusals(void **state)
+{
+	struct metrics_server *s = NULL, *t = NULL;
+	struct metrics *m;
+
+	assert_int_equal(metrics_new(&m), 0);
+	assert_int_equal(metrics_server_start(m, "localhost:9962", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(metrics_server_start(m, "127.0.0.1:0", NULL, NULL, &s), 0);
+	assert_true(metrics_server_port(s) > 0);
+	assert_true(metrics_server_fd(s) >= 0);
+	assert_int_equal(metrics_server_run(s), 0);
+	/* The port is taken: a second listener fails instead of sharing it. */
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", metrics_server_port(s));
+	assert_int_equal(metrics_server_start(m, addr, NULL, NULL, &t), -EADDRNOTAVAIL);
+	metrics_server_stop(s);
+	metrics_server_stop(NULL);
+	metrics_free(m);
+}
+
 static bool have_promtool(void)
 {
 	return system("command -v promtool >/dev/null 2>&1") == 0;
@@ -206,9 +227,8 @@ static void test_promtool(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_render),
-	    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_address_parse),
+	    cmocka_unit_test(test_render),	  cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_address_parse), cmocka_unit_test(test_server_refusals),
 	    cmocka_unit_test(test_promtool),
 	};
 
