@@ -146,10 +146,17 @@ bool api_client_socket_path(const char *override, const char *config_file, char 
 		return true;
 	}
 	config_defaults(&cfg);
-	if (!config_file && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
-		config_file = CONFIG_DEFAULT_PATH;
 	if (config_file && !config_load(&cfg, config_file, why, why_len))
 		return false;
+	/* The default file, when it exists, only to find the socket: a mistake elsewhere in
+	 * it (a missing CA file, say) must not stop `pseudopod status`, the command one runs
+	 * to find out what is wrong. */
+	if (!config_file && access(CONFIG_DEFAULT_PATH, F_OK) == 0 &&
+	    !config_load(&cfg, CONFIG_DEFAULT_PATH, why, why_len)) {
+		fprintf(stderr, "pseudopod: warning: %s; using the API socket %s\n", why,
+			API_DEFAULT_SOCKET);
+		config_defaults(&cfg);
+	}
 	snprintf(out, len, "%s",
 		 cfg.agent.api_socket[0] ? cfg.agent.api_socket : API_DEFAULT_SOCKET);
 	return true;

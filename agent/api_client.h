@@ -39,9 +39,10 @@ bool api_client_query_add(char *url, size_t len, const char *key, const char *va
 const char *api_client_error_text(const json_t *body);
 
 /*
- * The socket to use: override if given, else [agent] api-socket of config_file (NULL =
- * /etc/pseudopod/pseudopod.conf when it exists), else the default. false with why when
- * the config file is bad.
+ * The socket to use: override if given, else [agent] api-socket of config_file, else of
+ * /etc/pseudopod/pseudopod.conf when it exists, else the default. false with why when an
+ * explicit config_file is bad; a bad default file only gives a warning on stderr (the
+ * default socket is used).
  */
 bool api_client_socket_path(const char *override, const char *config_file, char *out, size_t len,
 			    char *why, size_t why_len);

@@ -69,6 +69,17 @@ grep -q '^ready' "$tmp/fixture.out" || { cat "$tmp/fixture.err" >&2; echo "fixtu
 metrics_port=$(sed -n 's/^ready metrics-port=//p' "$tmp/fixture.out")
 check "socket is 0600" test "$(stat -c %a "$sock")" = 600
 
+# --socket wins; otherwise [agent] api-socket of --config; a bad --config is exit 1.
+printf '[agent]\napi-socket = %s\n' "$sock" >"$tmp/good.conf"
+printf '[agent]\nno-such-key = 1\n' >"$tmp/bad.conf"
+rc=0
+"$PP" status --config "$tmp/good.conf" >"$O" 2>"$E" || rc=$?
+check "status --config: api-socket from the file" test "$rc" = 0
+rc=0
+"$PP" status --config "$tmp/bad.conf" >"$O" 2>"$E" || rc=$?
+check "status --config BAD: exit 1" test "$rc" = 1
+check "status --config BAD: says why" contains "$E" "no-such-key"
+
 # --- status ---
 run_rc 0 "$O" "$E" status
 check "status: enrollment section" contains "$O" $'Enrollment:\n'
