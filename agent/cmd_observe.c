@@ -52,6 +52,7 @@ static const char observe_usage[] =
 struct observe_opts {
 	bool follow, json;
 	const char *socket_path, *config;
+	const char *last; /* --last, for the first request only */
 	char query[1024];
 };
 
@@ -98,6 +99,10 @@ static int fetch(const struct observe_opts *o, const char *sock, const char *ext
 	int rc;
 
 	snprintf(path, sizeof(path), "/v1/flows%s", o->query);
+	/* --last sizes the history printed first; a follower then takes everything new (the
+	 * daemon caps a reply, the cursor says where it stopped). */
+	if (!extra && o->last && !api_client_query_add(path, sizeof(path), "last", o->last))
+		return CLI_EXIT_USAGE;
 	if (extra && !api_client_query_add(path, sizeof(path), "since", extra))
 		return CLI_EXIT_USAGE;
 	rc = api_client_fetch(sock, path, &reply);
@@ -159,6 +164,10 @@ static int parse(int argc, char **argv, struct observe_opts *o)
 			if (c == 'V' && strcmp(optarg, "forwarded") && strcmp(optarg, "dropped"))
 				return usage_error("--verdict: expected forwarded or dropped, not ",
 						   optarg);
+			if (c == 'n') {
+				o->last = optarg;
+				continue;
+			}
 			rc = add(o, keys[c], optarg);
 			if (rc >= 0)
 				return rc;

@@ -119,13 +119,16 @@ run_rc 0 "$O" "$E" observe --help
 check "observe --help has examples" contains "$O" "Examples:"
 
 # --follow: the history first, then flows added while it runs (SIGUSR1 adds one).
-pp observe --follow --port 5432 >"$tmp/follow" 2>"$tmp/follow.err" &
+# --last 1 sizes the history only. Each new flow is awaited before the next signal (two
+# pending SIGUSR1 would merge into one).
+pp observe --follow --last 1 --port 5432 >"$tmp/follow" 2>"$tmp/follow.err" &
 observer_pid=$!
-for _ in $(seq 100); do [ "$(lines "$tmp/follow")" -ge 1 ] && break; sleep 0.05; done
-kill -USR1 "$fixture_pid"
-sleep 0.3
-kill -USR1 "$fixture_pid"
+for n in 2 3; do
+	for _ in $(seq 100); do [ "$(lines "$tmp/follow")" -ge $((n - 1)) ] && break; sleep 0.05; done
+	kill -USR1 "$fixture_pid"
+done
 for _ in $(seq 100); do [ "$(lines "$tmp/follow")" -ge 3 ] && break; sleep 0.05; done
+sleep 0.5 # a repeat would show up in the next polls
 kill "$observer_pid" 2>/dev/null || true
 wait "$observer_pid" 2>/dev/null || true
 observer_pid=
