@@ -169,6 +169,9 @@ check "405 Allow header" sh -c "curl -s -i --unix-socket '$sock' -X DELETE http:
 check "400 bad query value" test "$(http GET '/v1/flows?port=x')" = 400
 check "400 names the parameter" jq -e '.error | startswith("parameter '"'"'port'"'"'")' "$tmp/body"
 check "400 unknown parameter" test "$(http GET '/v1/flows?verdicts=dropped')" = 400
+many=$(for i in $(seq 33); do printf 'p%d=1&' "$i"; done)
+check "400 more than 32 parameters" test "$(http GET "/v1/flows?$many")" = 400
+check "400 says how many" jq -e '.error == "more than 32 query parameters"' "$tmp/body"
 head -c 5000 /dev/zero | tr '\0' 'x' >"$tmp/big"
 check "413 declared oversized body" test "$(http POST /v1/policy/trace --data-binary @"$tmp/big")" = 413
 check "413 chunked oversized body" test "$(http POST /v1/policy/trace -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/big")" = 413
