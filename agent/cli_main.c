@@ -3,27 +3,13 @@
  * pseudopod: the machine-side CLI. It talks to the local pseudopodd over its unix-socket
  * API (api-socket in pseudopod.conf). main() is only the dispatch table.
  */
+#include "agent/cli_cmds.h"
 #include "lib/cli.h"
 #include "lib/log.h"
 
 static int cmd_enroll(int argc, char **argv)
 {
 	return cli_not_implemented("pseudopod enroll");
-}
-
-static int cmd_status(int argc, char **argv)
-{
-	return cli_not_implemented("pseudopod status");
-}
-
-static int cmd_observe(int argc, char **argv)
-{
-	return cli_not_implemented("pseudopod observe");
-}
-
-static int cmd_policy(int argc, char **argv)
-{
-	return cli_not_implemented("pseudopod policy");
 }
 
 static int cmd_identity(int argc, char **argv)

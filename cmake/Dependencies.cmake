@@ -23,3 +23,11 @@ pp_require(jansson jansson libjansson-dev)
 pp_require(yaml yaml-0.1 libyaml-dev)
 pp_require(microhttpd libmicrohttpd libmicrohttpd-dev)
 pp_require(mnl libmnl libmnl-dev)
+# promtool (Debian prometheus) is a test tool, not a library: test_agent_metrics and
+# test_agent_cli_api run `promtool check metrics` on the exposition text. Without it they
+# skip that check, except under CI=true, where they fail.
+find_program(PP_PROMTOOL promtool)
+if(NOT PP_PROMTOOL)
+	message(STATUS "promtool not found: the metrics tests cannot check the exposition "
+		"format. Install it with: apt-get install prometheus   (or run scripts/deps as root)")
+endif()
