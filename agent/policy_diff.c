@@ -306,18 +306,9 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			cap_w = nc;
 		}
 		for (int k = 0; k < n; k++) {
-			struct dp_policy_row r = {
-			    .identity = ntohl(keys[k].identity),
-			    .dir = keys[k].dir,
-			    .deny = keys[k].deny,
-			    .proto = keys[k].prefixlen > DP_POL_PREFIX_EXACT ? keys[k].proto : 0,
-			    .port_bits = keys[k].prefixlen > DP_POL_PREFIX_PROTO
-					     ? (uint8_t)(keys[k].prefixlen - DP_POL_PREFIX_PROTO)
-					     : 0,
-			    .port = ntohs(keys[k].port),
-			    .rule_id = want[i].rule_id,
-			};
+			struct dp_policy_row r;
 
+			dp_policy_key_row(&keys[k], 1, want[i].rule_id, &r);
 			w[nw].key = keys[k];
 			w[nw].count = 1;
 			if (!agent_policy_row_entry(&r, &w[nw].entry)) {
@@ -369,6 +360,10 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			out->keys_want++;
 			rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry, (uint32_t)cnt);
 			out->keys_added++;
+			if (w[i].key.prefixlen == DP_POL_PREFIX_FULL)
+				out->keys_added_exact++;
+			else
+				out->keys_added_lpm++;
 			i = i2;
 		} else if (c > 0) {
 			rc = push_n(&out->del, &out->n_del, &cap_del, &h[j].entry, h[j].count);

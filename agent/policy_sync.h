@@ -41,6 +41,7 @@
 
 #include "bpf/dp.h"
 #include "lib/policy_entry.h"
+#include "store/store.h"
 
 struct dp;
 struct store;
@@ -106,6 +107,7 @@ struct agent_policy_diff {
 	size_t keys_same;    /* keys already right (value and reference count) */
 	size_t keys_recount; /* keys kept whose reference count changes */
 	size_t keys_want;    /* keys the desired entries expand to */
+	size_t keys_added_exact, keys_added_lpm; /* keys_added by map (exact hash, trie) */
 	struct agent_policy_relabel *relabel;
 	size_t n_relabel;
 };
@@ -138,7 +140,7 @@ struct agent_policy_snapshot {
 	size_t n_policies;
 	/* ipcache keys present in the store whose record did not decode (canonical CIDRs
 	 * when the key itself parses): the datapath keeps its entry for them. */
-	char (*ipcache_bad)[64];
+	char (*ipcache_bad)[STORE_CIDR_MAX];
 	size_t n_ipcache_bad;
 	/* policies whose current record is unusable, replaced by their last valid version
 	 * from etcd's history (see agent_policy_snapshot_load()) */

@@ -337,23 +337,13 @@ static int policy_foreach_map(int fd, dp_policy_cb cb, void *ctx)
 	int err;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct dp_policy_row r = {};
+		struct dp_policy_row r;
 
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, &v))
 			continue;
-		r.endpoint = ntohl(k.endpoint);
-		r.identity = ntohl(k.identity);
-		r.dir = k.dir;
-		r.deny = k.deny;
-		r.proto = k.prefixlen > DP_POL_PREFIX_EXACT ? k.proto : 0;
-		r.port_bits = k.prefixlen > DP_POL_PREFIX_PROTO
-				  ? (uint8_t)(k.prefixlen - DP_POL_PREFIX_PROTO)
-				  : 0;
-		r.port = ntohs(k.port);
-		r.refcnt = v.refcnt;
-		r.rule_id = v.rule_id;
+		dp_policy_key_row(&k, v.refcnt, v.rule_id, &r);
 		err = cb(&r, ctx);
 		if (err)
 			return err;

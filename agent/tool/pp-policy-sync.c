@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/policy_sync.h"
+#include "agent/sync.h"
 #include "bpf/dp.h"
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
@@ -19,6 +19,8 @@
 #include "store/store.h"
 
 #define PROG "pp-policy-sync"
+/* Another writer of the same pin directory (a sync, the daemon) is waited for this long. */
+#define LOCK_TIMEOUT_MS 60000
 
 static const char usage[] =
     "Usage: " PROG " --store URL[,URL] --bpffs DIR --identity ID [options]\n"
@@ -97,6 +99,29 @@ static const char *onoff(uint32_t flags, uint32_t bit)
 	return (flags & bit) ? "on" : "off";
 }
 
+static void print_report(const struct agent_sync_result *res, uint32_t identity)
+{
+	const struct agent_policy_report *rep = &res->rep;
+
+	printf("store revision %lld: %zu identities, %zu ipcache records (%zu skipped), %zu "
+	       "policies (%zu skipped, %zu from history)\n",
+	       (long long)res->revision, rep->ids, rep->ipcache_records, rep->ipcache_skipped,
+	       rep->policies, rep->policies_skipped, res->policies_recovered);
+	printf("endpoint %u: %zu entries -> %zu keys, %zu CIDR identities, ingress %s, egress %s\n",
+	       identity, rep->entries, rep->pol_keys, rep->cidr_ids,
+	       rep->enforced[0] ? "enforced" : "not enforced",
+	       rep->enforced[1] ? "enforced" : "not enforced");
+	printf("ipcache added=%zu changed=%zu removed=%zu unchanged=%zu\n", rep->ipc_add,
+	       rep->ipc_change, rep->ipc_del, rep->ipc_same);
+	printf("policy added=%zu removed=%zu recounted=%zu unchanged=%zu relabelled=%zu\n",
+	       rep->pol_add, rep->pol_del, rep->pol_recount, rep->pol_same, rep->pol_relabel);
+	printf("enforce ingress=%s egress=%s (was ingress=%s egress=%s)\n",
+	       onoff(rep->flags_after, DP_EP_F_ENFORCE_INGRESS),
+	       onoff(rep->flags_after, DP_EP_F_ENFORCE_EGRESS),
+	       onoff(rep->flags_before, DP_EP_F_ENFORCE_INGRESS),
+	       onoff(rep->flags_before, DP_EP_F_ENFORCE_EGRESS));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -118,13 +143,9 @@ int main(int argc, char **argv)
 	};
 	struct kv_options ko = {.endpoints = "http://127.0.0.1:2379"};
 	const char *bpffs = NULL, *prefix = NULL, *pwfile = NULL;
-	struct agent_policy_snapshot snap = {0};
-	struct agent_policy_report rep = {0};
-	struct agent_policy_sync *ps = NULL;
-	struct kv_client *kv = NULL;
-	struct store store;
-	struct dp *dp = NULL;
-	struct dp_info info;
+	struct agent_sync_opts so = {0};
+	struct agent_sync_result res;
+	struct agent_sync *as = NULL;
 	enum log_level lvl;
 	uint32_t identity = 0;
 	bool have_id = false, verbose = false;
@@ -207,78 +228,23 @@ int main(int argc, char **argv)
 		ko.password = password;
 	}
 
-	rc = dp_open(bpffs, &dp);
-	if (rc) {
-		fprintf(stderr, PROG ": no datapath pinned under %s: %s (pp-datapath load first)\n",
-			bpffs, strerror(-rc));
-		goto out;
-	}
-	rc = dp_info_get(dp, &info);
-	if (rc) {
-		fprintf(stderr, PROG ": reading the datapath's info map: %s\n", strerror(-rc));
-		goto out;
-	}
-	/* Writing another identity's policy would leave the loaded one unprotected (or
-	 * blocked): the programs look up dp_cfg_identity, fixed at load time. */
-	if (info.mode != DP_MODE_WORKLOAD || info.identity != identity) {
-		fprintf(stderr,
-			PROG ": the datapath under %s was loaded in %s mode with identity %u, not "
-			     "workload mode with identity %u\n",
-			bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
-			info.identity, identity);
-		goto out;
-	}
-	rc = kv_open(&kv, &ko);
-	if (rc) {
-		fprintf(stderr, PROG ": store %s: %s\n", ko.endpoints, strerror(-rc));
-		goto out;
-	}
-	rc = store_init(&store, kv, prefix);
-	if (rc) {
-		fprintf(stderr, PROG ": --prefix '%s': %s\n", prefix ? prefix : "", strerror(-rc));
-		goto out;
-	}
-	rc = agent_policy_snapshot_load(&store, &snap, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG ": store %s: %s; the datapath was not changed\n", ko.endpoints,
-			err);
-		goto out;
-	}
-	rc = agent_policy_sync_new(dp, identity, &ps);
-	if (rc) {
-		fprintf(stderr, PROG ": %s\n", strerror(-rc));
-		goto out;
-	}
+	so.store = ko;
+	so.prefix = prefix;
+	so.bpffs = bpffs;
+	so.identity = identity;
+	so.lock_timeout_ms = LOCK_TIMEOUT_MS;
 	if (verbose)
-		agent_policy_sync_set_cb(ps, on_change, NULL);
-	rc = agent_policy_sync_snapshot(ps, &snap, &rep, err, sizeof(err));
+		so.cb = on_change;
+	rc = agent_sync_open(&so, &as, err, sizeof(err));
+	rc = rc ?: agent_sync_run(as, &res, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, PROG ": sync failed: %s\n", err);
+		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	printf("store revision %lld: %zu identities, %zu ipcache records (%zu skipped), %zu "
-	       "policies (%zu skipped, %zu from history)\n",
-	       (long long)snap.revision, rep.ids, rep.ipcache_records, rep.ipcache_skipped,
-	       rep.policies, rep.policies_skipped, snap.n_policies_recovered);
-	printf("endpoint %u: %zu entries -> %zu keys, %zu CIDR identities, ingress %s, egress %s\n",
-	       identity, rep.entries, rep.pol_keys, rep.cidr_ids,
-	       rep.enforced[0] ? "enforced" : "not enforced",
-	       rep.enforced[1] ? "enforced" : "not enforced");
-	printf("ipcache added=%zu changed=%zu removed=%zu unchanged=%zu\n", rep.ipc_add,
-	       rep.ipc_change, rep.ipc_del, rep.ipc_same);
-	printf("policy added=%zu removed=%zu recounted=%zu unchanged=%zu relabelled=%zu\n",
-	       rep.pol_add, rep.pol_del, rep.pol_recount, rep.pol_same, rep.pol_relabel);
-	printf("enforce ingress=%s egress=%s (was ingress=%s egress=%s)\n",
-	       onoff(rep.flags_after, DP_EP_F_ENFORCE_INGRESS),
-	       onoff(rep.flags_after, DP_EP_F_ENFORCE_EGRESS),
-	       onoff(rep.flags_before, DP_EP_F_ENFORCE_INGRESS),
-	       onoff(rep.flags_before, DP_EP_F_ENFORCE_EGRESS));
+	print_report(&res, identity);
 	ret = CLI_EXIT_OK;
 out:
-	agent_policy_sync_free(ps);
-	agent_policy_snapshot_free(&snap);
-	kv_close(kv);
-	dp_close(dp);
+	agent_sync_close(as);
 	memset(password, 0, sizeof(password));
 	return ret;
 }
