@@ -19,7 +19,8 @@
 #include "store/store.h"
 
 #define PROG "pp-policy-sync"
-/* Another writer of the same pin directory (a sync, the daemon) is waited for this long. */
+/* Another writer of the same pin directory (a sync, the daemon) is waited for this long;
+ * PP_SYNC_LOCK_TIMEOUT_MS overrides it (tests). */
 #define LOCK_TIMEOUT_MS 60000
 
 static const char usage[] =
@@ -50,6 +51,9 @@ static const char usage[] =
     "  -v, --verbose        also print every change written, one per line\n"
     "  --log-level LEVEL    error|warn|info|debug (default warn)\n"
     "  -h, --help           this text\n"
+    "\n"
+    "One writer at a time per DIR: a run waits up to 60 s (PP_SYNC_LOCK_TIMEOUT_MS) for\n"
+    "another writer of DIR (a sync, the daemon) and then fails without writing.\n"
     "\n"
     "Output (stdout):\n"
     "  store revision R: I identities, C ipcache records (S skipped), P policies (K skipped,\n"
@@ -92,6 +96,14 @@ static int read_password(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return 0;
+}
+
+static int lock_timeout_ms(void)
+{
+	const char *env = getenv("PP_SYNC_LOCK_TIMEOUT_MS");
+	uint32_t v;
+
+	return env && dp_parse_u32(env, &v) && v <= 3600000 ? (int)v : LOCK_TIMEOUT_MS;
 }
 
 static const char *onoff(uint32_t flags, uint32_t bit)
@@ -232,7 +244,7 @@ int main(int argc, char **argv)
 	so.prefix = prefix;
 	so.bpffs = bpffs;
 	so.identity = identity;
-	so.lock_timeout_ms = LOCK_TIMEOUT_MS;
+	so.lock_timeout_ms = lock_timeout_ms();
 	if (verbose)
 		so.cb = on_change;
 	rc = agent_sync_open(&so, &as, err, sizeof(err));
