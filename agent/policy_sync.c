@@ -301,7 +301,9 @@ static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_
 
 		if (fd < 0)
 			return fd;
-		if (bpf_map_lookup_elem(fd, &r[i].key, &v))
+		/* (a trie lookup is a longest-prefix match: the value's prefix says exact) */
+		if (bpf_map_lookup_elem(fd, &r[i].key, &v) ||
+		    v.prefix != r[i].key.prefixlen - DP_POL_PREFIX_EXACT)
 			continue; /* gone meanwhile: nothing to name */
 		if (ps->cb) {
 			char buf[160];

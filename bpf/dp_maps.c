@@ -218,13 +218,22 @@ static int endpoint_adjust(int fd, uint32_t endpoint, const struct key_counts *c
 	return bpf_map_update_elem(fd, &endpoint, &v, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * The value stored under exactly k. A lookup in the trie is a longest-prefix MATCH: for an
+ * absent 8192/7 it returns a present 8192/3's value. The value's prefix tells them apart.
+ */
+static bool policy_key_get(int fd, const struct dp_policy_key *k, struct dp_policy_val *v)
+{
+	return !bpf_map_lookup_elem(fd, k, v) && v->prefix == k->prefixlen - DP_POL_PREFIX_EXACT;
+}
+
 /* Returns 1 when the key was created, 0 when only its reference count went up. */
 static int policy_key_add(int fd, const struct dp_policy_key *k, uint32_t rule_id)
 {
 	struct dp_policy_val v;
 	int created = 0;
 
-	if (!bpf_map_lookup_elem(fd, k, &v)) {
+	if (policy_key_get(fd, k, &v)) {
 		if (v.refcnt < UINT16_MAX)
 			v.refcnt++;
 	} else {
@@ -242,7 +251,7 @@ static int policy_key_del(int fd, const struct dp_policy_key *k)
 {
 	struct dp_policy_val v;
 
-	if (bpf_map_lookup_elem(fd, k, &v))
+	if (!policy_key_get(fd, k, &v))
 		return 0; /* already gone: deleting is idempotent */
 	if (v.refcnt > 1) {
 		v.refcnt--;
