@@ -274,18 +274,17 @@ static int push_n(struct policy_entry **arr, size_t *n, size_t *cap, const struc
 	return 0;
 }
 
-int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
-			     const struct dp_policy_row *have, size_t n_have,
-			     struct agent_policy_diff *out, char *err, size_t err_len)
+/* The desired entries as single keys (unmerged: a key n entries produce appears n times). */
+static int want_keys(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
+		     struct pkey **out, size_t *n_out, char *err, size_t err_len)
 {
-	struct pkey *w = NULL, *h = NULL;
-	size_t nw = 0, nh = 0, cap_w = 0, i, j, cap_add = 0, cap_del = 0;
 	struct dp_policy_key keys[32];
-	int n, rc = -ENOMEM;
+	struct pkey *w = NULL;
+	size_t nw = 0, cap = 0;
 
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n_want; i++) {
-		n = dp_policy_expand(endpoint, &want[i], keys, 32);
+	for (size_t i = 0; i < n_want; i++) {
+		int n = dp_policy_expand(endpoint, &want[i], keys, 32);
+
 		if (n < 0) {
 			snprintf(
 			    err, err_len,
@@ -293,17 +292,19 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			    "%u) is not valid for the datapath",
 			    i, want[i].identity, want[i].direction, want[i].proto, want[i].port_lo,
 			    want[i].port_hi, want[i].rule_id);
-			rc = -EINVAL;
-			goto out;
+			free(w);
+			return -EINVAL;
 		}
-		if (nw + (size_t)n > cap_w) {
-			size_t nc = (cap_w ? cap_w * 2 : 64) + (size_t)n;
+		if (nw + (size_t)n > cap) {
+			size_t nc = (cap ? cap * 2 : 64) + (size_t)n;
 			struct pkey *p = realloc(w, nc * sizeof(*p));
 
-			if (!p)
-				goto out;
+			if (!p) {
+				free(w);
+				return -ENOMEM;
+			}
 			w = p;
-			cap_w = nc;
+			cap = nc;
 		}
 		for (int k = 0; k < n; k++) {
 			struct dp_policy_row r;
@@ -314,16 +315,28 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			if (!agent_policy_row_entry(&r, &w[nw].entry)) {
 				snprintf(err, err_len, "internal: key of entry %zu not expressible",
 					 i);
-				rc = -EINVAL;
-				goto out;
+				free(w);
+				return -EINVAL;
 			}
 			nw++;
 		}
 	}
-	h = calloc(n_have ? n_have : 1, sizeof(*h));
+	*out = w;
+	*n_out = nw;
+	return 0;
+}
+
+/* The endpoint's map rows as keys with their reference counts. */
+static int have_keys(uint32_t endpoint, const struct dp_policy_row *have, size_t n_have,
+		     struct pkey **out, size_t *n_out, char *err, size_t err_len)
+{
+	struct pkey *h = calloc(n_have ? n_have : 1, sizeof(*h));
+	struct dp_policy_key keys[32];
+	size_t nh = 0;
+
 	if (!h)
-		goto out;
-	for (i = 0; i < n_have; i++) {
+		return -ENOMEM;
+	for (size_t i = 0; i < n_have; i++) {
 		if (have[i].endpoint != endpoint)
 			continue;
 		if (!agent_policy_row_entry(&have[i], &h[nh].entry) ||
@@ -334,31 +347,80 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			    "%u, port %u/%u) matches no valid entry",
 			    endpoint, have[i].identity, have[i].dir, have[i].deny, have[i].proto,
 			    have[i].port, have[i].port_bits);
-			rc = -EINVAL;
-			goto out;
+			free(h);
+			return -EINVAL;
 		}
 		h[nh].key = keys[0];
 		h[nh].count = have[i].refcnt ? have[i].refcnt : 1;
 		nh++;
 	}
+	*out = h;
+	*n_out = pkey_merge(h, nh);
+	return 0;
+}
+
+/* A key both want and have: fix its reference count, rename it after a live rule. */
+static int diff_kept(struct agent_policy_diff *out, const struct pkey *w, size_t cnt,
+		     const struct pkey *h, size_t *cap_add, size_t *cap_del)
+{
+	bool rule_live = false;
+	int rc = 0;
+
+	out->keys_want++;
+	if (cnt > h->count) {
+		rc = push_n(&out->add, &out->n_add, cap_add, &w->entry,
+			    (uint32_t)(cnt - h->count));
+		out->keys_recount++;
+	} else if (cnt < h->count) {
+		rc = push_n(&out->del, &out->n_del, cap_del, &h->entry,
+			    (uint32_t)(h->count - cnt));
+		out->keys_recount++;
+	} else {
+		out->keys_same++;
+	}
+	for (size_t k = 0; k < cnt; k++)
+		rule_live |= w[k].entry.rule_id == h->entry.rule_id;
+	if (!rule_live && !rc) {
+		struct agent_policy_relabel *p =
+		    realloc(out->relabel, (out->n_relabel + 1) * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		out->relabel = p;
+		p[out->n_relabel].key = h->key;
+		p[out->n_relabel++].rule_id = w->entry.rule_id;
+	}
+	return rc;
+}
+
+int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
+			     const struct dp_policy_row *have, size_t n_have,
+			     struct agent_policy_diff *out, char *err, size_t err_len)
+{
+	struct pkey *w = NULL, *h = NULL;
+	size_t nw = 0, nh = 0, i, j, cap_add = 0, cap_del = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = want_keys(endpoint, want, n_want, &w, &nw, err, err_len);
+	rc = rc ?: have_keys(endpoint, have, n_have, &h, &nh, err, err_len);
+	if (rc)
+		goto out;
 	/* Desired keys stay unmerged (sorted) so that a kept key's rule id can be checked
 	 * against every entry producing it; current keys are unique in the map anyway. */
 	if (nw)
 		qsort(w, nw, sizeof(*w), pkey_cmp);
-	nh = pkey_merge(h, nh);
-
-	for (i = 0, j = 0; i < nw || j < nh;) {
-		size_t i2 = i, cnt = 0;
-		bool rule_live = false;
+	for (i = 0, j = 0; !rc && (i < nw || j < nh);) {
+		size_t i2 = i;
 		int c;
 
 		while (i2 < nw && !pkey_cmp(&w[i], &w[i2]))
 			i2++;
-		cnt = i2 - i;
 		c = i >= nw ? 1 : j >= nh ? -1 : pkey_cmp(&w[i], &h[j]);
 		if (c < 0) {
 			out->keys_want++;
-			rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry, (uint32_t)cnt);
+			rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry,
+				    (uint32_t)(i2 - i));
 			out->keys_added++;
 			if (w[i].key.prefixlen == DP_POL_PREFIX_FULL)
 				out->keys_added_exact++;
@@ -370,45 +432,19 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			out->keys_removed++;
 			j++;
 		} else {
-			out->keys_want++;
-			rc = 0;
-			if (cnt > h[j].count) {
-				rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry,
-					    (uint32_t)(cnt - h[j].count));
-				out->keys_recount++;
-			} else if (cnt < h[j].count) {
-				rc = push_n(&out->del, &out->n_del, &cap_del, &h[j].entry,
-					    (uint32_t)(h[j].count - cnt));
-				out->keys_recount++;
-			} else {
-				out->keys_same++;
-			}
-			for (size_t k = i; k < i2; k++)
-				rule_live |= w[k].entry.rule_id == h[j].entry.rule_id;
-			if (!rule_live && !rc) {
-				struct agent_policy_relabel *p =
-				    realloc(out->relabel, (out->n_relabel + 1) * sizeof(*p));
-
-				if (!p) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				out->relabel = p;
-				p[out->n_relabel].key = h[j].key;
-				p[out->n_relabel++].rule_id = w[i].entry.rule_id;
-			}
+			rc = diff_kept(out, &w[i], i2 - i, &h[j], &cap_add, &cap_del);
 			i = i2;
 			j++;
 		}
-		if (rc)
-			goto out;
 	}
-	rc = 0;
 out:
 	free(w);
 	free(h);
-	if (rc)
+	if (rc) {
+		if (rc == -ENOMEM)
+			snprintf(err, err_len, "%s", strerror(ENOMEM));
 		agent_policy_diff_free(out);
+	}
 	return rc;
 }
 
