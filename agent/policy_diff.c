@@ -86,115 +86,156 @@ static int ipc_key_cmp(const struct dp_ipcache_entry *a, const struct dp_ipcache
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-static int ipc_qsort_cmp(const void *a, const void *b)
-{
-	return ipc_key_cmp(a, b);
-}
-
 static bool ipc_val_equal(const struct dp_ipcache_entry *a, const struct dp_ipcache_entry *b)
 {
 	return a->identity == b->identity && a->tunnel_ipv4 == b->tunnel_ipv4 &&
 	       a->flags == b->flags;
 }
 
-static bool ipc_in(const struct dp_ipcache_entry *set, size_t n, const struct dp_ipcache_entry *e)
-{
-	return n && bsearch(e, set, n, sizeof(*set), ipc_qsort_cmp);
-}
-
-static struct dp_ipcache_entry *ipc_sorted_copy(const struct dp_ipcache_entry *v, size_t n)
-{
-	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	if (n)
-		memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), ipc_qsort_cmp);
-	return c;
-}
-
-/* Desired entries sorted by prefix with "earlier wins" on duplicates: qsort is not stable,
- * so the original index breaks ties. */
-struct ipc_ix {
-	struct dp_ipcache_entry e;
-	size_t ix;
+/* Entries are sorted through an index (4 bytes each) rather than copied (32): at 100k
+ * entries the diff's own memory is under 1 MB besides what it returns. The index breaks
+ * ties, so on a duplicate prefix the earlier entry sorts first. An index counts through
+ * part a, then part b (the caller need not concatenate them). */
+struct ipc_parts {
+	const struct dp_ipcache_entry *a, *b;
+	size_t n_a;
 };
 
-static int ipc_ix_cmp(const void *a, const void *b)
+static const struct dp_ipcache_entry *ipc_at(const struct ipc_parts *p, uint32_t i)
 {
-	const struct ipc_ix *x = a, *y = b;
-	int c = ipc_key_cmp(&x->e, &y->e);
-
-	return c ? c : x->ix < y->ix ? -1 : x->ix > y->ix;
+	return i < p->n_a ? &p->a[i] : &p->b[i - p->n_a];
 }
 
-static struct dp_ipcache_entry *ipc_want_sorted(const struct dp_ipcache_entry *v, size_t *n)
+static int ipc_idx_cmp(const void *a, const void *b, void *arg)
 {
-	struct ipc_ix *t = calloc(*n ? *n : 1, sizeof(*t));
-	struct dp_ipcache_entry *c = calloc(*n ? *n : 1, sizeof(*c));
-	size_t i, m = 0;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = ipc_key_cmp(ipc_at(arg, x), ipc_at(arg, y));
 
-	if (!t || !c) {
-		free(t);
-		free(c);
+	return c ? c : x < y ? -1 : x > y;
+}
+
+static uint32_t *ipc_index(const struct ipc_parts *p, size_t n)
+{
+	uint32_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+
+	if (!ix)
 		return NULL;
-	}
-	for (i = 0; i < *n; i++) {
-		t[i].e = v[i];
-		t[i].ix = i;
-	}
-	qsort(t, *n, sizeof(*t), ipc_ix_cmp);
-	for (i = 0; i < *n; i++)
-		if (!m || ipc_key_cmp(&c[m - 1], &t[i].e))
-			c[m++] = t[i].e;
-	free(t);
-	*n = m;
-	return c;
+	for (size_t i = 0; i < n; i++)
+		ix[i] = (uint32_t)i;
+	qsort_r(ix, n, sizeof(*ix), ipc_idx_cmp, (void *)p);
+	return ix;
 }
 
-int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want,
-			      const struct dp_ipcache_entry *have, size_t n_have,
-			      const struct dp_ipcache_entry *keep, size_t n_keep,
-			      struct agent_ipcache_diff *out)
+/* Drops the later entries of a duplicate prefix from a sorted index ("earlier wins"). */
+static size_t ipc_index_unique(const struct ipc_parts *p, uint32_t *ix, size_t n)
 {
-	struct dp_ipcache_entry *w = NULL, *h = NULL, *k = NULL;
-	size_t i = 0, j = 0;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!m || ipc_key_cmp(ipc_at(p, ix[m - 1]), ipc_at(p, ix[i])))
+			ix[m++] = ix[i];
+	return m;
+}
+
+static bool ipc_in(const struct ipc_parts *set, const uint32_t *ix, size_t n,
+		   const struct dp_ipcache_entry *e)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ipc_key_cmp(ipc_at(set, ix[mid]), e);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Appends to a growable output (outputs are as large as the change, not the tables). */
+static int ipc_out(struct dp_ipcache_entry **v, size_t *n, size_t *cap,
+		   const struct dp_ipcache_entry *e)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct dp_ipcache_entry *p = realloc(*v, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *e;
+	return 0;
+}
+
+struct ipc_outs {
+	size_t cap_add, cap_change, cap_del;
+};
+
+/* One step of the merge walk: c < 0 wanted only, c > 0 in the map only, 0 both. */
+static int ipc_diff_step(int c, const struct dp_ipcache_entry *w, const struct dp_ipcache_entry *h,
+			 bool w_kept, bool h_kept, struct agent_ipcache_diff *out,
+			 struct ipc_outs *o)
+{
+	if (c < 0) /* wanted, not in the map */
+		return w_kept ? 0 : ipc_out(&out->add, &out->n_add, &o->cap_add, w);
+	if (c > 0) { /* in the map, not wanted */
+		if (!h_kept)
+			return ipc_out(&out->del, &out->n_del, &o->cap_del, h);
+		out->n_same++;
+		return 0;
+	}
+	if (ipc_val_equal(w, h) || h_kept) {
+		out->n_same++;
+		return 0;
+	}
+	return ipc_out(&out->change, &out->n_change, &o->cap_change, w);
+}
+
+int agent_policy_ipcache_diff_parts(const struct dp_ipcache_entry *want_a, size_t n_a,
+				    const struct dp_ipcache_entry *want_b, size_t n_b,
+				    const struct dp_ipcache_entry *have, size_t n_have,
+				    const struct dp_ipcache_entry *keep, size_t n_keep,
+				    struct agent_ipcache_diff *out)
+{
+	struct ipc_parts pw = {want_a, want_b, n_a}, ph = {have, NULL, n_have},
+			 pk = {keep, NULL, n_keep};
+	size_t n_want = n_a + n_b, i = 0, j = 0;
+	uint32_t *w = NULL, *h = NULL, *k = NULL;
+	struct ipc_outs o = {0};
 	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	w = ipc_want_sorted(want, &n_want);
-	h = ipc_sorted_copy(have, n_have);
-	k = ipc_sorted_copy(keep, n_keep);
-	out->add = calloc(n_want ? n_want : 1, sizeof(*out->add));
-	out->change = calloc(n_want ? n_want : 1, sizeof(*out->change));
-	out->del = calloc(n_have ? n_have : 1, sizeof(*out->del));
-	if (!w || !h || !k || !out->add || !out->change || !out->del)
+	if (n_want > UINT32_MAX || n_have > UINT32_MAX || n_keep > UINT32_MAX)
+		return -E2BIG;
+	w = ipc_index(&pw, n_want);
+	h = ipc_index(&ph, n_have);
+	k = ipc_index(&pk, n_keep);
+	if (!w || !h || !k)
 		goto out;
-	i = 0;
-	while (i < n_want || j < n_have) {
-		int c = i >= n_want ? 1 : j >= n_have ? -1 : ipc_key_cmp(&w[i], &h[j]);
-
-		if (c < 0) { /* wanted, not in the map */
-			if (!ipc_in(k, n_keep, &w[i]))
-				out->add[out->n_add++] = w[i];
-			i++;
-		} else if (c > 0) { /* in the map, not wanted */
-			if (ipc_in(k, n_keep, &h[j]))
-				out->n_same++;
-			else
-				out->del[out->n_del++] = h[j];
-			j++;
-		} else {
-			if (ipc_val_equal(&w[i], &h[j]) || ipc_in(k, n_keep, &h[j]))
-				out->n_same++;
-			else
-				out->change[out->n_change++] = w[i];
-			i++;
-			j++;
-		}
+	n_want = ipc_index_unique(&pw, w, n_want);
+	n_have = ipc_index_unique(&ph, h, n_have);
+	/* A first sync adds about everything: size for it once instead of doubling into it. */
+	if (n_want > n_have) {
+		out->add = malloc((n_want - n_have) * sizeof(*out->add));
+		o.cap_add = out->add ? n_want - n_have : 0;
 	}
 	err = 0;
+	while (!err && (i < n_want || j < n_have)) {
+		const struct dp_ipcache_entry *we = i < n_want ? ipc_at(&pw, w[i]) : NULL;
+		const struct dp_ipcache_entry *he = j < n_have ? ipc_at(&ph, h[j]) : NULL;
+		int c = !we ? 1 : !he ? -1 : ipc_key_cmp(we, he);
+
+		err = ipc_diff_step(c, we, he, c <= 0 && ipc_in(&pk, k, n_keep, we),
+				    c >= 0 && ipc_in(&pk, k, n_keep, he), out, &o);
+		i += c <= 0;
+		j += c >= 0;
+	}
 out:
 	free(w);
 	free(h);
@@ -202,6 +243,15 @@ out:
 	if (err)
 		agent_ipcache_diff_free(out);
 	return err;
+}
+
+int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want,
+			      const struct dp_ipcache_entry *have, size_t n_have,
+			      const struct dp_ipcache_entry *keep, size_t n_keep,
+			      struct agent_ipcache_diff *out)
+{
+	return agent_policy_ipcache_diff_parts(want, n_want, NULL, 0, have, n_have, keep, n_keep,
+					       out);
 }
 
 void agent_ipcache_diff_free(struct agent_ipcache_diff *d)

@@ -103,54 +103,154 @@ static int recover_skipped(struct store *s, struct agent_policy_snapshot *snap, 
 	return 0;
 }
 
-/* One listing per prefix: identities, ipcache (with the held prefixes of bad records) and
- * policies (with the keys of skipped records); history reads only for bad policies. */
-int agent_policy_snapshot_load(struct store *s, struct agent_policy_snapshot *snap, char *err,
-			       size_t err_len)
+int agent_policy_snapshot_load_policy(struct store *s, struct agent_policy_snapshot *snap,
+				      char *err, size_t err_len)
 {
 	char **skipped = NULL;
 	size_t n_skipped = 0;
 	int rc;
 
-	if (err_len)
-		err[0] = '\0';
-
-	memset(snap, 0, sizeof(*snap));
 	rc = store_load_identities(s, &snap->ids, &snap->n_ids, NULL);
 	if (rc) {
 		snprintf(err, err_len, "loading identities: %s", store_error(s));
-		goto fail;
-	}
-	rc = store_load_ipcache_held(s, &snap->ipcache, &snap->n_ipcache, &snap->ipcache_bad,
-				     &snap->n_ipcache_bad, &snap->revision);
-	if (rc) {
-		snprintf(err, err_len, "loading the ipcache: %s",
-			 rc == -ENOMEM ? strerror(ENOMEM) : store_error(s));
-		goto fail;
+		return rc;
 	}
 	rc = store_list_policies(s, &snap->policies, &snap->n_policies, &skipped, &n_skipped,
 				 NULL);
 	if (rc) {
 		snprintf(err, err_len, "loading policies: %s",
 			 rc == -ENOMEM ? strerror(ENOMEM) : store_error(s));
-		goto fail;
+		return rc;
 	}
 	rc = recover_loaded(s, snap, err, err_len);
 	rc = rc ?: recover_skipped(s, snap, skipped, n_skipped, err, err_len);
 	store_policy_paths_free(skipped, n_skipped);
-	if (rc)
-		goto fail;
-	return 0;
-fail:
-	agent_policy_snapshot_free(snap);
 	return rc;
+}
+
+/* Makes room for one more entry (doubling; trimmed to size after the listing). */
+static int ipc_grow(struct dp_ipcache_entry **v, size_t n, size_t *cap)
+{
+	struct dp_ipcache_entry *p;
+	size_t nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 1024;
+	p = realloc(*v, nc * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = nc;
+	return 0;
+}
+
+struct ipc_load {
+	struct agent_policy_snapshot *snap;
+	size_t cap, cap_held;
+};
+
+static int hold(struct ipc_load *l, const char *cidr)
+{
+	struct agent_policy_snapshot *snap = l->snap;
+	struct dp_ipcache_entry e = {0};
+	char why[64];
+
+	snap->n_ipcache_skipped++;
+	if (!dp_parse_cidr(cidr, &e, why, sizeof(why)))
+		return 0; /* names no prefix: nothing to hold */
+	if (ipc_grow(&snap->ipcache_held, snap->n_ipcache_held, &l->cap_held))
+		return -ENOMEM;
+	snap->ipcache_held[snap->n_ipcache_held++] = e;
+	return 0;
+}
+
+static int ipc_record(const struct store_ipcache *r, void *arg)
+{
+	struct ipc_load *l = arg;
+	struct agent_policy_snapshot *snap = l->snap;
+	struct dp_ipcache_entry d;
+	char why[256];
+
+	snap->n_ipcache_records++;
+	if (!agent_policy_ipcache_from_store(r, &d, why, sizeof(why))) {
+		log_warn("skipping %s; the datapath keeps what it has for that prefix", why);
+		return hold(l, r->cidr);
+	}
+	if (ipc_grow(&snap->ipcache, snap->n_ipcache, &l->cap))
+		return -ENOMEM;
+	snap->ipcache[snap->n_ipcache++] = d;
+	return 0;
+}
+
+static int ipc_bad(const char *cidr, void *arg)
+{
+	log_warn("ipcache/%s: malformed store record; the datapath keeps what it has for that "
+		 "prefix",
+		 cidr);
+	return hold(arg, cidr);
+}
+
+int agent_policy_snapshot_add_ipcache(struct agent_policy_snapshot *snap,
+				      const struct store_ipcache *r)
+{
+	struct ipc_load l = {.snap = snap, .cap = snap->n_ipcache, .cap_held = snap->n_ipcache_held};
+
+	return ipc_record(r, &l);
+}
+
+int agent_policy_snapshot_load_ipcache(struct store *s, struct agent_policy_snapshot *snap,
+				       char *err, size_t err_len)
+{
+	struct ipc_load l = {.snap = snap};
+	int rc = store_foreach_ipcache(s, ipc_record, ipc_bad, &l, &snap->revision);
+
+	if (rc) {
+		snprintf(err, err_len, "loading the ipcache: %s",
+			 rc == -ENOMEM ? strerror(ENOMEM) : store_error(s));
+		return rc;
+	}
+	if (snap->n_ipcache < l.cap) { /* give back the doubling's slack */
+		void *p = realloc(snap->ipcache, (snap->n_ipcache ? snap->n_ipcache : 1) *
+						     sizeof(*snap->ipcache));
+
+		if (p)
+			snap->ipcache = p;
+	}
+	return 0;
+}
+
+/* One listing per prefix: identities, policies (with the keys of skipped records) and the
+ * ipcache (streamed); history reads only for bad policies. */
+int agent_policy_snapshot_load(struct store *s, struct agent_policy_snapshot *snap, char *err,
+			       size_t err_len)
+{
+	int rc;
+
+	if (err_len)
+		err[0] = '\0';
+	memset(snap, 0, sizeof(*snap));
+	rc = agent_policy_snapshot_load_policy(s, snap, err, err_len);
+	rc = rc ?: agent_policy_snapshot_load_ipcache(s, snap, err, err_len);
+	if (rc)
+		agent_policy_snapshot_free(snap);
+	return rc;
+}
+
+void agent_policy_snapshot_free_policy(struct agent_policy_snapshot *snap)
+{
+	store_identities_free(snap->ids, snap->n_ids);
+	store_policies_free(snap->policies, snap->n_policies);
+	snap->ids = NULL;
+	snap->n_ids = 0;
+	snap->policies = NULL;
+	snap->n_policies = 0;
 }
 
 void agent_policy_snapshot_free(struct agent_policy_snapshot *snap)
 {
-	store_identities_free(snap->ids, snap->n_ids);
+	agent_policy_snapshot_free_policy(snap);
 	free(snap->ipcache);
-	store_policies_free(snap->policies, snap->n_policies);
-	free(snap->ipcache_bad);
+	free(snap->ipcache_held);
 	memset(snap, 0, sizeof(*snap));
 }

@@ -20,7 +20,8 @@
 struct agent_policy_sync {
 	struct dp *dp;
 	uint32_t endpoint;
-	struct policy_engine *engine;
+	struct policy_engine *engine;	 /* of the last sync written */
+	struct policy_engine *pending; /* built, not yet written */
 	agent_policy_change_cb cb;
 	void *cb_arg;
 	/* Prefixes the store's ipcache records own: they win over engine CIDR identities
@@ -46,6 +47,7 @@ void agent_policy_sync_free(struct agent_policy_sync *ps)
 	if (!ps)
 		return;
 	policy_engine_free(ps->engine);
+	policy_engine_free(ps->pending);
 	free(ps->store_ipc);
 	free(ps);
 }
@@ -91,18 +93,6 @@ static int ipc_push(struct ipc_vec *a, const struct dp_ipcache_entry *e)
 		return -ENOMEM;
 	a->v[a->n++] = *e;
 	return 0;
-}
-
-/* Adds the prefix of cidr to keep: the datapath keeps what it has for it. A prefix that does
- * not parse adds nothing. */
-static int keep_prefix(struct ipc_vec *keep, const char *cidr)
-{
-	struct dp_ipcache_entry k = {0};
-	char why[64];
-
-	if (!dp_parse_cidr(cidr, &k, why, sizeof(why)))
-		return 0;
-	return ipc_push(keep, &k);
 }
 
 /* Same prefix: family, length and address (host bits are zero on both sides). */
@@ -474,75 +464,55 @@ static int capacity_check(struct agent_policy_sync *ps, const struct map_use *us
 
 /* Everything a snapshot sync computes before its first write. */
 struct sync_plan {
-	struct policy_engine *e;
 	const struct policy_entry *entries;
 	size_t n_entries;
-	struct ipc_vec want, have, keep;
-	size_t n_store; /* want[0, n_store) are the store's records */
+	struct dp_ipcache_entry *want; /* the engine's CIDR identities */
+	size_t n_want;
+	struct ipc_vec have;
 	struct row_vec rows;
 	struct map_use use;
 	struct agent_ipcache_diff id;
 	struct agent_policy_diff pd;
 };
 
-static void plan_free(struct sync_plan *pl)
+static void plan_free(struct sync_plan *pl) /* idempotent */
 {
-	policy_engine_free(pl->e);
-	free(pl->want.v);
+	free(pl->want);
 	free(pl->have.v);
-	free(pl->keep.v);
 	free(pl->rows.v);
+	pl->want = NULL;
+	pl->have.v = NULL;
+	pl->rows.v = NULL;
 	agent_ipcache_diff_free(&pl->id);
 	agent_policy_diff_free(&pl->pd);
 }
 
-/* Desired ipcache: store records first (they win a shared prefix), then the engine's CIDR
- * identities; prefixes of unusable records are held as they are. */
-static int plan_ipcache(struct sync_plan *pl, const struct agent_policy_snapshot *snap,
-			struct agent_policy_report *rep)
+/* The engine's CIDR identities as datapath entries (the store's records are the snapshot's;
+ * they come first in the diff, so they win a shared prefix). The maps' entries are read
+ * into an array sized for what is expected. */
+static int plan_ipcache(struct agent_policy_sync *ps, struct sync_plan *pl,
+			const struct agent_policy_snapshot *snap, struct agent_policy_report *rep)
 {
-	const struct policy_cidr_identity *cids;
 	size_t n_cids;
-	char why[256];
+	const struct policy_cidr_identity *cids =
+	    policy_engine_cidr_identities(ps->pending, &n_cids);
 
-	for (size_t i = 0; i < snap->n_ipcache; i++) {
-		struct dp_ipcache_entry d;
-
-		if (!agent_policy_ipcache_from_store(&snap->ipcache[i], &d, why, sizeof(why))) {
-			log_warn("skipping %s; the datapath keeps what it has for that prefix",
-				 why);
-			rep->ipcache_skipped++;
-			if (keep_prefix(&pl->keep, snap->ipcache[i].cidr))
-				return -ENOMEM;
-			continue;
-		}
-		if (ipc_push(&pl->want, &d))
-			return -ENOMEM;
-	}
-	pl->n_store = pl->want.n;
-	cids = policy_engine_cidr_identities(pl->e, &n_cids);
 	rep->cidr_ids = n_cids;
-	for (size_t i = 0; i < n_cids; i++) {
-		struct dp_ipcache_entry d;
-
-		agent_policy_ipcache_from_cidr(&cids[i], &d);
-		if (ipc_push(&pl->want, &d))
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < snap->n_ipcache_bad; i++) {
-		log_warn("ipcache/%s: malformed store record; the datapath keeps what it has "
-			 "for that prefix",
-			 snap->ipcache_bad[i]);
-		rep->ipcache_skipped++;
-		if (keep_prefix(&pl->keep, snap->ipcache_bad[i]))
-			return -ENOMEM;
-	}
+	pl->want = malloc((n_cids + 1) * sizeof(*pl->want));
+	pl->have.cap = snap->n_ipcache + n_cids + snap->n_ipcache_held + 64;
+	pl->have.v = malloc(pl->have.cap * sizeof(*pl->have.v));
+	if (!pl->want || !pl->have.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_cids; i++)
+		agent_policy_ipcache_from_cidr(&cids[i], &pl->want[i]);
+	pl->n_want = n_cids;
 	return 0;
 }
 
 /* The maps as they are (what we adopt), then both diffs. */
 static int plan_diff(struct agent_policy_sync *ps, struct sync_plan *pl,
-		     struct agent_policy_report *rep, char *err, size_t err_len)
+		     const struct agent_policy_snapshot *snap, struct agent_policy_report *rep,
+		     char *err, size_t err_len)
 {
 	int rc = dp_ipcache_foreach(ps->dp, ipc_read_cb, &pl->have);
 
@@ -555,8 +525,9 @@ static int plan_diff(struct agent_policy_sync *ps, struct sync_plan *pl,
 	pl->use = pl->rows.use;
 	for (size_t i = 0; i < pl->have.n; i++)
 		pl->use.n[ipc_is_host(&pl->have.v[i]) ? MAP_IPCACHE_HOST : MAP_IPCACHE]++;
-	rc = agent_policy_ipcache_diff(pl->want.v, pl->want.n, pl->have.v, pl->have.n,
-				       pl->keep.v, pl->keep.n, &pl->id);
+	rc = agent_policy_ipcache_diff_parts(snap->ipcache, snap->n_ipcache, pl->want, pl->n_want,
+					     pl->have.v, pl->have.n, snap->ipcache_held,
+					     snap->n_ipcache_held, &pl->id);
 	if (rc) {
 		snprintf(err, err_len, "ipcache diff: %s", strerror(-rc));
 		return rc;
@@ -579,38 +550,54 @@ static void report_diff(const struct sync_plan *pl, struct agent_policy_report *
 	rep->pol_relabel = pl->pd.n_relabel;
 }
 
-int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
-			       const struct agent_policy_snapshot *snap,
-			       struct agent_policy_report *rep_out, char *err, size_t err_len)
+int agent_policy_sync_build(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len)
 {
-	struct agent_policy_report rep = {0};
+	const struct policy_entry *entries;
+	size_t n_entries;
+	int rc;
+
+	if (err_len)
+		err[0] = '\0';
+	rep->ids = snap->n_ids;
+	rep->policies = snap->n_policies;
+	policy_engine_free(ps->pending);
+	ps->pending = NULL;
+	rc = engine_build(ps, snap, &ps->pending, rep, err, err_len);
+	if (rc)
+		return rc;
+	entries = policy_engine_entries(ps->pending, ps->endpoint, &n_entries);
+	rep->entries = n_entries;
+	rep->enforced[0] = policy_engine_enforced(ps->pending, ps->endpoint, POLICY_INGRESS);
+	rep->enforced[1] = policy_engine_enforced(ps->pending, ps->endpoint, POLICY_EGRESS);
+	rep->flags_after =
+	    agent_policy_enforce_flags(entries, n_entries, rep->enforced[0], rep->enforced[1]);
+	return 0;
+}
+
+int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len)
+{
 	struct sync_plan pl = {.rows = {.endpoint = ps->endpoint}};
 	int rc;
 
 	if (err_len)
 		err[0] = '\0';
-
-	rep.ids = snap->n_ids;
-	rep.policies = snap->n_policies;
-	rep.ipcache_records = snap->n_ipcache;
-	rc = engine_build(ps, snap, &pl.e, &rep, err, err_len);
-	if (rc)
-		goto out;
-	pl.entries = policy_engine_entries(pl.e, ps->endpoint, &pl.n_entries);
-	rep.entries = pl.n_entries;
-	rep.enforced[0] = policy_engine_enforced(pl.e, ps->endpoint, POLICY_INGRESS);
-	rep.enforced[1] = policy_engine_enforced(pl.e, ps->endpoint, POLICY_EGRESS);
-	rep.flags_after =
-	    agent_policy_enforce_flags(pl.entries, pl.n_entries, rep.enforced[0], rep.enforced[1]);
-	rc = plan_ipcache(&pl, snap, &rep);
-	rc = rc ?: plan_diff(ps, &pl, &rep, err, err_len);
+	if (!ps->pending) {
+		snprintf(err, err_len, "no engine built (agent_policy_sync_build first)");
+		return -EINVAL;
+	}
+	rep->ipcache_records = snap->n_ipcache_records;
+	rep->ipcache_skipped = snap->n_ipcache_skipped;
+	pl.entries = policy_engine_entries(ps->pending, ps->endpoint, &pl.n_entries);
+	rc = plan_ipcache(ps, &pl, snap, rep);
+	rc = rc ?: plan_diff(ps, &pl, snap, rep, err, err_len);
 	rc = rc ?: capacity_check(ps, &pl.use, &pl.id, &pl.pd, err, err_len);
-	rc = rc ?: save_store_ipc(ps, pl.want.v, pl.n_store);
 	if (rc)
 		goto out;
-	report_diff(&pl, &rep);
+	report_diff(&pl, rep);
 	rc = write_diff(ps, &pl.id, pl.pd.add, pl.pd.n_add, pl.pd.del, pl.pd.n_del,
-			rep.flags_before, rep.flags_after, err, err_len);
+			rep->flags_before, rep->flags_after, err, err_len);
 	if (rc)
 		goto out;
 	rc = relabel_keys(ps, pl.pd.relabel, pl.pd.n_relabel);
@@ -619,12 +606,26 @@ int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 		goto out;
 	}
 	policy_engine_free(ps->engine);
-	ps->engine = pl.e;
-	pl.e = NULL;
+	ps->engine = ps->pending;
+	ps->pending = NULL;
+	/* After the plan is gone: the copy then does not add to the sync's peak. */
+	plan_free(&pl);
+	rc = save_store_ipc(ps, snap->ipcache, snap->n_ipcache);
 out:
 	if (rc == -ENOMEM && !err[0])
 		snprintf(err, err_len, "%s", strerror(ENOMEM));
 	plan_free(&pl);
+	return rc;
+}
+
+int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
+			       const struct agent_policy_snapshot *snap,
+			       struct agent_policy_report *rep_out, char *err, size_t err_len)
+{
+	struct agent_policy_report rep = {0};
+	int rc = agent_policy_sync_build(ps, snap, &rep, err, err_len);
+
+	rc = rc ?: agent_policy_sync_apply(ps, snap, &rep, err, err_len);
 	if (rep_out)
 		*rep_out = rep;
 	return rc;

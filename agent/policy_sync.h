@@ -82,6 +82,14 @@ int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want
 			      const struct dp_ipcache_entry *have, size_t n_have,
 			      const struct dp_ipcache_entry *keep, size_t n_keep,
 			      struct agent_ipcache_diff *out);
+/* The same with want in two parts (want_a's entries before want_b's), so that a caller
+ * need not concatenate them: at 100k entries every copy is 3 MB. Sorting is through 4-byte
+ * indexes; the outputs are as large as the change. */
+int agent_policy_ipcache_diff_parts(const struct dp_ipcache_entry *want_a, size_t n_a,
+				    const struct dp_ipcache_entry *want_b, size_t n_b,
+				    const struct dp_ipcache_entry *have, size_t n_have,
+				    const struct dp_ipcache_entry *keep, size_t n_keep,
+				    struct agent_ipcache_diff *out);
 void agent_ipcache_diff_free(struct agent_ipcache_diff *d);
 
 /* A policy-map row -> the single-key entry that expands to exactly that key (aligned
@@ -134,26 +142,42 @@ void agent_policy_engine_key(const struct store_policy *p, char *buf, size_t len
 struct agent_policy_snapshot {
 	struct store_identity *ids;
 	size_t n_ids;
-	struct store_ipcache *ipcache;
-	size_t n_ipcache;
 	struct store_policy *policies;
 	size_t n_policies;
-	/* ipcache keys present in the store whose record did not decode (canonical CIDRs
-	 * when the key itself parses): the datapath keeps its entry for them. */
-	char (*ipcache_bad)[STORE_CIDR_MAX];
-	size_t n_ipcache_bad;
 	/* policies whose current record is unusable, replaced by their last valid version
 	 * from etcd's history (see agent_policy_snapshot_load()) */
 	size_t n_policies_recovered;
-	int64_t revision; /* of the ipcache load */
+	/* The ipcache as datapath entries (agent_policy_ipcache_from_store()): a 100k-entry
+	 * ipcache is 3 MB here, not the store records' 10. */
+	struct dp_ipcache_entry *ipcache;
+	size_t n_ipcache;
+	/* Prefixes of ipcache records that cannot be used (a record that does not decode,
+	 * a gateway the datapath cannot use): the datapath keeps its entry for them. */
+	struct dp_ipcache_entry *ipcache_held;
+	size_t n_ipcache_held;
+	size_t n_ipcache_records; /* records that decoded (usable or not) */
+	size_t n_ipcache_skipped; /* records not used (held) */
+	int64_t revision;	  /* of the ipcache load */
 };
-/* Loads identities, ipcache and policies. Any store error fails the whole load (the
- * caller then changes nothing: fail-static). A policy record that is malformed or that the
- * engine rejects is replaced by its most recent valid version in etcd's history (logged
- * with its key and that revision); without one (a new key, or history compacted) it is
- * left out, logged with its key. */
+/* Loads identities, ipcache and policies: agent_policy_snapshot_load_policy() then
+ * agent_policy_snapshot_load_ipcache(). Any store error fails the whole load (the caller
+ * then changes nothing: fail-static). */
 int agent_policy_snapshot_load(struct store *s, struct agent_policy_snapshot *snap, char *err,
 			       size_t err_len);
+/* Identities and policies (one listing each). A policy record that is malformed, does not
+ * bind its scope, or that the engine rejects is replaced by its most recent valid version
+ * in etcd's history (logged with its key and that revision); without one (a new key, or
+ * history compacted) it is left out, logged with its key. */
+int agent_policy_snapshot_load_policy(struct store *s, struct agent_policy_snapshot *snap,
+				      char *err, size_t err_len);
+/* The ipcache (one streamed listing, converted as it arrives). */
+int agent_policy_snapshot_load_ipcache(struct store *s, struct agent_policy_snapshot *snap,
+				       char *err, size_t err_len);
+/* Adds one store record as the loader would (a test's or a watcher's input). -ENOMEM only. */
+int agent_policy_snapshot_add_ipcache(struct agent_policy_snapshot *snap,
+				      const struct store_ipcache *r);
+/* Frees identities and policies only (once the engine is built they are not needed). */
+void agent_policy_snapshot_free_policy(struct agent_policy_snapshot *snap);
 void agent_policy_snapshot_free(struct agent_policy_snapshot *snap);
 
 /* ---- the sync ---- */
@@ -188,6 +212,14 @@ struct policy_engine *agent_policy_engine(struct agent_policy_sync *ps);
 int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 			       const struct agent_policy_snapshot *snap,
 			       struct agent_policy_report *rep, char *err, size_t err_len);
+/* The same in two steps, so that a caller can drop the snapshot's identities and policies
+ * (agent_policy_snapshot_free_policy()) and only then load the ipcache: build computes the
+ * engine from snap's identities and policies (nothing is written); apply diffs and writes
+ * snap's ipcache and that engine's entries. rep accumulates over both. */
+int agent_policy_sync_build(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len);
+int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len);
 
 /*
  * Incremental path (the daemon's watch events): the caller mutates the engine

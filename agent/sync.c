@@ -4,6 +4,9 @@
  * (see sync.h). The one implementation behind pp-policy-sync and pseudopodd.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +118,15 @@ void agent_sync_close(struct agent_sync *as)
 	free(as);
 }
 
+/* Gives freed heap pages back to the kernel (glibc keeps them otherwise): the sync's peak
+ * is then the engine plus the ipcache, not the engine plus its inputs plus the ipcache. */
+static void release_heap(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 struct agent_policy_sync *agent_sync_policy(struct agent_sync *as)
 {
 	return as->ps;
@@ -142,17 +154,31 @@ int agent_sync_run(struct agent_sync *as, struct agent_sync_result *res, char *e
 			 strerror(-rc));
 		return rc;
 	}
-	rc = agent_policy_snapshot_load(&as->store, &snap, why, sizeof(why));
-	if (rc) {
-		snprintf(err, err_len, "store %s: %s; the datapath was not changed", as->endpoints,
-			 why);
-		goto out;
-	}
-	res->revision = snap.revision;
-	res->policies_recovered = snap.n_policies_recovered;
-	rc = agent_policy_sync_snapshot(as->ps, &snap, &res->rep, why, sizeof(why));
+	/* Identities and policies first: once the engine is built they are dropped, so the
+	 * ipcache (the bulk) never shares the heap with them. */
+	rc = agent_policy_snapshot_load_policy(&as->store, &snap, why, sizeof(why));
 	if (rc)
-		snprintf(err, err_len, "sync failed: %s", why);
+		goto store_fail;
+	rc = agent_policy_sync_build(as->ps, &snap, &res->rep, why, sizeof(why));
+	if (rc)
+		goto sync_fail;
+	res->policies_recovered = snap.n_policies_recovered;
+	agent_policy_snapshot_free_policy(&snap);
+	release_heap();
+	rc = agent_policy_snapshot_load_ipcache(&as->store, &snap, why, sizeof(why));
+	if (rc)
+		goto store_fail;
+	res->revision = snap.revision;
+	release_heap(); /* the listing's page buffers */
+	rc = agent_policy_sync_apply(as->ps, &snap, &res->rep, why, sizeof(why));
+	if (rc)
+		goto sync_fail;
+	goto out;
+store_fail:
+	snprintf(err, err_len, "store %s: %s; the datapath was not changed", as->endpoints, why);
+	goto out;
+sync_fail:
+	snprintf(err, err_len, "sync failed: %s", why);
 out:
 	agent_policy_snapshot_free(&snap);
 	dp_unlock(lock);

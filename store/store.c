@@ -377,98 +377,38 @@ int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, i
 	return rc;
 }
 
-/* The ipcache listing that also reports the prefixes whose record did not decode. */
+/* The streaming ipcache listing: decoded records to one callback, bad keys to another. */
 struct ipcache_ctx {
-	struct vec v;
-	char (*bad)[STORE_CIDR_MAX];
-	size_t n_bad, cap_bad;
+	struct store *s;
+	store_ipcache_cb cb;
+	store_ipcache_bad_cb bad;
+	void *arg;
 };
-
-static int ipcache_bad_add(struct ipcache_ctx *c, const char *canon)
-{
-	if (c->n_bad == c->cap_bad) {
-		size_t nc = c->cap_bad ? c->cap_bad * 2 : 8;
-		void *p = realloc(c->bad, nc * sizeof(*c->bad));
-
-		if (!p)
-			return -ENOMEM;
-		c->bad = p;
-		c->cap_bad = nc;
-	}
-	memcpy(c->bad[c->n_bad++], canon, STORE_CIDR_MAX);
-	return 0;
-}
 
 static int ipcache_one(void *arg, const struct kv_pair *kv)
 {
 	struct ipcache_ctx *c = arg;
 	char why[400], canon[STORE_CIDR_MAX];
+	struct store_ipcache r;
 	const char *rest;
-	void *item;
 
-	if (store_key_kind(c->v.s, kv->key, &rest) != STORE_KIND_IPCACHE)
+	if (store_key_kind(c->s, kv->key, &rest) != STORE_KIND_IPCACHE)
 		return 0;
-	item = store_vec_push(&c->v);
-	if (!item)
-		return -ENOMEM;
-	if (store_ipcache_decode(kv->key, kv->value, kv->value_len, item, why, sizeof(why)))
-		return 0;
-	c->v.n--;
+	if (store_ipcache_decode(kv->key, kv->value, kv->value_len, &r, why, sizeof(why)))
+		return c->cb(&r, c->arg);
 	log_warn("skipping malformed record %s", why);
 	/* A key that is not a CIDR names no prefix: nothing to hold. */
-	return store_cidr_canon(rest, canon, why, sizeof(why)) ? ipcache_bad_add(c, canon) : 0;
+	return store_cidr_canon(rest, canon, why, sizeof(why)) && c->bad ? c->bad(canon, c->arg)
+								     : 0;
 }
 
-static int held_cidr_cmp(const void *a, const void *b)
+int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad,
+			  void *arg, int64_t *revision)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Drops held prefixes that a decoded record also names (a bare address next to its /32):
- * the decoded record owns the prefix. Sorted lookups: n log n. */
-static int ipcache_bad_filter(struct ipcache_ctx *c)
-{
-	const struct store_ipcache *ip = c->v.items;
-	const char **sorted;
-	size_t m = 0;
-
-	if (!c->n_bad)
-		return 0;
-	sorted = malloc((c->v.n ? c->v.n : 1) * sizeof(*sorted));
-	if (!sorted)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->v.n; i++)
-		sorted[i] = ip[i].cidr;
-	qsort(sorted, c->v.n, sizeof(*sorted), held_cidr_cmp);
-	for (size_t i = 0; i < c->n_bad; i++) {
-		const char *k = c->bad[i];
-
-		if (!c->v.n || !bsearch(&k, sorted, c->v.n, sizeof(*sorted), held_cidr_cmp))
-			memmove(c->bad[m++], c->bad[i], STORE_CIDR_MAX);
-	}
-	c->n_bad = m;
-	free(sorted);
-	return 0;
-}
-
-int store_load_ipcache_held(struct store *s, struct store_ipcache **out, size_t *n,
-			    char (**held)[STORE_CIDR_MAX], size_t *n_held, int64_t *revision)
-{
-	struct ipcache_ctx c = {.v = {.size = sizeof(struct store_ipcache), .s = s}};
+	struct ipcache_ctx c = {.s = s, .cb = cb, .bad = bad, .arg = arg};
 	int rc = store_foreach(s, "ipcache/", ipcache_one, &c, revision);
 
-	if (rc >= 0)
-		rc = ipcache_bad_filter(&c);
-	if (rc < 0) {
-		free(c.v.items);
-		free(c.bad);
-		return rc;
-	}
-	*out = c.v.items;
-	*n = c.v.n;
-	*held = c.bad;
-	*n_held = c.n_bad;
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- policies ---- */

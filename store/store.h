@@ -183,11 +183,17 @@ int store_endpoint_add(struct store *s, const char *cidr, const struct label_set
 		       enum store_ipcache_kind kind, const char *gateway, uint32_t *id);
 int store_endpoint_del(struct store *s, const char *cidr);
 int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, int64_t *revision);
-/* The same listing, plus the canonical prefixes of keys whose record did not decode (a key
- * that is not a CIDR names none; a prefix a decoded record also names is not held): what a
- * fail-static reader keeps as it was. *held is malloc'd (free()). */
-int store_load_ipcache_held(struct store *s, struct store_ipcache **out, size_t *n,
-			    char (**held)[STORE_CIDR_MAX], size_t *n_held, int64_t *revision);
+/*
+ * The same listing, streamed: cb gets each decoded record (valid only during the call), bad
+ * (optional) the canonical prefix of each key whose record did not decode (a key that is
+ * not a CIDR names none; the record is logged either way). A non-zero return of either
+ * stops the listing and is returned; store errors are -errno with store_error(). Memory is
+ * one page of the listing, whatever the number of records.
+ */
+typedef int (*store_ipcache_cb)(const struct store_ipcache *r, void *arg);
+typedef int (*store_ipcache_bad_cb)(const char *cidr, void *arg);
+int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad,
+			  void *arg, int64_t *revision);
 
 struct store_policy {
 	char namespace_[STORE_NAME_MAX]; /* "" = cluster-wide (stored under _cluster) */

@@ -58,11 +58,8 @@ static void snap_init(struct agent_policy_snapshot *s, size_t n_pol)
 	memset(s, 0, sizeof(*s));
 	s->n_ids = N_PEERS + 1;
 	s->ids = calloc(s->n_ids, sizeof(*s->ids));
-	s->n_ipcache = s->n_ids;
-	s->ipcache = calloc(s->n_ids, sizeof(*s->ipcache));
 	s->policies = calloc(n_pol, sizeof(*s->policies));
 	assert_non_null(s->ids);
-	assert_non_null(s->ipcache);
 	assert_non_null(s->policies);
 	for (unsigned i = 0; i < s->n_ids; i++) {
 		if (i == 0)
@@ -73,9 +70,10 @@ static void snap_init(struct agent_policy_snapshot *s, size_t n_pol)
 				 i - 1);
 		s->ids[i].id = MID + i;
 		assert_true(label_set_parse(&s->ids[i].labels, text, err, sizeof(err)));
-		snprintf(s->ipcache[i].cidr, sizeof(s->ipcache[i].cidr), "10.99.%u.%u/32", i / 200,
-			 i % 200 + 2);
-		s->ipcache[i].identity = MID + i;
+		struct store_ipcache r = {.identity = MID + i};
+
+		snprintf(r.cidr, sizeof(r.cidr), "10.99.%u.%u/32", i / 200, i % 200 + 2);
+		assert_int_equal(agent_policy_snapshot_add_ipcache(s, &r), 0);
 	}
 }
 
