@@ -9,13 +9,16 @@
  *   another tool) and changes only what differs. The maps are never cleared and rebuilt,
  *   so there is no moment where they are empty (fail-open) or half-written (DESIGN §10,
  *   GHSA-r5x6-w42p-jhpp).
- * - Order of a sync: policy-key additions, ipcache additions/changes, enforcement flags,
- *   policy-key removals, ipcache removals. While a sync runs the policy map holds the
- *   union of the old and the new keys, allows and denies alike; with deny beating allow
- *   this means a flow both the old and the new policy allow is never dropped, and a flow
- *   both deny is never let through, as long as the flow's identities stay the same; an
- *   address changing identity finds the new identity's keys in place before the ipcache
- *   switches it (see docs/agent.md for the argument and its limit).
+ * - Order of a sync: policy-key additions (every deny key before any allow key), ipcache
+ *   additions/changes, enforcement flags, policy-key removals (every allow key before any
+ *   deny key), ipcache removals. The datapath's verdict is monotone (a deny key only
+ *   narrows, an allow key only widens), so at every point a write can fail or the process
+ *   be killed, what passes is allowed by the old or by the new policy, and what both allow
+ *   passes — as long as the flow's identities stay the same; an address changing identity
+ *   finds the new identity's keys in place before the ipcache switches it (docs/agent.md
+ *   has the argument and its limit). The new keys are written before the old ones go, so
+ *   the maps must hold both: that is checked before the first write, and a change that
+ *   does not fit is refused as a whole (-ENOSPC, nothing written).
  * - Enforcement flags (DP_EP_F_ENFORCE_*) are derived so that the datapath gives exactly
  *   the engine's verdicts: the datapath ignores every entry of a direction it does not
  *   enforce, while the engine expresses "not enforced" as one {ANY, ANY, allow} entry plus
@@ -29,6 +32,9 @@
  *   etcd's history. Either way a bad record neither opens nor closes anything.
  * - Only the local endpoint's policy keys (endpoint = its identity) are touched; other
  *   endpoints' keys in the policy map are left alone.
+ * - Cost: one store listing per prefix and n log n in every table (sorts, no scans per
+ *   entry); a sync that finds nothing to change writes nothing.
+ * - The caller serialises writers of one pin directory (dp_lock(); agent/sync.h does).
  * - Functions return 0 or -errno and say why in the caller's err buffer; the pure helpers
  *   below (mapping, diffing, flags) do no I/O and are unit-tested.
  */
@@ -206,8 +212,8 @@ struct policy_engine *agent_policy_engine(struct agent_policy_sync *ps);
 /*
  * Feeds the snapshot to a fresh engine, computes the endpoint's entries, CIDR identities
  * and flags, reads the maps back and writes the difference. rep may be NULL. On an error
- * before the first map write nothing is changed; a map write failing midway leaves the
- * union state described above (never less than the old and new policy both allow).
+ * before the first map write nothing is changed; a map write failing midway (or a kill)
+ * leaves a state between old and new as described above.
  */
 int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 			       const struct agent_policy_snapshot *snap,
