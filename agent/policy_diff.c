@@ -506,6 +506,19 @@ void agent_policy_diff_free(struct agent_policy_diff *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void agent_policy_write_order(const struct policy_entry *v, size_t n, bool add,
+			      struct policy_entry *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) /* first: denies when adding, allows when removing */
+		if (!v[i].deny == !add)
+			out[k++] = v[i];
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].deny != !add)
+			out[k++] = v[i];
+}
+
 /* ---- enforcement ---- */
 
 static bool is_allow_all(const struct policy_entry *e)

@@ -323,7 +323,7 @@ static int policy_write(struct agent_policy_sync *ps, const struct policy_entry 
 			bool add)
 {
 	struct policy_entry *ord;
-	size_t n_first = 0, k = 0;
+	size_t n_first = 0;
 	int rc;
 
 	if (!n)
@@ -331,13 +331,9 @@ static int policy_write(struct agent_policy_sync *ps, const struct policy_entry 
 	ord = malloc(n * sizeof(*ord));
 	if (!ord)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) /* first: denies when adding, allows when removing */
-		if (!v[i].deny == !add)
-			ord[k++] = v[i];
-	n_first = k;
-	for (size_t i = 0; i < n; i++)
-		if (!v[i].deny != !add)
-			ord[k++] = v[i];
+	agent_policy_write_order(v, n, add, ord);
+	while (n_first < n && !ord[n_first].deny == !add)
+		n_first++;
 	if (add) {
 		rc = dp_policy_apply(ps->dp, ps->endpoint, ord, n_first, NULL, 0);
 		rc = rc ?: dp_policy_apply(ps->dp, ps->endpoint, ord + n_first, n - n_first, NULL,

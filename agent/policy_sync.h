@@ -136,6 +136,12 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			     struct agent_policy_diff *out, char *err, size_t err_len);
 void agent_policy_diff_free(struct agent_policy_diff *d);
 
+/* The order one kind of policy change is written in (see the contract): additions with
+ * every deny before any allow, removals with every allow before any deny. out has room for
+ * n; the relative order within each group is kept. */
+void agent_policy_write_order(const struct policy_entry *v, size_t n, bool add,
+			      struct policy_entry *out);
+
 /* The endpoint's DP_EP_F_ENFORCE_* flags for these entries (see the contract above). */
 uint32_t agent_policy_enforce_flags(const struct policy_entry *e, size_t n, bool enforced_ingress,
 				    bool enforced_egress);
