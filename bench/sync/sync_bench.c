@@ -508,6 +508,20 @@ static void parse_args(int argc, char **argv, struct cfg *c)
 		die("%s", "--endpoints URL is required");
 }
 
+/* Whatever way the parent exits (die() included), the datapath and the keys go. */
+static const struct cfg *cleanup_cfg;
+
+static void cleanup(void)
+{
+	struct kv_options o = {.endpoints = cleanup_cfg->endpoints};
+	struct kv_client *kv = NULL;
+
+	dp_unload(cleanup_cfg->bpffs);
+	if (!kv_open(&kv, &o))
+		kv_delete(kv, cleanup_cfg->prefix, true, NULL);
+	kv_close(kv);
+}
+
 int main(int argc, char **argv)
 {
 	struct cfg c = {.sizes = {10000, 100000, 500000}, .n_sizes = 3, .rounds = 5};
@@ -526,6 +540,8 @@ int main(int argc, char **argv)
 	}
 	snprintf(c.prefix, sizeof(c.prefix), "/bench-sync-%d/", getpid());
 	snprintf(c.bpffs, sizeof(c.bpffs), "/sys/fs/bpf/pp-bench-sync-%d", getpid());
+	cleanup_cfg = &c;
+	atexit(cleanup);
 	kv = kv_or_die(&c);
 	b = (struct batch){.kv = kv};
 	if (store_init(&s, kv, c.prefix))
@@ -540,8 +556,6 @@ int main(int argc, char **argv)
 		rows[i].size = have;
 		measure(&c, &rows[i]);
 	}
-	dp_unload(c.bpffs);
-	kv_delete(kv, c.prefix, true, NULL);
 	kv_close(kv);
 	if (c.json)
 		print_json(&c, rows, c.n_sizes);

@@ -297,6 +297,9 @@ struct dpfix {
 	struct dp *dp;
 };
 
+/* The datapath of the running test, unloaded by teardown even when an assertion failed. */
+static struct dpfix *current;
+
 static void dp_fresh(struct dpfix *f, const char *tag, uint32_t policy_max)
 {
 	struct dp_load_opts o = {.mode = DP_MODE_WORKLOAD, .identity = MID};
@@ -305,6 +308,7 @@ static void dp_fresh(struct dpfix *f, const char *tag, uint32_t policy_max)
 	o.bpffs = f->bpffs;
 	o.policy_max = policy_max;
 	dp_unload(f->bpffs);
+	current = f;
 	assert_int_equal(dp_load(&o), 0);
 	assert_int_equal(dp_open(f->bpffs, &f->dp), 0);
 }
@@ -313,6 +317,15 @@ static void dp_gone(struct dpfix *f)
 {
 	dp_close(f->dp);
 	dp_unload(f->bpffs);
+	current = NULL;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (current)
+		dp_gone(current);
+	return 0;
 }
 
 static int sync_to(struct dp *dp, const struct agent_policy_snapshot *s, char *err, size_t len)
@@ -333,7 +346,7 @@ static void test_enospc_refused(void **state)
 	struct agent_policy_snapshot old, big;
 	static bool v_before[N_TUPLES], v_after[N_TUPLES];
 	static struct rows r_before, r_after;
-	struct dpfix f;
+	static struct dpfix f;
 	json_t *sp;
 	char err[1024] = "";
 	size_t i22 = 0;
@@ -415,7 +428,7 @@ static void test_kill_random(void **state)
 	static struct rows r[2], cur;
 	unsigned killed_mid = 0, both_deny = 0, both_allow = 0;
 	double t0, dur;
-	struct dpfix f;
+	static struct dpfix f;
 	char err[1024] = "";
 	int status;
 
@@ -488,8 +501,8 @@ static void test_kill_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_enospc_refused),
-	    cmocka_unit_test(test_kill_random),
+	    cmocka_unit_test_teardown(test_enospc_refused, teardown),
+	    cmocka_unit_test_teardown(test_kill_random, teardown),
 	};
 
 	if (geteuid() != 0) {
