@@ -418,12 +418,10 @@ static int diff_kept(struct agent_policy_diff *out, const struct pkey *w, size_t
 
 	out->keys_want++;
 	if (cnt > h->count) {
-		rc = push_n(&out->add, &out->n_add, cap_add, &w->entry,
-			    (uint32_t)(cnt - h->count));
+		rc = push_n(&out->add, &out->n_add, cap_add, &w->entry, (uint32_t)(cnt - h->count));
 		out->keys_recount++;
 	} else if (cnt < h->count) {
-		rc = push_n(&out->del, &out->n_del, cap_del, &h->entry,
-			    (uint32_t)(h->count - cnt));
+		rc = push_n(&out->del, &out->n_del, cap_del, &h->entry, (uint32_t)(h->count - cnt));
 		out->keys_recount++;
 	} else {
 		out->keys_same++;

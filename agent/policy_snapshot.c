@@ -46,8 +46,8 @@ static int policy_recovered(struct store *s, const char *path, struct store_poli
 			 rc == -ENOMEM ? strerror(ENOMEM) : store_error(s));
 		return rc;
 	}
-	log_warn("policies/%s: unusable record; using its last valid version (revision %lld)",
-		 path, (long long)rev);
+	log_warn("policies/%s: unusable record; using its last valid version (revision %lld)", path,
+		 (long long)rev);
 	return 0;
 }
 
@@ -115,8 +115,7 @@ int agent_policy_snapshot_load_policy(struct store *s, struct agent_policy_snaps
 		snprintf(err, err_len, "loading identities: %s", store_error(s));
 		return rc;
 	}
-	rc = store_list_policies(s, &snap->policies, &snap->n_policies, &skipped, &n_skipped,
-				 NULL);
+	rc = store_list_policies(s, &snap->policies, &snap->n_policies, &skipped, &n_skipped, NULL);
 	if (rc) {
 		snprintf(err, err_len, "loading policies: %s",
 			 rc == -ENOMEM ? strerror(ENOMEM) : store_error(s));
@@ -194,7 +193,8 @@ static int ipc_bad(const char *cidr, void *arg)
 int agent_policy_snapshot_add_ipcache(struct agent_policy_snapshot *snap,
 				      const struct store_ipcache *r)
 {
-	struct ipc_load l = {.snap = snap, .cap = snap->n_ipcache, .cap_held = snap->n_ipcache_held};
+	struct ipc_load l = {
+	    .snap = snap, .cap = snap->n_ipcache, .cap_held = snap->n_ipcache_held};
 
 	return ipc_record(r, &l);
 }
@@ -211,8 +211,8 @@ int agent_policy_snapshot_load_ipcache(struct store *s, struct agent_policy_snap
 		return rc;
 	}
 	if (snap->n_ipcache < l.cap) { /* give back the doubling's slack */
-		void *p = realloc(snap->ipcache, (snap->n_ipcache ? snap->n_ipcache : 1) *
-						     sizeof(*snap->ipcache));
+		void *p = realloc(snap->ipcache,
+				  (snap->n_ipcache ? snap->n_ipcache : 1) * sizeof(*snap->ipcache));
 
 		if (p)
 			snap->ipcache = p;

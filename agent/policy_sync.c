@@ -20,7 +20,7 @@
 struct agent_policy_sync {
 	struct dp *dp;
 	uint32_t endpoint;
-	struct policy_engine *engine;	 /* of the last sync written */
+	struct policy_engine *engine;  /* of the last sync written */
 	struct policy_engine *pending; /* built, not yet written */
 	agent_policy_change_cb cb;
 	void *cb_arg;
@@ -109,8 +109,7 @@ static int ipc_read_cb(const struct dp_ipcache_entry *e, void *ctx)
 
 /* Entries in use per map (every endpoint's), for the capacity check. */
 enum { MAP_POLICY, MAP_POLICY_EXACT, MAP_IPCACHE, MAP_IPCACHE_HOST, MAP_N };
-static const char *const map_name[MAP_N] = {"policy", "policy_exact", "ipcache",
-					     "ipcache_host"};
+static const char *const map_name[MAP_N] = {"policy", "policy_exact", "ipcache", "ipcache_host"};
 struct map_use {
 	size_t n[MAP_N];
 };
@@ -336,12 +335,14 @@ static int policy_write(struct agent_policy_sync *ps, const struct policy_entry 
 		n_first++;
 	if (add) {
 		rc = dp_policy_apply(ps->dp, ps->endpoint, ord, n_first, NULL, 0);
-		rc = rc ?: dp_policy_apply(ps->dp, ps->endpoint, ord + n_first, n - n_first, NULL,
-					   0);
+		rc = rc
+			 ?: dp_policy_apply(ps->dp, ps->endpoint, ord + n_first, n - n_first, NULL,
+					    0);
 	} else {
 		rc = dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord, n_first);
-		rc = rc ?: dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord + n_first,
-					   n - n_first);
+		rc = rc
+			 ?: dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord + n_first,
+					    n - n_first);
 	}
 	free(ord);
 	return rc;
@@ -632,9 +633,9 @@ int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 static const struct dp_ipcache_entry *store_owner(const struct agent_policy_sync *ps,
 						  const struct dp_ipcache_entry *e)
 {
-	return ps->n_store_ipc ? bsearch(e, ps->store_ipc, ps->n_store_ipc, sizeof(*e),
-					 ipc_prefix_cmp)
-			       : NULL;
+	return ps->n_store_ipc
+		   ? bsearch(e, ps->store_ipc, ps->n_store_ipc, sizeof(*e), ipc_prefix_cmp)
+		   : NULL;
 }
 
 int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_changes *ch,
@@ -725,8 +726,7 @@ static int store_ipc_insert(struct agent_policy_sync *ps, const struct dp_ipcach
 		else
 			hi = mid;
 	}
-	memmove(&ps->store_ipc[lo + 1], &ps->store_ipc[lo],
-		(ps->n_store_ipc - lo) * sizeof(*d));
+	memmove(&ps->store_ipc[lo + 1], &ps->store_ipc[lo], (ps->n_store_ipc - lo) * sizeof(*d));
 	ps->store_ipc[lo] = *d;
 	ps->n_store_ipc++;
 	return 0;

@@ -399,11 +399,11 @@ static int ipcache_one(void *arg, const struct kv_pair *kv)
 	log_warn("skipping malformed record %s", why);
 	/* A key that is not a CIDR names no prefix: nothing to hold. */
 	return store_cidr_canon(rest, canon, why, sizeof(why)) && c->bad ? c->bad(canon, c->arg)
-								     : 0;
+									 : 0;
 }
 
-int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad,
-			  void *arg, int64_t *revision)
+int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad, void *arg,
+			  int64_t *revision)
 {
 	struct ipcache_ctx c = {.s = s, .cb = cb, .bad = bad, .arg = arg};
 	int rc = store_foreach(s, "ipcache/", ipcache_one, &c, revision);

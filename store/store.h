@@ -192,8 +192,8 @@ int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, i
  */
 typedef int (*store_ipcache_cb)(const struct store_ipcache *r, void *arg);
 typedef int (*store_ipcache_bad_cb)(const char *cidr, void *arg);
-int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad,
-			  void *arg, int64_t *revision);
+int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad, void *arg,
+			  int64_t *revision);
 
 struct store_policy {
 	char namespace_[STORE_NAME_MAX]; /* "" = cluster-wide (stored under _cluster) */
