@@ -86,115 +86,156 @@ static int ipc_key_cmp(const struct dp_ipcache_entry *a, const struct dp_ipcache
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-static int ipc_qsort_cmp(const void *a, const void *b)
-{
-	return ipc_key_cmp(a, b);
-}
-
 static bool ipc_val_equal(const struct dp_ipcache_entry *a, const struct dp_ipcache_entry *b)
 {
 	return a->identity == b->identity && a->tunnel_ipv4 == b->tunnel_ipv4 &&
 	       a->flags == b->flags;
 }
 
-static bool ipc_in(const struct dp_ipcache_entry *set, size_t n, const struct dp_ipcache_entry *e)
-{
-	return n && bsearch(e, set, n, sizeof(*set), ipc_qsort_cmp);
-}
-
-static struct dp_ipcache_entry *ipc_sorted_copy(const struct dp_ipcache_entry *v, size_t n)
-{
-	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	if (n)
-		memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), ipc_qsort_cmp);
-	return c;
-}
-
-/* Desired entries sorted by prefix with "earlier wins" on duplicates: qsort is not stable,
- * so the original index breaks ties. */
-struct ipc_ix {
-	struct dp_ipcache_entry e;
-	size_t ix;
+/* Entries are sorted through an index (4 bytes each) rather than copied (32): at 100k
+ * entries the diff's own memory is under 1 MB besides what it returns. The index breaks
+ * ties, so on a duplicate prefix the earlier entry sorts first. An index counts through
+ * part a, then part b (the caller need not concatenate them). */
+struct ipc_parts {
+	const struct dp_ipcache_entry *a, *b;
+	size_t n_a;
 };
 
-static int ipc_ix_cmp(const void *a, const void *b)
+static const struct dp_ipcache_entry *ipc_at(const struct ipc_parts *p, uint32_t i)
 {
-	const struct ipc_ix *x = a, *y = b;
-	int c = ipc_key_cmp(&x->e, &y->e);
-
-	return c ? c : x->ix < y->ix ? -1 : x->ix > y->ix;
+	return i < p->n_a ? &p->a[i] : &p->b[i - p->n_a];
 }
 
-static struct dp_ipcache_entry *ipc_want_sorted(const struct dp_ipcache_entry *v, size_t *n)
+static int ipc_idx_cmp(const void *a, const void *b, void *arg)
 {
-	struct ipc_ix *t = calloc(*n ? *n : 1, sizeof(*t));
-	struct dp_ipcache_entry *c = calloc(*n ? *n : 1, sizeof(*c));
-	size_t i, m = 0;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = ipc_key_cmp(ipc_at(arg, x), ipc_at(arg, y));
 
-	if (!t || !c) {
-		free(t);
-		free(c);
+	return c ? c : x < y ? -1 : x > y;
+}
+
+static uint32_t *ipc_index(const struct ipc_parts *p, size_t n)
+{
+	uint32_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+
+	if (!ix)
 		return NULL;
-	}
-	for (i = 0; i < *n; i++) {
-		t[i].e = v[i];
-		t[i].ix = i;
-	}
-	qsort(t, *n, sizeof(*t), ipc_ix_cmp);
-	for (i = 0; i < *n; i++)
-		if (!m || ipc_key_cmp(&c[m - 1], &t[i].e))
-			c[m++] = t[i].e;
-	free(t);
-	*n = m;
-	return c;
+	for (size_t i = 0; i < n; i++)
+		ix[i] = (uint32_t)i;
+	qsort_r(ix, n, sizeof(*ix), ipc_idx_cmp, (void *)p);
+	return ix;
 }
 
-int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want,
-			      const struct dp_ipcache_entry *have, size_t n_have,
-			      const struct dp_ipcache_entry *keep, size_t n_keep,
-			      struct agent_ipcache_diff *out)
+/* Drops the later entries of a duplicate prefix from a sorted index ("earlier wins"). */
+static size_t ipc_index_unique(const struct ipc_parts *p, uint32_t *ix, size_t n)
 {
-	struct dp_ipcache_entry *w = NULL, *h = NULL, *k = NULL;
-	size_t i = 0, j = 0;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!m || ipc_key_cmp(ipc_at(p, ix[m - 1]), ipc_at(p, ix[i])))
+			ix[m++] = ix[i];
+	return m;
+}
+
+static bool ipc_in(const struct ipc_parts *set, const uint32_t *ix, size_t n,
+		   const struct dp_ipcache_entry *e)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ipc_key_cmp(ipc_at(set, ix[mid]), e);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Appends to a growable output (outputs are as large as the change, not the tables). */
+static int ipc_out(struct dp_ipcache_entry **v, size_t *n, size_t *cap,
+		   const struct dp_ipcache_entry *e)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct dp_ipcache_entry *p = realloc(*v, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *e;
+	return 0;
+}
+
+struct ipc_outs {
+	size_t cap_add, cap_change, cap_del;
+};
+
+/* One step of the merge walk: c < 0 wanted only, c > 0 in the map only, 0 both. */
+static int ipc_diff_step(int c, const struct dp_ipcache_entry *w, const struct dp_ipcache_entry *h,
+			 bool w_kept, bool h_kept, struct agent_ipcache_diff *out,
+			 struct ipc_outs *o)
+{
+	if (c < 0) /* wanted, not in the map */
+		return w_kept ? 0 : ipc_out(&out->add, &out->n_add, &o->cap_add, w);
+	if (c > 0) { /* in the map, not wanted */
+		if (!h_kept)
+			return ipc_out(&out->del, &out->n_del, &o->cap_del, h);
+		out->n_same++;
+		return 0;
+	}
+	if (ipc_val_equal(w, h) || h_kept) {
+		out->n_same++;
+		return 0;
+	}
+	return ipc_out(&out->change, &out->n_change, &o->cap_change, w);
+}
+
+int agent_policy_ipcache_diff_parts(const struct dp_ipcache_entry *want_a, size_t n_a,
+				    const struct dp_ipcache_entry *want_b, size_t n_b,
+				    const struct dp_ipcache_entry *have, size_t n_have,
+				    const struct dp_ipcache_entry *keep, size_t n_keep,
+				    struct agent_ipcache_diff *out)
+{
+	struct ipc_parts pw = {want_a, want_b, n_a}, ph = {have, NULL, n_have},
+			 pk = {keep, NULL, n_keep};
+	size_t n_want = n_a + n_b, i = 0, j = 0;
+	uint32_t *w = NULL, *h = NULL, *k = NULL;
+	struct ipc_outs o = {0};
 	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	w = ipc_want_sorted(want, &n_want);
-	h = ipc_sorted_copy(have, n_have);
-	k = ipc_sorted_copy(keep, n_keep);
-	out->add = calloc(n_want ? n_want : 1, sizeof(*out->add));
-	out->change = calloc(n_want ? n_want : 1, sizeof(*out->change));
-	out->del = calloc(n_have ? n_have : 1, sizeof(*out->del));
-	if (!w || !h || !k || !out->add || !out->change || !out->del)
+	if (n_want > UINT32_MAX || n_have > UINT32_MAX || n_keep > UINT32_MAX)
+		return -E2BIG;
+	w = ipc_index(&pw, n_want);
+	h = ipc_index(&ph, n_have);
+	k = ipc_index(&pk, n_keep);
+	if (!w || !h || !k)
 		goto out;
-	i = 0;
-	while (i < n_want || j < n_have) {
-		int c = i >= n_want ? 1 : j >= n_have ? -1 : ipc_key_cmp(&w[i], &h[j]);
-
-		if (c < 0) { /* wanted, not in the map */
-			if (!ipc_in(k, n_keep, &w[i]))
-				out->add[out->n_add++] = w[i];
-			i++;
-		} else if (c > 0) { /* in the map, not wanted */
-			if (ipc_in(k, n_keep, &h[j]))
-				out->n_same++;
-			else
-				out->del[out->n_del++] = h[j];
-			j++;
-		} else {
-			if (ipc_val_equal(&w[i], &h[j]) || ipc_in(k, n_keep, &h[j]))
-				out->n_same++;
-			else
-				out->change[out->n_change++] = w[i];
-			i++;
-			j++;
-		}
+	n_want = ipc_index_unique(&pw, w, n_want);
+	n_have = ipc_index_unique(&ph, h, n_have);
+	/* A first sync adds about everything: size for it once instead of doubling into it. */
+	if (n_want > n_have) {
+		out->add = malloc((n_want - n_have) * sizeof(*out->add));
+		o.cap_add = out->add ? n_want - n_have : 0;
 	}
 	err = 0;
+	while (!err && (i < n_want || j < n_have)) {
+		const struct dp_ipcache_entry *we = i < n_want ? ipc_at(&pw, w[i]) : NULL;
+		const struct dp_ipcache_entry *he = j < n_have ? ipc_at(&ph, h[j]) : NULL;
+		int c = !we ? 1 : !he ? -1 : ipc_key_cmp(we, he);
+
+		err = ipc_diff_step(c, we, he, c <= 0 && ipc_in(&pk, k, n_keep, we),
+				    c >= 0 && ipc_in(&pk, k, n_keep, he), out, &o);
+		i += c <= 0;
+		j += c >= 0;
+	}
 out:
 	free(w);
 	free(h);
@@ -202,6 +243,15 @@ out:
 	if (err)
 		agent_ipcache_diff_free(out);
 	return err;
+}
+
+int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want,
+			      const struct dp_ipcache_entry *have, size_t n_have,
+			      const struct dp_ipcache_entry *keep, size_t n_keep,
+			      struct agent_ipcache_diff *out)
+{
+	return agent_policy_ipcache_diff_parts(want, n_want, NULL, 0, have, n_have, keep, n_keep,
+					       out);
 }
 
 void agent_ipcache_diff_free(struct agent_ipcache_diff *d)
@@ -274,18 +324,17 @@ static int push_n(struct policy_entry **arr, size_t *n, size_t *cap, const struc
 	return 0;
 }
 
-int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
-			     const struct dp_policy_row *have, size_t n_have,
-			     struct agent_policy_diff *out, char *err, size_t err_len)
+/* The desired entries as single keys (unmerged: a key n entries produce appears n times). */
+static int want_keys(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
+		     struct pkey **out, size_t *n_out, char *err, size_t err_len)
 {
-	struct pkey *w = NULL, *h = NULL;
-	size_t nw = 0, nh = 0, cap_w = 0, i, j, cap_add = 0, cap_del = 0;
 	struct dp_policy_key keys[32];
-	int n, rc = -ENOMEM;
+	struct pkey *w = NULL;
+	size_t nw = 0, cap = 0;
 
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n_want; i++) {
-		n = dp_policy_expand(endpoint, &want[i], keys, 32);
+	for (size_t i = 0; i < n_want; i++) {
+		int n = dp_policy_expand(endpoint, &want[i], keys, 32);
+
 		if (n < 0) {
 			snprintf(
 			    err, err_len,
@@ -293,46 +342,51 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			    "%u) is not valid for the datapath",
 			    i, want[i].identity, want[i].direction, want[i].proto, want[i].port_lo,
 			    want[i].port_hi, want[i].rule_id);
-			rc = -EINVAL;
-			goto out;
+			free(w);
+			return -EINVAL;
 		}
-		if (nw + (size_t)n > cap_w) {
-			size_t nc = (cap_w ? cap_w * 2 : 64) + (size_t)n;
+		if (nw + (size_t)n > cap) {
+			size_t nc = (cap ? cap * 2 : 64) + (size_t)n;
 			struct pkey *p = realloc(w, nc * sizeof(*p));
 
-			if (!p)
-				goto out;
+			if (!p) {
+				free(w);
+				return -ENOMEM;
+			}
 			w = p;
-			cap_w = nc;
+			cap = nc;
 		}
 		for (int k = 0; k < n; k++) {
-			struct dp_policy_row r = {
-			    .identity = ntohl(keys[k].identity),
-			    .dir = keys[k].dir,
-			    .deny = keys[k].deny,
-			    .proto = keys[k].prefixlen > DP_POL_PREFIX_EXACT ? keys[k].proto : 0,
-			    .port_bits = keys[k].prefixlen > DP_POL_PREFIX_PROTO
-					     ? (uint8_t)(keys[k].prefixlen - DP_POL_PREFIX_PROTO)
-					     : 0,
-			    .port = ntohs(keys[k].port),
-			    .rule_id = want[i].rule_id,
-			};
+			struct dp_policy_row r;
 
+			dp_policy_key_row(&keys[k], 1, want[i].rule_id, &r);
 			w[nw].key = keys[k];
 			w[nw].count = 1;
 			if (!agent_policy_row_entry(&r, &w[nw].entry)) {
 				snprintf(err, err_len, "internal: key of entry %zu not expressible",
 					 i);
-				rc = -EINVAL;
-				goto out;
+				free(w);
+				return -EINVAL;
 			}
 			nw++;
 		}
 	}
-	h = calloc(n_have ? n_have : 1, sizeof(*h));
+	*out = w;
+	*n_out = nw;
+	return 0;
+}
+
+/* The endpoint's map rows as keys with their reference counts. */
+static int have_keys(uint32_t endpoint, const struct dp_policy_row *have, size_t n_have,
+		     struct pkey **out, size_t *n_out, char *err, size_t err_len)
+{
+	struct pkey *h = calloc(n_have ? n_have : 1, sizeof(*h));
+	struct dp_policy_key keys[32];
+	size_t nh = 0;
+
 	if (!h)
-		goto out;
-	for (i = 0; i < n_have; i++) {
+		return -ENOMEM;
+	for (size_t i = 0; i < n_have; i++) {
 		if (have[i].endpoint != endpoint)
 			continue;
 		if (!agent_policy_row_entry(&have[i], &h[nh].entry) ||
@@ -343,77 +397,102 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			    "%u, port %u/%u) matches no valid entry",
 			    endpoint, have[i].identity, have[i].dir, have[i].deny, have[i].proto,
 			    have[i].port, have[i].port_bits);
-			rc = -EINVAL;
-			goto out;
+			free(h);
+			return -EINVAL;
 		}
 		h[nh].key = keys[0];
 		h[nh].count = have[i].refcnt ? have[i].refcnt : 1;
 		nh++;
 	}
+	*out = h;
+	*n_out = pkey_merge(h, nh);
+	return 0;
+}
+
+/* A key both want and have: fix its reference count, rename it after a live rule. */
+static int diff_kept(struct agent_policy_diff *out, const struct pkey *w, size_t cnt,
+		     const struct pkey *h, size_t *cap_add, size_t *cap_del)
+{
+	bool rule_live = false;
+	int rc = 0;
+
+	out->keys_want++;
+	if (cnt > h->count) {
+		rc = push_n(&out->add, &out->n_add, cap_add, &w->entry, (uint32_t)(cnt - h->count));
+		out->keys_recount++;
+	} else if (cnt < h->count) {
+		rc = push_n(&out->del, &out->n_del, cap_del, &h->entry, (uint32_t)(h->count - cnt));
+		out->keys_recount++;
+	} else {
+		out->keys_same++;
+	}
+	for (size_t k = 0; k < cnt; k++)
+		rule_live |= w[k].entry.rule_id == h->entry.rule_id;
+	if (!rule_live && !rc) {
+		struct agent_policy_relabel *p =
+		    realloc(out->relabel, (out->n_relabel + 1) * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		out->relabel = p;
+		p[out->n_relabel].key = h->key;
+		p[out->n_relabel++].rule_id = w->entry.rule_id;
+	}
+	return rc;
+}
+
+int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want, size_t n_want,
+			     const struct dp_policy_row *have, size_t n_have,
+			     struct agent_policy_diff *out, char *err, size_t err_len)
+{
+	struct pkey *w = NULL, *h = NULL;
+	size_t nw = 0, nh = 0, i, j, cap_add = 0, cap_del = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = want_keys(endpoint, want, n_want, &w, &nw, err, err_len);
+	rc = rc ?: have_keys(endpoint, have, n_have, &h, &nh, err, err_len);
+	if (rc)
+		goto out;
 	/* Desired keys stay unmerged (sorted) so that a kept key's rule id can be checked
 	 * against every entry producing it; current keys are unique in the map anyway. */
 	if (nw)
 		qsort(w, nw, sizeof(*w), pkey_cmp);
-	nh = pkey_merge(h, nh);
-
-	for (i = 0, j = 0; i < nw || j < nh;) {
-		size_t i2 = i, cnt = 0;
-		bool rule_live = false;
+	for (i = 0, j = 0; !rc && (i < nw || j < nh);) {
+		size_t i2 = i;
 		int c;
 
 		while (i2 < nw && !pkey_cmp(&w[i], &w[i2]))
 			i2++;
-		cnt = i2 - i;
 		c = i >= nw ? 1 : j >= nh ? -1 : pkey_cmp(&w[i], &h[j]);
 		if (c < 0) {
 			out->keys_want++;
-			rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry, (uint32_t)cnt);
+			rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry,
+				    (uint32_t)(i2 - i));
 			out->keys_added++;
+			if (w[i].key.prefixlen == DP_POL_PREFIX_FULL)
+				out->keys_added_exact++;
+			else
+				out->keys_added_lpm++;
 			i = i2;
 		} else if (c > 0) {
 			rc = push_n(&out->del, &out->n_del, &cap_del, &h[j].entry, h[j].count);
 			out->keys_removed++;
 			j++;
 		} else {
-			out->keys_want++;
-			rc = 0;
-			if (cnt > h[j].count) {
-				rc = push_n(&out->add, &out->n_add, &cap_add, &w[i].entry,
-					    (uint32_t)(cnt - h[j].count));
-				out->keys_recount++;
-			} else if (cnt < h[j].count) {
-				rc = push_n(&out->del, &out->n_del, &cap_del, &h[j].entry,
-					    (uint32_t)(h[j].count - cnt));
-				out->keys_recount++;
-			} else {
-				out->keys_same++;
-			}
-			for (size_t k = i; k < i2; k++)
-				rule_live |= w[k].entry.rule_id == h[j].entry.rule_id;
-			if (!rule_live && !rc) {
-				struct agent_policy_relabel *p =
-				    realloc(out->relabel, (out->n_relabel + 1) * sizeof(*p));
-
-				if (!p) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				out->relabel = p;
-				p[out->n_relabel].key = h[j].key;
-				p[out->n_relabel++].rule_id = w[i].entry.rule_id;
-			}
+			rc = diff_kept(out, &w[i], i2 - i, &h[j], &cap_add, &cap_del);
 			i = i2;
 			j++;
 		}
-		if (rc)
-			goto out;
 	}
-	rc = 0;
 out:
 	free(w);
 	free(h);
-	if (rc)
+	if (rc) {
+		if (rc == -ENOMEM)
+			snprintf(err, err_len, "%s", strerror(ENOMEM));
 		agent_policy_diff_free(out);
+	}
 	return rc;
 }
 
@@ -423,6 +502,19 @@ void agent_policy_diff_free(struct agent_policy_diff *d)
 	free(d->del);
 	free(d->relabel);
 	memset(d, 0, sizeof(*d));
+}
+
+void agent_policy_write_order(const struct policy_entry *v, size_t n, bool add,
+			      struct policy_entry *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) /* first: denies when adding, allows when removing */
+		if (!v[i].deny == !add)
+			out[k++] = v[i];
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].deny != !add)
+			out[k++] = v[i];
 }
 
 /* ---- enforcement ---- */

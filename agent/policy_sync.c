@@ -20,13 +20,14 @@
 struct agent_policy_sync {
 	struct dp *dp;
 	uint32_t endpoint;
-	struct policy_engine *engine;
+	struct policy_engine *engine;  /* of the last sync written */
+	struct policy_engine *pending; /* built, not yet written */
 	agent_policy_change_cb cb;
 	void *cb_arg;
 	/* Prefixes the store's ipcache records own: they win over engine CIDR identities
 	 * of the same prefix (a pod's identity beats "some address in 10.0.0.0/8"). */
-	struct dp_ipcache_entry *store_ipc;
-	size_t n_store_ipc;
+	struct dp_ipcache_entry *store_ipc; /* sorted by prefix */
+	size_t n_store_ipc, cap_store_ipc;
 };
 
 int agent_policy_sync_new(struct dp *dp, uint32_t endpoint, struct agent_policy_sync **out)
@@ -46,6 +47,7 @@ void agent_policy_sync_free(struct agent_policy_sync *ps)
 	if (!ps)
 		return;
 	policy_engine_free(ps->engine);
+	policy_engine_free(ps->pending);
 	free(ps->store_ipc);
 	free(ps);
 }
@@ -93,18 +95,6 @@ static int ipc_push(struct ipc_vec *a, const struct dp_ipcache_entry *e)
 	return 0;
 }
 
-/* Adds the prefix of cidr to keep: the datapath keeps what it has for it. A prefix that does
- * not parse adds nothing. */
-static int keep_prefix(struct ipc_vec *keep, const char *cidr)
-{
-	struct dp_ipcache_entry k = {0};
-	char why[64];
-
-	if (!dp_parse_cidr(cidr, &k, why, sizeof(why)))
-		return 0;
-	return ipc_push(keep, &k);
-}
-
 /* Same prefix: family, length and address (host bits are zero on both sides). */
 static bool ipc_same_prefix(const struct dp_ipcache_entry *a, const struct dp_ipcache_entry *b)
 {
@@ -117,16 +107,31 @@ static int ipc_read_cb(const struct dp_ipcache_entry *e, void *ctx)
 	return ipc_push(ctx, e);
 }
 
+/* Entries in use per map (every endpoint's), for the capacity check. */
+enum { MAP_POLICY, MAP_POLICY_EXACT, MAP_IPCACHE, MAP_IPCACHE_HOST, MAP_N };
+static const char *const map_name[MAP_N] = {"policy", "policy_exact", "ipcache", "ipcache_host"};
+struct map_use {
+	size_t n[MAP_N];
+};
+
+static bool ipc_is_host(const struct dp_ipcache_entry *e)
+{
+	return e->plen == (e->family == 4 ? 32 : 128);
+}
+
 struct row_vec {
 	struct dp_policy_row *v;
 	size_t n, cap;
 	uint32_t endpoint;
+	struct map_use use;
 };
 
 static int row_read_cb(const struct dp_policy_row *r, void *ctx)
 {
 	struct row_vec *a = ctx;
 
+	/* Single-port keys live in the exact hash, the rest in the trie (dp_maps.c). */
+	a->use.n[r->proto && r->port_bits == 16 ? MAP_POLICY_EXACT : MAP_POLICY]++;
 	if (r->endpoint != a->endpoint)
 		return 0;
 	if (grow_for_one((void **)&a->v, a->n, &a->cap, sizeof(*a->v)))
@@ -243,6 +248,19 @@ fail:
 	return rc;
 }
 
+/* Prefix order (family, length, address): the store-owned prefixes are kept sorted so
+ * that the incremental path finds an owner in log n. */
+static int ipc_prefix_cmp(const void *pa, const void *pb)
+{
+	const struct dp_ipcache_entry *a = pa, *b = pb;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_entry *v, size_t n)
 {
 	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
@@ -251,9 +269,11 @@ static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_
 		return -ENOMEM;
 	if (n)
 		memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), ipc_prefix_cmp);
 	free(ps->store_ipc);
 	ps->store_ipc = c;
 	ps->n_store_ipc = n;
+	ps->cap_store_ipc = n ? n : 1;
 	return 0;
 }
 
@@ -270,7 +290,9 @@ static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_
 
 		if (fd < 0)
 			return fd;
-		if (bpf_map_lookup_elem(fd, &r[i].key, &v))
+		/* (a trie lookup is a longest-prefix match: the value's prefix says exact) */
+		if (bpf_map_lookup_elem(fd, &r[i].key, &v) ||
+		    v.prefix != r[i].key.prefixlen - DP_POL_PREFIX_EXACT)
 			continue; /* gone meanwhile: nothing to name */
 		if (ps->cb) {
 			char buf[160];
@@ -290,6 +312,43 @@ static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_
 }
 
 /*
+ * Writes one kind of policy change with the narrowing half first: additions put every deny
+ * key in before any allow key (a new allow never stands without the denies carving into
+ * it), removals take every allow key out before any deny key (an old deny stays until the
+ * allows it guarded are gone). See docs/agent.md for why this never allows more than the
+ * old or the new policy, at every point a write can fail or the process can be killed.
+ */
+static int policy_write(struct agent_policy_sync *ps, const struct policy_entry *v, size_t n,
+			bool add)
+{
+	struct policy_entry *ord;
+	size_t n_first = 0;
+	int rc;
+
+	if (!n)
+		return 0;
+	ord = malloc(n * sizeof(*ord));
+	if (!ord)
+		return -ENOMEM;
+	agent_policy_write_order(v, n, add, ord);
+	while (n_first < n && !ord[n_first].deny == !add)
+		n_first++;
+	if (add) {
+		rc = dp_policy_apply(ps->dp, ps->endpoint, ord, n_first, NULL, 0);
+		rc = rc
+			 ?: dp_policy_apply(ps->dp, ps->endpoint, ord + n_first, n - n_first, NULL,
+					    0);
+	} else {
+		rc = dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord, n_first);
+		rc = rc
+			 ?: dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord + n_first,
+					    n - n_first);
+	}
+	free(ord);
+	return rc;
+}
+
+/*
  * The write phase shared by the snapshot and incremental paths. Policy keys are added
  * before the ipcache changes so that an address whose identity changes (a relabelled pod,
  * a CIDR identity the engine numbered differently) finds its new identity's keys already
@@ -302,15 +361,13 @@ static int write_diff(struct agent_policy_sync *ps, const struct agent_ipcache_d
 {
 	int rc;
 
-	if (n_padd) {
-		rc = dp_policy_apply(ps->dp, ps->endpoint, padd, n_padd, NULL, 0);
-		if (rc) {
-			snprintf(err, err_len, "adding policy keys of endpoint %u: %s",
-				 ps->endpoint, strerror(-rc));
-			return rc;
-		}
-		emit_pol(ps, "policy+", padd, n_padd);
+	rc = policy_write(ps, padd, n_padd, true);
+	if (rc) {
+		snprintf(err, err_len, "adding policy keys of endpoint %u: %s", ps->endpoint,
+			 strerror(-rc));
+		return rc;
 	}
+	emit_pol(ps, "policy+", padd, n_padd);
 	if (id && (id->n_add || id->n_change)) {
 		rc = dp_ipcache_apply(ps->dp, id->add, id->n_add, NULL, 0);
 		rc = rc ?: dp_ipcache_apply(ps->dp, id->change, id->n_change, NULL, 0);
@@ -330,15 +387,13 @@ static int write_diff(struct agent_policy_sync *ps, const struct agent_ipcache_d
 		}
 		emit_flags(ps, flags_before, flags_after);
 	}
-	if (n_pdel) {
-		rc = dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, pdel, n_pdel);
-		if (rc) {
-			snprintf(err, err_len, "removing policy keys of endpoint %u: %s",
-				 ps->endpoint, strerror(-rc));
-			return rc;
-		}
-		emit_pol(ps, "policy-", pdel, n_pdel);
+	rc = policy_write(ps, pdel, n_pdel, false);
+	if (rc) {
+		snprintf(err, err_len, "removing policy keys of endpoint %u: %s", ps->endpoint,
+			 strerror(-rc));
+		return rc;
 	}
+	emit_pol(ps, "policy-", pdel, n_pdel);
 	if (id && id->n_del) {
 		rc = dp_ipcache_apply(ps->dp, NULL, 0, id->del, id->n_del);
 		if (rc) {
@@ -350,129 +405,224 @@ static int write_diff(struct agent_policy_sync *ps, const struct agent_ipcache_d
 	return 0;
 }
 
-int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
-			       const struct agent_policy_snapshot *snap,
-			       struct agent_policy_report *rep_out, char *err, size_t err_len)
+static int map_capacity(struct agent_policy_sync *ps, int which, uint32_t *max)
 {
-	struct agent_policy_report rep = {0};
-	struct policy_engine *e = NULL;
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+	int fd = dp_map_fd(ps->dp, map_name[which]);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*max = info.max_entries;
+	return 0;
+}
+
+/*
+ * The new keys are written before the old ones go (the write order above), so the maps
+ * must hold both at once. Checked before the first write: a change that cannot fit is
+ * refused as a whole and the old policy stays fully in force, instead of failing halfway
+ * with ENOSPC on every run.
+ */
+static int capacity_check(struct agent_policy_sync *ps, const struct map_use *use,
+			  const struct agent_ipcache_diff *id, const struct agent_policy_diff *pd,
+			  char *err, size_t err_len)
+{
+	size_t add[MAP_N] = {pd->keys_added_lpm, pd->keys_added_exact, 0, 0};
+
+	for (size_t i = 0; i < id->n_add; i++)
+		add[ipc_is_host(&id->add[i]) ? MAP_IPCACHE_HOST : MAP_IPCACHE]++;
+	for (int m = 0; m < MAP_N; m++) {
+		uint32_t max = 0;
+		int rc;
+
+		if (!add[m])
+			continue;
+		rc = map_capacity(ps, m, &max);
+		if (rc) {
+			snprintf(err, err_len, "reading the size of map %s: %s", map_name[m],
+				 strerror(-rc));
+			return rc;
+		}
+		if (use->n[m] + add[m] > max) {
+			snprintf(err, err_len,
+				 "the change needs %zu new entries in map %s, which holds %zu of "
+				 "%u (the old entries stay until the new ones are in): it does not "
+				 "fit, so nothing was written and the old policy stays in force "
+				 "(load the datapath with a larger %s)",
+				 add[m], map_name[m], use->n[m], max,
+				 m <= MAP_POLICY_EXACT ? "--policy-max" : "--ipcache-max");
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+/* Everything a snapshot sync computes before its first write. */
+struct sync_plan {
 	const struct policy_entry *entries;
-	const struct policy_cidr_identity *cids;
-	struct ipc_vec want = {0}, have = {0}, keep = {0};
-	struct row_vec rows = {.endpoint = ps->endpoint};
-	struct agent_ipcache_diff id = {0};
-	struct agent_policy_diff pd = {0};
-	size_t n_entries, n_cids, n_store;
-	char why[256];
+	size_t n_entries;
+	struct dp_ipcache_entry *want; /* the engine's CIDR identities */
+	size_t n_want;
+	struct ipc_vec have;
+	struct row_vec rows;
+	struct map_use use;
+	struct agent_ipcache_diff id;
+	struct agent_policy_diff pd;
+};
+
+static void plan_free(struct sync_plan *pl) /* idempotent */
+{
+	free(pl->want);
+	free(pl->have.v);
+	free(pl->rows.v);
+	pl->want = NULL;
+	pl->have.v = NULL;
+	pl->rows.v = NULL;
+	agent_ipcache_diff_free(&pl->id);
+	agent_policy_diff_free(&pl->pd);
+}
+
+/* The engine's CIDR identities as datapath entries (the store's records are the snapshot's;
+ * they come first in the diff, so they win a shared prefix). The maps' entries are read
+ * into an array sized for what is expected. */
+static int plan_ipcache(struct agent_policy_sync *ps, struct sync_plan *pl,
+			const struct agent_policy_snapshot *snap, struct agent_policy_report *rep)
+{
+	size_t n_cids;
+	const struct policy_cidr_identity *cids =
+	    policy_engine_cidr_identities(ps->pending, &n_cids);
+
+	rep->cidr_ids = n_cids;
+	pl->want = malloc((n_cids + 1) * sizeof(*pl->want));
+	pl->have.cap = snap->n_ipcache + n_cids + snap->n_ipcache_held + 64;
+	pl->have.v = malloc(pl->have.cap * sizeof(*pl->have.v));
+	if (!pl->want || !pl->have.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_cids; i++)
+		agent_policy_ipcache_from_cidr(&cids[i], &pl->want[i]);
+	pl->n_want = n_cids;
+	return 0;
+}
+
+/* The maps as they are (what we adopt), then both diffs. */
+static int plan_diff(struct agent_policy_sync *ps, struct sync_plan *pl,
+		     const struct agent_policy_snapshot *snap, struct agent_policy_report *rep,
+		     char *err, size_t err_len)
+{
+	int rc = dp_ipcache_foreach(ps->dp, ipc_read_cb, &pl->have);
+
+	rc = rc ?: dp_policy_foreach(ps->dp, row_read_cb, &pl->rows);
+	rc = rc ?: dp_endpoint_get(ps->dp, ps->endpoint, &rep->flags_before);
+	if (rc) {
+		snprintf(err, err_len, "reading the datapath maps: %s", strerror(-rc));
+		return rc;
+	}
+	pl->use = pl->rows.use;
+	for (size_t i = 0; i < pl->have.n; i++)
+		pl->use.n[ipc_is_host(&pl->have.v[i]) ? MAP_IPCACHE_HOST : MAP_IPCACHE]++;
+	rc = agent_policy_ipcache_diff_parts(snap->ipcache, snap->n_ipcache, pl->want, pl->n_want,
+					     pl->have.v, pl->have.n, snap->ipcache_held,
+					     snap->n_ipcache_held, &pl->id);
+	if (rc) {
+		snprintf(err, err_len, "ipcache diff: %s", strerror(-rc));
+		return rc;
+	}
+	return agent_policy_policy_diff(ps->endpoint, pl->entries, pl->n_entries, pl->rows.v,
+					pl->rows.n, &pl->pd, err, err_len);
+}
+
+static void report_diff(const struct sync_plan *pl, struct agent_policy_report *rep)
+{
+	rep->ipc_add = pl->id.n_add;
+	rep->ipc_change = pl->id.n_change;
+	rep->ipc_del = pl->id.n_del;
+	rep->ipc_same = pl->id.n_same;
+	rep->pol_add = pl->pd.keys_added;
+	rep->pol_del = pl->pd.keys_removed;
+	rep->pol_recount = pl->pd.keys_recount;
+	rep->pol_same = pl->pd.keys_same;
+	rep->pol_keys = pl->pd.keys_want;
+	rep->pol_relabel = pl->pd.n_relabel;
+}
+
+int agent_policy_sync_build(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len)
+{
+	const struct policy_entry *entries;
+	size_t n_entries;
 	int rc;
 
 	if (err_len)
 		err[0] = '\0';
-
-	rep.ids = snap->n_ids;
-	rep.policies = snap->n_policies;
-	rep.ipcache_records = snap->n_ipcache;
-	rc = engine_build(ps, snap, &e, &rep, err, err_len);
+	rep->ids = snap->n_ids;
+	rep->policies = snap->n_policies;
+	policy_engine_free(ps->pending);
+	ps->pending = NULL;
+	rc = engine_build(ps, snap, &ps->pending, rep, err, err_len);
 	if (rc)
 		return rc;
-	entries = policy_engine_entries(e, ps->endpoint, &n_entries);
-	rep.entries = n_entries;
-	rep.enforced[0] = policy_engine_enforced(e, ps->endpoint, POLICY_INGRESS);
-	rep.enforced[1] = policy_engine_enforced(e, ps->endpoint, POLICY_EGRESS);
-	rep.flags_after =
-	    agent_policy_enforce_flags(entries, n_entries, rep.enforced[0], rep.enforced[1]);
+	entries = policy_engine_entries(ps->pending, ps->endpoint, &n_entries);
+	rep->entries = n_entries;
+	rep->enforced[0] = policy_engine_enforced(ps->pending, ps->endpoint, POLICY_INGRESS);
+	rep->enforced[1] = policy_engine_enforced(ps->pending, ps->endpoint, POLICY_EGRESS);
+	rep->flags_after =
+	    agent_policy_enforce_flags(entries, n_entries, rep->enforced[0], rep->enforced[1]);
+	return 0;
+}
 
-	/* Desired ipcache: store records first (they win a shared prefix), then the
-	 * engine's CIDR identities. */
-	rc = -ENOMEM;
-	for (size_t i = 0; i < snap->n_ipcache; i++) {
-		struct dp_ipcache_entry d;
+int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len)
+{
+	struct sync_plan pl = {.rows = {.endpoint = ps->endpoint}};
+	int rc;
 
-		if (!agent_policy_ipcache_from_store(&snap->ipcache[i], &d, why, sizeof(why))) {
-			log_warn("skipping %s; the datapath keeps what it has for that prefix",
-				 why);
-			rep.ipcache_skipped++;
-			if (keep_prefix(&keep, snap->ipcache[i].cidr))
-				goto out;
-			continue;
-		}
-		if (ipc_push(&want, &d))
-			goto out;
+	if (err_len)
+		err[0] = '\0';
+	if (!ps->pending) {
+		snprintf(err, err_len, "no engine built (agent_policy_sync_build first)");
+		return -EINVAL;
 	}
-	n_store = want.n;
-	cids = policy_engine_cidr_identities(e, &n_cids);
-	rep.cidr_ids = n_cids;
-	for (size_t i = 0; i < n_cids; i++) {
-		struct dp_ipcache_entry d;
-
-		agent_policy_ipcache_from_cidr(&cids[i], &d);
-		if (ipc_push(&want, &d))
-			goto out;
-	}
-	for (size_t i = 0; i < snap->n_ipcache_bad; i++) {
-		log_warn("ipcache/%s: malformed store record; the datapath keeps what it has "
-			 "for that prefix",
-			 snap->ipcache_bad[i]);
-		rep.ipcache_skipped++;
-		if (keep_prefix(&keep, snap->ipcache_bad[i]))
-			goto out;
-	}
-
-	/* Read the maps back: this is what we adopt. */
-	rc = dp_ipcache_foreach(ps->dp, ipc_read_cb, &have);
-	rc = rc ?: dp_policy_foreach(ps->dp, row_read_cb, &rows);
-	rc = rc ?: dp_endpoint_get(ps->dp, ps->endpoint, &rep.flags_before);
-	if (rc) {
-		snprintf(err, err_len, "reading the datapath maps: %s", strerror(-rc));
-		goto out;
-	}
-	rc = agent_policy_ipcache_diff(want.v, want.n, have.v, have.n, keep.v, keep.n, &id);
-	if (rc) {
-		snprintf(err, err_len, "ipcache diff: %s", strerror(-rc));
-		goto out;
-	}
-	rc = agent_policy_policy_diff(ps->endpoint, entries, n_entries, rows.v, rows.n, &pd, err,
-				      err_len);
+	rep->ipcache_records = snap->n_ipcache_records;
+	rep->ipcache_skipped = snap->n_ipcache_skipped;
+	pl.entries = policy_engine_entries(ps->pending, ps->endpoint, &pl.n_entries);
+	rc = plan_ipcache(ps, &pl, snap, rep);
+	rc = rc ?: plan_diff(ps, &pl, snap, rep, err, err_len);
+	rc = rc ?: capacity_check(ps, &pl.use, &pl.id, &pl.pd, err, err_len);
 	if (rc)
 		goto out;
-	rc = save_store_ipc(ps, want.v, n_store);
-	if (rc) {
-		snprintf(err, err_len, "%s", strerror(ENOMEM));
-		goto out;
-	}
-
-	rc = write_diff(ps, &id, pd.add, pd.n_add, pd.del, pd.n_del, rep.flags_before,
-			rep.flags_after, err, err_len);
+	report_diff(&pl, rep);
+	rc = write_diff(ps, &pl.id, pl.pd.add, pl.pd.n_add, pl.pd.del, pl.pd.n_del,
+			rep->flags_before, rep->flags_after, err, err_len);
 	if (rc)
 		goto out;
-	rc = relabel_keys(ps, pd.relabel, pd.n_relabel);
+	rc = relabel_keys(ps, pl.pd.relabel, pl.pd.n_relabel);
 	if (rc) {
 		snprintf(err, err_len, "updating rule ids of kept keys: %s", strerror(-rc));
 		goto out;
 	}
 	policy_engine_free(ps->engine);
-	ps->engine = e;
-	e = NULL;
-	rep.ipc_add = id.n_add;
-	rep.ipc_change = id.n_change;
-	rep.ipc_del = id.n_del;
-	rep.ipc_same = id.n_same;
-	rep.pol_add = pd.keys_added;
-	rep.pol_del = pd.keys_removed;
-	rep.pol_recount = pd.keys_recount;
-	rep.pol_same = pd.keys_same;
-	rep.pol_keys = pd.keys_want;
-	rep.pol_relabel = pd.n_relabel;
+	ps->engine = ps->pending;
+	ps->pending = NULL;
+	/* After the plan is gone: the copy then does not add to the sync's peak. */
+	plan_free(&pl);
+	rc = save_store_ipc(ps, snap->ipcache, snap->n_ipcache);
 out:
 	if (rc == -ENOMEM && !err[0])
 		snprintf(err, err_len, "%s", strerror(ENOMEM));
-	policy_engine_free(e);
-	free(want.v);
-	free(have.v);
-	free(keep.v);
-	free(rows.v);
-	agent_ipcache_diff_free(&id);
-	agent_policy_diff_free(&pd);
+	plan_free(&pl);
+	return rc;
+}
+
+int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
+			       const struct agent_policy_snapshot *snap,
+			       struct agent_policy_report *rep_out, char *err, size_t err_len)
+{
+	struct agent_policy_report rep = {0};
+	int rc = agent_policy_sync_build(ps, snap, &rep, err, err_len);
+
+	rc = rc ?: agent_policy_sync_apply(ps, snap, &rep, err, err_len);
 	if (rep_out)
 		*rep_out = rep;
 	return rc;
@@ -483,10 +633,9 @@ out:
 static const struct dp_ipcache_entry *store_owner(const struct agent_policy_sync *ps,
 						  const struct dp_ipcache_entry *e)
 {
-	for (size_t i = 0; i < ps->n_store_ipc; i++)
-		if (ipc_same_prefix(&ps->store_ipc[i], e))
-			return &ps->store_ipc[i];
-	return NULL;
+	return ps->n_store_ipc
+		   ? bsearch(e, ps->store_ipc, ps->n_store_ipc, sizeof(*e), ipc_prefix_cmp)
+		   : NULL;
 }
 
 int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_changes *ch,
@@ -554,6 +703,35 @@ out:
 	return rc;
 }
 
+/* Keeps store_ipc sorted: lookups are log n, an insert moves the tail once. */
+static int store_ipc_insert(struct agent_policy_sync *ps, const struct dp_ipcache_entry *d)
+{
+	struct dp_ipcache_entry *grown;
+	size_t lo = 0, hi = ps->n_store_ipc;
+
+	if (ps->n_store_ipc == ps->cap_store_ipc) {
+		size_t nc = ps->cap_store_ipc ? ps->cap_store_ipc * 2 : 64;
+
+		grown = realloc(ps->store_ipc, nc * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		ps->store_ipc = grown;
+		ps->cap_store_ipc = nc;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ipc_prefix_cmp(&ps->store_ipc[mid], d) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&ps->store_ipc[lo + 1], &ps->store_ipc[lo], (ps->n_store_ipc - lo) * sizeof(*d));
+	ps->store_ipc[lo] = *d;
+	ps->n_store_ipc++;
+	return 0;
+}
+
 int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ipcache *r, char *err,
 			     size_t err_len)
 {
@@ -573,12 +751,7 @@ int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ip
 		*owned = d;
 		return 0;
 	}
-	owned = realloc(ps->store_ipc, (ps->n_store_ipc + 1) * sizeof(*owned));
-	if (!owned)
-		return -ENOMEM;
-	ps->store_ipc = owned;
-	ps->store_ipc[ps->n_store_ipc++] = d;
-	return 0;
+	return store_ipc_insert(ps, &d);
 }
 
 int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, char *err,
@@ -616,7 +789,9 @@ forget:
 	if (owned) {
 		size_t i = (size_t)(owned - ps->store_ipc);
 
-		ps->store_ipc[i] = ps->store_ipc[--ps->n_store_ipc];
+		memmove(&ps->store_ipc[i], &ps->store_ipc[i + 1],
+			(ps->n_store_ipc - i - 1) * sizeof(*owned));
+		ps->n_store_ipc--;
 	}
 	return 0;
 }

@@ -7,15 +7,18 @@
  * - The datapath is written as a DIFF against what its pinned maps hold right now, read
  *   back from the maps: on start the agent adopts the maps left by a previous run (or by
  *   another tool) and changes only what differs. The maps are never cleared and rebuilt,
- *   so there is no moment where they are empty (fail-open) or half-written (DESIGN §10,
+ *   so there is no moment where they are empty (fail-open) or half-written (docs/architecture.md,
  *   GHSA-r5x6-w42p-jhpp).
- * - Order of a sync: policy-key additions, ipcache additions/changes, enforcement flags,
- *   policy-key removals, ipcache removals. While a sync runs the policy map holds the
- *   union of the old and the new keys, allows and denies alike; with deny beating allow
- *   this means a flow both the old and the new policy allow is never dropped, and a flow
- *   both deny is never let through, as long as the flow's identities stay the same; an
- *   address changing identity finds the new identity's keys in place before the ipcache
- *   switches it (see docs/agent.md for the argument and its limit).
+ * - Order of a sync: policy-key additions (every deny key before any allow key), ipcache
+ *   additions/changes, enforcement flags, policy-key removals (every allow key before any
+ *   deny key), ipcache removals. The datapath's verdict is monotone (a deny key only
+ *   narrows, an allow key only widens), so at every point a write can fail or the process
+ *   be killed, what passes is allowed by the old or by the new policy, and what both allow
+ *   passes — as long as the flow's identities stay the same; an address changing identity
+ *   finds the new identity's keys in place before the ipcache switches it (docs/agent.md
+ *   has the argument and its limit). The new keys are written before the old ones go, so
+ *   the maps must hold both: that is checked before the first write, and a change that
+ *   does not fit is refused as a whole (-ENOSPC, nothing written).
  * - Enforcement flags (DP_EP_F_ENFORCE_*) are derived so that the datapath gives exactly
  *   the engine's verdicts: the datapath ignores every entry of a direction it does not
  *   enforce, while the engine expresses "not enforced" as one {ANY, ANY, allow} entry plus
@@ -29,6 +32,9 @@
  *   etcd's history. Either way a bad record neither opens nor closes anything.
  * - Only the local endpoint's policy keys (endpoint = its identity) are touched; other
  *   endpoints' keys in the policy map are left alone.
+ * - Cost: one store listing per prefix and n log n in every table (sorts, no scans per
+ *   entry); a sync that finds nothing to change writes nothing.
+ * - The caller serialises writers of one pin directory (dp_lock(); agent/sync.h does).
  * - Functions return 0 or -errno and say why in the caller's err buffer; the pure helpers
  *   below (mapping, diffing, flags) do no I/O and are unit-tested.
  */
@@ -41,6 +47,7 @@
 
 #include "bpf/dp.h"
 #include "lib/policy_entry.h"
+#include "store/store.h"
 
 struct dp;
 struct store;
@@ -81,6 +88,14 @@ int agent_policy_ipcache_diff(const struct dp_ipcache_entry *want, size_t n_want
 			      const struct dp_ipcache_entry *have, size_t n_have,
 			      const struct dp_ipcache_entry *keep, size_t n_keep,
 			      struct agent_ipcache_diff *out);
+/* The same with want in two parts (want_a's entries before want_b's), so that a caller
+ * need not concatenate them: at 100k entries every copy is 3 MB. Sorting is through 4-byte
+ * indexes; the outputs are as large as the change. */
+int agent_policy_ipcache_diff_parts(const struct dp_ipcache_entry *want_a, size_t n_a,
+				    const struct dp_ipcache_entry *want_b, size_t n_b,
+				    const struct dp_ipcache_entry *have, size_t n_have,
+				    const struct dp_ipcache_entry *keep, size_t n_keep,
+				    struct agent_ipcache_diff *out);
 void agent_ipcache_diff_free(struct agent_ipcache_diff *d);
 
 /* A policy-map row -> the single-key entry that expands to exactly that key (aligned
@@ -106,6 +121,7 @@ struct agent_policy_diff {
 	size_t keys_same;    /* keys already right (value and reference count) */
 	size_t keys_recount; /* keys kept whose reference count changes */
 	size_t keys_want;    /* keys the desired entries expand to */
+	size_t keys_added_exact, keys_added_lpm; /* keys_added by map (exact hash, trie) */
 	struct agent_policy_relabel *relabel;
 	size_t n_relabel;
 };
@@ -120,6 +136,12 @@ int agent_policy_policy_diff(uint32_t endpoint, const struct policy_entry *want,
 			     struct agent_policy_diff *out, char *err, size_t err_len);
 void agent_policy_diff_free(struct agent_policy_diff *d);
 
+/* The order one kind of policy change is written in (see the contract): additions with
+ * every deny before any allow, removals with every allow before any deny. out has room for
+ * n; the relative order within each group is kept. */
+void agent_policy_write_order(const struct policy_entry *v, size_t n, bool add,
+			      struct policy_entry *out);
+
 /* The endpoint's DP_EP_F_ENFORCE_* flags for these entries (see the contract above). */
 uint32_t agent_policy_enforce_flags(const struct policy_entry *e, size_t n, bool enforced_ingress,
 				    bool enforced_egress);
@@ -132,26 +154,42 @@ void agent_policy_engine_key(const struct store_policy *p, char *buf, size_t len
 struct agent_policy_snapshot {
 	struct store_identity *ids;
 	size_t n_ids;
-	struct store_ipcache *ipcache;
-	size_t n_ipcache;
 	struct store_policy *policies;
 	size_t n_policies;
-	/* ipcache keys present in the store whose record did not decode (canonical CIDRs
-	 * when the key itself parses): the datapath keeps its entry for them. */
-	char (*ipcache_bad)[64];
-	size_t n_ipcache_bad;
 	/* policies whose current record is unusable, replaced by their last valid version
 	 * from etcd's history (see agent_policy_snapshot_load()) */
 	size_t n_policies_recovered;
-	int64_t revision; /* of the ipcache load */
+	/* The ipcache as datapath entries (agent_policy_ipcache_from_store()): a 100k-entry
+	 * ipcache is 3 MB here, not the store records' 10. */
+	struct dp_ipcache_entry *ipcache;
+	size_t n_ipcache;
+	/* Prefixes of ipcache records that cannot be used (a record that does not decode,
+	 * a gateway the datapath cannot use): the datapath keeps its entry for them. */
+	struct dp_ipcache_entry *ipcache_held;
+	size_t n_ipcache_held;
+	size_t n_ipcache_records; /* records that decoded (usable or not) */
+	size_t n_ipcache_skipped; /* records not used (held) */
+	int64_t revision;	  /* of the ipcache load */
 };
-/* Loads identities, ipcache and policies. Any store error fails the whole load (the
- * caller then changes nothing: fail-static). A policy record that is malformed or that the
- * engine rejects is replaced by its most recent valid version in etcd's history (logged
- * with its key and that revision); without one (a new key, or history compacted) it is
- * left out, logged with its key. */
+/* Loads identities, ipcache and policies: agent_policy_snapshot_load_policy() then
+ * agent_policy_snapshot_load_ipcache(). Any store error fails the whole load (the caller
+ * then changes nothing: fail-static). */
 int agent_policy_snapshot_load(struct store *s, struct agent_policy_snapshot *snap, char *err,
 			       size_t err_len);
+/* Identities and policies (one listing each). A policy record that is malformed, does not
+ * bind its scope, or that the engine rejects is replaced by its most recent valid version
+ * in etcd's history (logged with its key and that revision); without one (a new key, or
+ * history compacted) it is left out, logged with its key. */
+int agent_policy_snapshot_load_policy(struct store *s, struct agent_policy_snapshot *snap,
+				      char *err, size_t err_len);
+/* The ipcache (one streamed listing, converted as it arrives). */
+int agent_policy_snapshot_load_ipcache(struct store *s, struct agent_policy_snapshot *snap,
+				       char *err, size_t err_len);
+/* Adds one store record as the loader would (a test's or a watcher's input). -ENOMEM only. */
+int agent_policy_snapshot_add_ipcache(struct agent_policy_snapshot *snap,
+				      const struct store_ipcache *r);
+/* Frees identities and policies only (once the engine is built they are not needed). */
+void agent_policy_snapshot_free_policy(struct agent_policy_snapshot *snap);
 void agent_policy_snapshot_free(struct agent_policy_snapshot *snap);
 
 /* ---- the sync ---- */
@@ -180,12 +218,20 @@ struct policy_engine *agent_policy_engine(struct agent_policy_sync *ps);
 /*
  * Feeds the snapshot to a fresh engine, computes the endpoint's entries, CIDR identities
  * and flags, reads the maps back and writes the difference. rep may be NULL. On an error
- * before the first map write nothing is changed; a map write failing midway leaves the
- * union state described above (never less than the old and new policy both allow).
+ * before the first map write nothing is changed; a map write failing midway (or a kill)
+ * leaves a state between old and new as described above.
  */
 int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 			       const struct agent_policy_snapshot *snap,
 			       struct agent_policy_report *rep, char *err, size_t err_len);
+/* The same in two steps, so that a caller can drop the snapshot's identities and policies
+ * (agent_policy_snapshot_free_policy()) and only then load the ipcache: build computes the
+ * engine from snap's identities and policies (nothing is written); apply diffs and writes
+ * snap's ipcache and that engine's entries. rep accumulates over both. */
+int agent_policy_sync_build(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len);
+int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
+			    struct agent_policy_report *rep, char *err, size_t err_len);
 
 /*
  * Incremental path (the daemon's watch events): the caller mutates the engine

@@ -64,6 +64,15 @@ int dp_info_get(struct dp *dp, struct dp_info *out);
 int dp_prog_fd(const char *bpffs, const char *name);
 int dp_map_fd(struct dp *dp, const char *name); /* borrowed fd, or -ENOENT */
 
+/*
+ * One writer at a time per bpffs root (dp_lock.c): an exclusive flock on the pin directory,
+ * released by dp_unlock() or when the holder exits (a killed writer leaves no stale lock).
+ * timeout_ms: < 0 waits as long as it takes, 0 tries once, > 0 waits that long. Returns 0
+ * with *fd set, -ETIMEDOUT when another writer still holds it, or -errno.
+ */
+int dp_lock(const char *bpffs, int timeout_ms, int *fd);
+void dp_unlock(int fd); /* accepts -1 */
+
 /* ---- map writer ---- */
 struct dp_ipcache_entry {
 	uint8_t family; /* 4 or 6 */
@@ -105,6 +114,10 @@ struct dp_policy_row {
 	uint16_t refcnt;
 	uint32_t rule_id;
 };
+/* A map key (with its value's reference count and rule id) as a row: the one decoding of
+ * the key layout, for the map reader and the agent's diff. */
+void dp_policy_key_row(const struct dp_policy_key *k, uint16_t refcnt, uint32_t rule_id,
+		       struct dp_policy_row *out);
 typedef int (*dp_policy_cb)(const struct dp_policy_row *r, void *ctx);
 int dp_policy_foreach(struct dp *dp, dp_policy_cb cb, void *ctx);
 

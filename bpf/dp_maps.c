@@ -63,43 +63,17 @@ static int update_many(int fd, const void *keys, const void *vals, size_t n, siz
 	return 0;
 }
 
-int dp_ipcache_apply(struct dp *dp, const struct dp_ipcache_entry *add, size_t n_add,
-		     const struct dp_ipcache_entry *del, size_t n_del)
+#define IPCACHE_CHUNK 4096
+
+static int ipcache_add_chunk(int fd, int hfd, const struct dp_ipcache_entry *add, size_t n_add)
 {
-	int fd = dp->fd[DP_MAP_IPCACHE], hfd = dp->fd[DP_MAP_IPCACHE_HOST];
-	struct dp_ipcache_key *keys = NULL;
-	struct dp_host_key *hkeys = NULL;
-	struct dp_ipcache_val *vals = NULL, *hvals = NULL;
+	struct dp_ipcache_key *keys = calloc(n_add, sizeof(*keys));
+	struct dp_host_key *hkeys = calloc(n_add, sizeof(*hkeys));
+	struct dp_ipcache_val *vals = calloc(n_add, sizeof(*vals));
+	struct dp_ipcache_val *hvals = calloc(n_add, sizeof(*hvals));
 	size_t i, n = 0, nh = 0;
 	int err = 0;
 
-	for (i = 0; i < n_add; i++)
-		if (!ipcache_valid(&add[i]))
-			return -EINVAL;
-	for (i = 0; i < n_del; i++)
-		if (!ipcache_valid(&del[i]))
-			return -EINVAL;
-	for (i = 0; i < n_del; i++) {
-		struct dp_ipcache_key k;
-		struct dp_host_key h;
-		int r;
-
-		if (ipcache_is_host(&del[i])) {
-			host_key(&del[i], &h);
-			r = bpf_map_delete_elem(hfd, &h);
-		} else {
-			ipcache_key(&del[i], &k);
-			r = bpf_map_delete_elem(fd, &k);
-		}
-		if (r && errno != ENOENT)
-			return -errno;
-	}
-	if (!n_add)
-		return 0;
-	keys = calloc(n_add, sizeof(*keys));
-	hkeys = calloc(n_add, sizeof(*hkeys));
-	vals = calloc(n_add, sizeof(*vals));
-	hvals = calloc(n_add, sizeof(*hvals));
 	if (!keys || !hkeys || !vals || !hvals) {
 		err = -ENOMEM;
 		goto out;
@@ -127,6 +101,41 @@ out:
 	return err;
 }
 
+int dp_ipcache_apply(struct dp *dp, const struct dp_ipcache_entry *add, size_t n_add,
+		     const struct dp_ipcache_entry *del, size_t n_del)
+{
+	int fd = dp->fd[DP_MAP_IPCACHE], hfd = dp->fd[DP_MAP_IPCACHE_HOST];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n_add; i++)
+		if (!ipcache_valid(&add[i]))
+			return -EINVAL;
+	for (i = 0; i < n_del; i++)
+		if (!ipcache_valid(&del[i]))
+			return -EINVAL;
+	for (i = 0; i < n_del; i++) {
+		struct dp_ipcache_key k;
+		struct dp_host_key h;
+		int r;
+
+		if (ipcache_is_host(&del[i])) {
+			host_key(&del[i], &h);
+			r = bpf_map_delete_elem(hfd, &h);
+		} else {
+			ipcache_key(&del[i], &k);
+			r = bpf_map_delete_elem(fd, &k);
+		}
+		if (r && errno != ENOENT)
+			return -errno;
+	}
+	/* Written in chunks: the batch buffers stay small whatever the size of the diff. */
+	for (size_t off = 0; off < n_add && !err; off += IPCACHE_CHUNK)
+		err = ipcache_add_chunk(fd, hfd, add + off,
+					n_add - off < IPCACHE_CHUNK ? n_add - off : IPCACHE_CHUNK);
+	return err;
+}
+
 /* One row of either half (host hash or trie) to the caller's callback. */
 static int ipcache_emit(uint8_t family, uint8_t plen, const uint8_t *addr,
 			const struct dp_ipcache_val *v, dp_ipcache_cb cb, void *ctx)
@@ -141,6 +150,47 @@ static int ipcache_emit(uint8_t family, uint8_t plen, const uint8_t *addr,
 	return cb(&e, ctx);
 }
 
+#define HOST_BATCH 1024
+
+/*
+ * The host hash in batches (one syscall per HOST_BATCH entries instead of two per entry:
+ * the sync reads the whole ipcache back every time). 1 = batches not usable here (kernel
+ * without them, or a bucket larger than a batch), the caller walks the keys instead.
+ */
+static int host_foreach_batch(int hfd, dp_ipcache_cb cb, void *ctx)
+{
+	struct dp_host_key *keys = calloc(HOST_BATCH, sizeof(*keys));
+	struct dp_ipcache_val *vals = calloc(HOST_BATCH, sizeof(*vals));
+	uint64_t token = 0;
+	bool first = true, done = false;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!done && !err) {
+		__u32 count = HOST_BATCH;
+
+		if (bpf_map_lookup_batch(hfd, first ? NULL : &token, &token, keys, vals, &count,
+					 NULL)) {
+			if (errno != ENOENT) {
+				err = first ? 1 : -errno;
+				break;
+			}
+			done = true;
+		}
+		first = false;
+		for (__u32 i = 0; i < count && !err; i++)
+			err = ipcache_emit(keys[i].family, keys[i].family == 4 ? 32 : 128,
+					   keys[i].addr, &vals[i], cb, ctx);
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx)
 {
 	int fd = dp->fd[DP_MAP_IPCACHE], hfd = dp->fd[DP_MAP_IPCACHE_HOST], err;
@@ -149,6 +199,12 @@ int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx)
 	struct dp_ipcache_val v;
 	void *prev = NULL;
 
+	err = host_foreach_batch(hfd, cb, ctx);
+	if (err != 1) {
+		if (err)
+			return err;
+		goto trie;
+	}
 	while (!bpf_map_get_next_key(hfd, prev, &hnext)) {
 		hk = hnext;
 		prev = &hk;
@@ -160,8 +216,8 @@ int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx)
 	}
 	if (errno != ENOENT)
 		return -errno;
+trie:
 	prev = NULL;
-
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
@@ -218,13 +274,22 @@ static int endpoint_adjust(int fd, uint32_t endpoint, const struct key_counts *c
 	return bpf_map_update_elem(fd, &endpoint, &v, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * The value stored under exactly k. A lookup in the trie is a longest-prefix MATCH: for an
+ * absent 8192/7 it returns a present 8192/3's value. The value's prefix tells them apart.
+ */
+static bool policy_key_get(int fd, const struct dp_policy_key *k, struct dp_policy_val *v)
+{
+	return !bpf_map_lookup_elem(fd, k, v) && v->prefix == k->prefixlen - DP_POL_PREFIX_EXACT;
+}
+
 /* Returns 1 when the key was created, 0 when only its reference count went up. */
 static int policy_key_add(int fd, const struct dp_policy_key *k, uint32_t rule_id)
 {
 	struct dp_policy_val v;
 	int created = 0;
 
-	if (!bpf_map_lookup_elem(fd, k, &v)) {
+	if (policy_key_get(fd, k, &v)) {
 		if (v.refcnt < UINT16_MAX)
 			v.refcnt++;
 	} else {
@@ -242,7 +307,7 @@ static int policy_key_del(int fd, const struct dp_policy_key *k)
 {
 	struct dp_policy_val v;
 
-	if (bpf_map_lookup_elem(fd, k, &v))
+	if (!policy_key_get(fd, k, &v))
 		return 0; /* already gone: deleting is idempotent */
 	if (v.refcnt > 1) {
 		v.refcnt--;
@@ -337,23 +402,13 @@ static int policy_foreach_map(int fd, dp_policy_cb cb, void *ctx)
 	int err;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct dp_policy_row r = {};
+		struct dp_policy_row r;
 
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, &v))
 			continue;
-		r.endpoint = ntohl(k.endpoint);
-		r.identity = ntohl(k.identity);
-		r.dir = k.dir;
-		r.deny = k.deny;
-		r.proto = k.prefixlen > DP_POL_PREFIX_EXACT ? k.proto : 0;
-		r.port_bits = k.prefixlen > DP_POL_PREFIX_PROTO
-				  ? (uint8_t)(k.prefixlen - DP_POL_PREFIX_PROTO)
-				  : 0;
-		r.port = ntohs(k.port);
-		r.refcnt = v.refcnt;
-		r.rule_id = v.rule_id;
+		dp_policy_key_row(&k, v.refcnt, v.rule_id, &r);
 		err = cb(&r, ctx);
 		if (err)
 			return err;

@@ -75,3 +75,21 @@ int dp_policy_expand(uint32_t endpoint, const struct policy_entry *e, struct dp_
 	}
 	return (int)n;
 }
+
+void dp_policy_key_row(const struct dp_policy_key *k, uint16_t refcnt, uint32_t rule_id,
+		       struct dp_policy_row *out)
+{
+	*out = (struct dp_policy_row){
+	    .endpoint = ntohl(k->endpoint),
+	    .identity = ntohl(k->identity),
+	    .dir = k->dir,
+	    .deny = k->deny,
+	    .proto = k->prefixlen > DP_POL_PREFIX_EXACT ? k->proto : 0,
+	    .port_bits = k->prefixlen > DP_POL_PREFIX_PROTO
+			     ? (uint8_t)(k->prefixlen - DP_POL_PREFIX_PROTO)
+			     : 0,
+	    .port = ntohs(k->port),
+	    .refcnt = refcnt,
+	    .rule_id = rule_id,
+	};
+}

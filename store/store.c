@@ -13,6 +13,7 @@
 #include "lib/kv/kv.h"
 #include "lib/log.h"
 #include "lib/net.h"
+#include "policy/policy.h"
 #include "store/store_internal.h"
 
 void store_seterr(struct store *s, const char *fmt, ...)
@@ -384,6 +385,40 @@ int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, i
 	return rc;
 }
 
+/* The streaming ipcache listing: decoded records to one callback, bad keys to another. */
+struct ipcache_ctx {
+	struct store *s;
+	store_ipcache_cb cb;
+	store_ipcache_bad_cb bad;
+	void *arg;
+};
+
+static int ipcache_one(void *arg, const struct kv_pair *kv)
+{
+	struct ipcache_ctx *c = arg;
+	char why[400], canon[STORE_CIDR_MAX];
+	struct store_ipcache r;
+	const char *rest;
+
+	if (store_key_kind(c->s, kv->key, &rest) != STORE_KIND_IPCACHE)
+		return 0;
+	if (store_ipcache_decode(kv->key, kv->value, kv->value_len, &r, why, sizeof(why)))
+		return c->cb(&r, c->arg);
+	log_warn("skipping malformed record %s", why);
+	/* A key that is not a CIDR names no prefix: nothing to hold. */
+	return store_cidr_canon(rest, canon, why, sizeof(why)) && c->bad ? c->bad(canon, c->arg)
+									 : 0;
+}
+
+int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad, void *arg,
+			  int64_t *revision)
+{
+	struct ipcache_ctx c = {.s = s, .cb = cb, .bad = bad, .arg = arg};
+	int rc = store_foreach(s, "ipcache/", ipcache_one, &c, revision);
+
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- policies ---- */
 
 static const char *policy_ns(const char *ns)
@@ -424,6 +459,22 @@ static int guard_kind(struct store *s, struct kv_txn *t, const char *key,
 	return rc;
 }
 
+/* Writes nothing a reader would skip: the record must decode as its key says. */
+static int policy_put_checked(struct store *s, struct kv_txn *t, const char *key, const char *val)
+{
+	struct store_policy back;
+	const char *rest;
+	char why[600];
+
+	if (store_key_kind(s, key, &rest) != STORE_KIND_POLICY ||
+	    !store_policy_decode(rest, val, strlen(val), &back, why, sizeof(why))) {
+		store_seterr(s, "%s", why);
+		return -EINVAL;
+	}
+	json_decref(back.object);
+	return kv_txn_put(t, true, key, val, strlen(val), 0);
+}
+
 int store_policies_put(struct store *s, const struct store_policy *p, size_t n)
 {
 	struct kv_txn_result res = {0};
@@ -461,7 +512,7 @@ int store_policies_put(struct store *s, const struct store_policy *p, size_t n)
 		if (rc < 0)
 			break;
 		val = json_dumps(p[i].object, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rc = val ? kv_txn_put(t, true, key, val, strlen(val), 0) : -ENOMEM;
+		rc = val ? policy_put_checked(s, t, key, val) : -ENOMEM;
 		free(val);
 	}
 	if (rc == 0) {
@@ -488,59 +539,156 @@ int store_policy_delete(struct store *s, const char *namespace_, const char *nam
 
 struct policy_ctx {
 	struct vec v;
-	size_t plen;
+	struct store *s;
+	char **skipped; /* NULL: the caller does not want them */
+	size_t n_skipped, cap_skipped;
+	bool want_skipped;
 };
+
+static int policy_skipped_add(struct policy_ctx *ctx, const char *path)
+{
+	char *dup;
+
+	if (ctx->n_skipped == ctx->cap_skipped) {
+		size_t nc = ctx->cap_skipped ? ctx->cap_skipped * 2 : 8;
+		char **p = realloc(ctx->skipped, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ctx->skipped = p;
+		ctx->cap_skipped = nc;
+	}
+	dup = strdup(path);
+	if (!dup)
+		return -ENOMEM;
+	ctx->skipped[ctx->n_skipped++] = dup;
+	return 0;
+}
 
 static int policy_one(void *arg, const struct kv_pair *kv)
 {
 	struct policy_ctx *ctx = arg;
-	const char *rest = kv->key + ctx->plen + strlen("policies/");
-	const char *slash = strchr(rest, '/');
 	struct store_policy *p;
-	json_error_t jerr;
-	json_t *obj;
-	const char *kind;
+	const char *rest;
+	char why[600];
 
-	if (!slash || strchr(slash + 1, '/') || !slash[1] ||
-	    (size_t)(slash - rest) >= STORE_NAME_MAX || strlen(slash + 1) >= STORE_NAME_MAX) {
-		log_warn("skipping malformed record %s: key: expected policies/<namespace>/<name>",
-			 kv->key);
+	if (store_key_kind(ctx->s, kv->key, &rest) != STORE_KIND_POLICY)
 		return 0;
-	}
-	obj = json_loadb(kv->value, kv->value_len, JSON_REJECT_DUPLICATES, &jerr);
-	kind = json_string_value(json_object_get(obj, "kind"));
-	if (!json_is_object(obj) || !kind) {
-		log_warn("skipping malformed record %s: %s", kv->key,
-			 obj ? "expected a policy object with a kind" : jerr.text);
-		json_decref(obj);
-		return 0;
-	}
 	p = store_vec_push(&ctx->v);
-	if (!p) {
-		json_decref(obj);
+	if (!p)
 		return -ENOMEM;
+	if (store_policy_decode(rest, kv->value, kv->value_len, p, why, sizeof(why)))
+		return 0;
+	ctx->v.n--;
+	log_warn("skipping malformed record %s%s", ctx->s->prefix, why); /* why: "policies/..." */
+	return ctx->want_skipped ? policy_skipped_add(ctx, rest) : 0;
+}
+
+void store_policy_paths_free(char **paths, size_t n)
+{
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+int store_list_policies(struct store *s, struct store_policy **out, size_t *n, char ***skipped,
+			size_t *n_skipped, int64_t *revision)
+{
+	struct policy_ctx ctx = {.v = {.size = sizeof(struct store_policy), .s = s},
+				 .s = s,
+				 .want_skipped = skipped != NULL};
+	int rc = store_foreach(s, "policies/", policy_one, &ctx, revision);
+
+	if (rc < 0) {
+		store_policies_free(ctx.v.items, ctx.v.n);
+		store_policy_paths_free(ctx.skipped, ctx.n_skipped);
+		return rc;
 	}
-	if (strncmp(rest, "_cluster/", 9))
-		snprintf(p->namespace_, sizeof(p->namespace_), "%.*s", (int)(slash - rest), rest);
-	snprintf(p->name, sizeof(p->name), "%s", slash + 1);
-	p->object = obj;
-	p->kind = kind; /* points into obj */
+	*out = ctx.v.items;
+	*n = ctx.v.n;
+	if (skipped) {
+		*skipped = ctx.skipped;
+		*n_skipped = ctx.n_skipped;
+	}
 	return 0;
 }
 
 int store_load_policies(struct store *s, struct store_policy **out, size_t *n, int64_t *revision)
 {
-	struct policy_ctx ctx = {.v = {.size = sizeof(struct store_policy), .s = s},
-				 .plen = strlen(s->prefix)};
-	int rc = store_foreach(s, "policies/", policy_one, &ctx, revision);
+	return store_list_policies(s, out, n, NULL, NULL, revision);
+}
 
-	if (rc < 0) {
-		store_policies_free(ctx.v.items, ctx.v.n);
-		return rc;
+bool store_policy_usable(const json_t *obj, char *why, size_t why_len)
+{
+	struct policy pol;
+	bool ok;
+
+	if (why_len)
+		why[0] = '\0';
+	if (!json_is_object(obj) || !json_is_string(json_object_get(obj, "kind"))) {
+		snprintf(why, why_len, "expected a policy object with a kind");
+		return false;
 	}
-	*out = ctx.v.items;
-	*n = ctx.v.n;
-	return 0;
+	ok = policy_parse(&pol, obj, why, why_len);
+	policy_free(&pol);
+	return ok;
+}
+
+/* One earlier version of key (the newest at or below rev); -ENOENT when none is left. */
+static int policy_version_before(struct store *s, const char *key, int64_t rev, char **val,
+				 size_t *len, int64_t *mod)
+{
+	struct kv_range_opts o = {.revision = rev};
+	struct kv_range_result r = {0};
+	int rc = kv_range(s->kv, key, strlen(key), &o, &r);
+
+	if (rc == 0 && r.n) {
+		*val = malloc(r.kvs[0].value_len + 1);
+		if (*val) {
+			memcpy(*val, r.kvs[0].value, r.kvs[0].value_len);
+			*len = r.kvs[0].value_len;
+			*mod = r.kvs[0].mod_revision;
+		}
+		rc = *val ? 0 : -ENOMEM;
+	} else if (rc == 0 || rc == -EINVAL || rc == -ERANGE) {
+		rc = -ENOENT; /* absent then, or compacted */
+	}
+	kv_range_result_free(&r);
+	return rc;
+}
+
+int store_policy_last_valid(struct store *s, const char *path, int steps, struct store_policy *out,
+			    int64_t *found_rev)
+{
+	char key[1024], *val = NULL, why[600];
+	size_t len;
+	int64_t rev;
+	int rc = store_key(s, key, sizeof(key), "policies/%s", path);
+
+	if (rc < 0)
+		return rc;
+	rc = kv_get(s->kv, key, &val, &len, &rev);
+	free(val);
+	if (rc < 0)
+		return rc == -ENOENT ? rc : store_kverr(s, rc, key);
+	for (int step = 0; step < steps && rev > 1; step++) {
+		rc = policy_version_before(s, key, rev - 1, &val, &len, &rev);
+		if (rc == -ENOENT)
+			return rc;
+		if (rc < 0)
+			return rc == -ENOMEM ? rc : store_kverr(s, rc, key);
+		if (store_policy_decode(path, val, len, out, why, sizeof(why))) {
+			if (store_policy_usable(out->object, why, sizeof(why))) {
+				free(val);
+				*found_rev = rev;
+				return 0;
+			}
+			json_decref(out->object);
+			out->object = NULL;
+		}
+		free(val);
+	}
+	return -ENOENT;
 }
 
 void store_policies_free(struct store_policy *p, size_t n)

@@ -196,6 +196,17 @@ int store_endpoint_add(struct store *s, const char *cidr, const struct label_set
 		       enum store_ipcache_kind kind, const char *gateway, uint32_t *id);
 int store_endpoint_del(struct store *s, const char *cidr);
 int store_load_ipcache(struct store *s, struct store_ipcache **out, size_t *n, int64_t *revision);
+/*
+ * The same listing, streamed: cb gets each decoded record (valid only during the call), bad
+ * (optional) the canonical prefix of each key whose record did not decode (a key that is
+ * not a CIDR names none; the record is logged either way). A non-zero return of either
+ * stops the listing and is returned; store errors are -errno with store_error(). Memory is
+ * one page of the listing, whatever the number of records.
+ */
+typedef int (*store_ipcache_cb)(const struct store_ipcache *r, void *arg);
+typedef int (*store_ipcache_bad_cb)(const char *cidr, void *arg);
+int store_foreach_ipcache(struct store *s, store_ipcache_cb cb, store_ipcache_bad_cb bad, void *arg,
+			  int64_t *revision);
 
 struct store_policy {
 	char namespace_[STORE_NAME_MAX]; /* "" = cluster-wide (stored under _cluster) */
@@ -208,8 +219,34 @@ struct store_policy {
  * part of the txn (mod_revision compares), so a concurrent change fails it (-EAGAIN). */
 int store_policies_put(struct store *s, const struct store_policy *p, size_t n);
 int store_policy_delete(struct store *s, const char *namespace_, const char *name);
-/* Every stored policy object whose value is a JSON object with a kind; others skipped. */
+/*
+ * A policies/ record: path is the key after "policies/" ("<ns>/<name>", "_cluster/<name>").
+ * Accepted when the key is exactly two valid names (namespace: RFC 1123 label or _cluster;
+ * name: RFC 1123 subdomain), the value is a JSON object with a kind, and the key BINDS the
+ * object's scope: a CiliumClusterwideNetworkPolicy only under _cluster (no
+ * metadata.namespace), any other kind only under its metadata.namespace ("default" when
+ * absent), and metadata.name equal to the key's name. So write access to one namespace's
+ * prefix cannot make policy for another namespace or for the cluster. out->object is a new
+ * reference (out->kind points into it).
+ */
+bool store_policy_decode(const char *path, const char *value, size_t len, struct store_policy *out,
+			 char *err, size_t err_len);
+/* Every policy record store_policy_decode() accepts; the others are logged with their key
+ * and skipped. Every reader of policies/ goes through this. */
 int store_load_policies(struct store *s, struct store_policy **out, size_t *n, int64_t *revision);
+/* The same listing; *skipped (optional) gets the paths ("<ns>/<name>") of skipped records,
+ * free with store_policy_paths_free(). */
+int store_list_policies(struct store *s, struct store_policy **out, size_t *n, char ***skipped,
+			size_t *n_skipped, int64_t *revision);
+void store_policy_paths_free(char **paths, size_t n);
+/* True when the policy parser (the engine's validator) accepts obj; why says why not. */
+bool store_policy_usable(const json_t *obj, char *why, size_t why_len);
+/* The newest EARLIER version of policies/<path> (at most steps versions back) that
+ * store_policy_decode() and store_policy_usable() accept, with its mod revision: what a
+ * reader that saw it would still enforce when the current record is bad. -ENOENT when there
+ * is none (new key, history compacted, all bad), other -errno on store errors. */
+int store_policy_last_valid(struct store *s, const char *path, int steps, struct store_policy *out,
+			    int64_t *found_rev);
 void store_policies_free(struct store_policy *p, size_t n);
 
 int store_load_workloads(struct store *s, struct store_workload **out, size_t *n);

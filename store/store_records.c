@@ -599,3 +599,71 @@ char *store_gateway_encode(const struct store_gateway *g)
 		json_object_set_new(o, "vxlan_endpoint", json_string(g->vxlan_endpoint));
 	return dump(o);
 }
+
+/* The namespace a parser gives an object: metadata.namespace, "default" when absent (as
+ * policy_documents_load() and kubectl do), "" for the clusterwide kind. */
+static const char *policy_object_ns(json_t *md, bool clusterwide)
+{
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+
+	if (clusterwide)
+		return ns ? ns : "";
+	return ns ? ns : "default";
+}
+
+bool store_policy_decode(const char *path, const char *value, size_t len, struct store_policy *out,
+			 char *err, size_t err_len)
+{
+	const char *slash = strchr(path, '/'), *kind, *name, *ns;
+	char kns[STORE_NAME_MAX], kname[STORE_NAME_MAX];
+	bool clusterwide;
+	json_error_t jerr;
+	json_t *obj, *md;
+
+	memset(out, 0, sizeof(*out));
+	if (!slash || strchr(slash + 1, '/') || (size_t)(slash - path) >= sizeof(kns) ||
+	    strlen(slash + 1) >= sizeof(kname))
+		return ferr(err, err_len, "policies/%s: key: expected policies/<namespace>/<name>",
+			    path);
+	snprintf(kns, sizeof(kns), "%.*s", (int)(slash - path), path);
+	snprintf(kname, sizeof(kname), "%s", slash + 1);
+	if (strcmp(kns, "_cluster") && !store_name_valid(kns, false))
+		return ferr(err, err_len,
+			    "policies/%s: key: '%s' is not a namespace name (RFC 1123 label) nor "
+			    "_cluster",
+			    path, kns);
+	if (!store_name_valid(kname, true))
+		return ferr(err, err_len,
+			    "policies/%s: key: '%s' is not an object name (RFC 1123 subdomain)",
+			    path, kname);
+	obj = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
+	kind = json_string_value(json_object_get(obj, "kind"));
+	if (!json_is_object(obj) || !kind) {
+		ferr(err, err_len, "policies/%s: %s", path,
+		     obj ? "expected a policy object with a kind" : jerr.text);
+		json_decref(obj);
+		return false;
+	}
+	/* The key is the scope an etcd role can be limited to: the object must say the same. */
+	clusterwide = !strcmp(kind, "CiliumClusterwideNetworkPolicy");
+	md = json_object_get(obj, "metadata");
+	name = json_string_value(json_object_get(md, "name"));
+	ns = policy_object_ns(md, clusterwide);
+	if (clusterwide != !strcmp(kns, "_cluster") || strcmp(ns, clusterwide ? "" : kns) ||
+	    !name || strcmp(name, kname)) {
+		ferr(err, err_len,
+		     "policies/%s: key does not match the object (%s '%s%s%s'): a %s is stored "
+		     "under %s",
+		     path, kind, ns, *ns ? "/" : "", name ? name : "(no name)", kind,
+		     clusterwide ? "policies/_cluster/<name>"
+				 : "policies/<metadata.namespace>/<metadata.name>");
+		json_decref(obj);
+		return false;
+	}
+	if (!clusterwide)
+		snprintf(out->namespace_, sizeof(out->namespace_), "%s", kns);
+	snprintf(out->name, sizeof(out->name), "%s", kname);
+	out->object = obj;
+	out->kind = kind; /* points into obj */
+	return true;
+}

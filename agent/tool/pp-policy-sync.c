@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * pp-policy-sync: one snapshot sync from the cluster store into a datapath's pinned maps
- * (agent/policy_sync.h), for developers and tests until pseudopodd (ROADMAP 2) runs the
+ * (agent/policy_sync.h), for developers and tests until pseudopodd runs the
  * same code continuously from watch streams. Its output lines are a contract of the e2e
  * tests (docs/agent.md).
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/policy_sync.h"
+#include "agent/sync.h"
 #include "bpf/dp.h"
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
@@ -21,6 +21,9 @@
 #include "store/store_options.h"
 
 #define PROG "pp-policy-sync"
+/* Another writer of the same pin directory (a sync, the daemon) is waited for this long;
+ * PP_SYNC_LOCK_TIMEOUT_MS overrides it (tests). */
+#define LOCK_TIMEOUT_MS 60000
 
 static const char usage[] =
     "Usage: " PROG " --store URL[,URL] --bpffs DIR --identity ID [options]\n"
@@ -54,6 +57,9 @@ static const char usage[] =
     "  --log-level LEVEL    error|warn|info|debug (default warn)\n"
     "  -h, --help           this text\n"
     "\n"
+    "One writer at a time per DIR: a run waits up to 60 s (PP_SYNC_LOCK_TIMEOUT_MS) for\n"
+    "another writer of DIR (a sync, the daemon) and then fails without writing.\n"
+    "\n"
     "Output (stdout):\n"
     "  store revision R: I identities, C ipcache records (S skipped), P policies (K skipped,\n"
     "    H from history)\n"
@@ -83,9 +89,40 @@ static void on_change(void *arg, const char *kind, const char *text)
 		printf("%s %s\n", kind, text);
 }
 
+static int lock_timeout_ms(void)
+{
+	const char *env = getenv("PP_SYNC_LOCK_TIMEOUT_MS");
+	uint32_t v;
+
+	return env && parse_u32(env, 0, 3600000, &v, NULL, 0) ? (int)v : LOCK_TIMEOUT_MS;
+}
+
 static const char *onoff(uint32_t flags, uint32_t bit)
 {
 	return (flags & bit) ? "on" : "off";
+}
+
+static void print_report(const struct agent_sync_result *res, uint32_t identity)
+{
+	const struct agent_policy_report *rep = &res->rep;
+
+	printf("store revision %lld: %zu identities, %zu ipcache records (%zu skipped), %zu "
+	       "policies (%zu skipped, %zu from history)\n",
+	       (long long)res->revision, rep->ids, rep->ipcache_records, rep->ipcache_skipped,
+	       rep->policies, rep->policies_skipped, res->policies_recovered);
+	printf("endpoint %u: %zu entries -> %zu keys, %zu CIDR identities, ingress %s, egress %s\n",
+	       identity, rep->entries, rep->pol_keys, rep->cidr_ids,
+	       rep->enforced[0] ? "enforced" : "not enforced",
+	       rep->enforced[1] ? "enforced" : "not enforced");
+	printf("ipcache added=%zu changed=%zu removed=%zu unchanged=%zu\n", rep->ipc_add,
+	       rep->ipc_change, rep->ipc_del, rep->ipc_same);
+	printf("policy added=%zu removed=%zu recounted=%zu unchanged=%zu relabelled=%zu\n",
+	       rep->pol_add, rep->pol_del, rep->pol_recount, rep->pol_same, rep->pol_relabel);
+	printf("enforce ingress=%s egress=%s (was ingress=%s egress=%s)\n",
+	       onoff(rep->flags_after, DP_EP_F_ENFORCE_INGRESS),
+	       onoff(rep->flags_after, DP_EP_F_ENFORCE_EGRESS),
+	       onoff(rep->flags_before, DP_EP_F_ENFORCE_INGRESS),
+	       onoff(rep->flags_before, DP_EP_F_ENFORCE_EGRESS));
 }
 
 int main(int argc, char **argv)
@@ -103,14 +140,10 @@ int main(int argc, char **argv)
 	};
 	struct kv_options ko = {0};
 	struct store_options so;
-	const char *bpffs = NULL, *prefix;
-	struct agent_policy_snapshot snap = {0};
-	struct agent_policy_report rep = {0};
-	struct agent_policy_sync *ps = NULL;
-	struct kv_client *kv = NULL;
-	struct store store;
-	struct dp *dp = NULL;
-	struct dp_info info;
+	const char *bpffs = NULL;
+	struct agent_sync_opts sopts = {0};
+	struct agent_sync_result res;
+	struct agent_sync *as = NULL;
 	enum log_level lvl;
 	uint32_t identity = 0;
 	bool have_id = false, verbose = false;
@@ -181,80 +214,24 @@ int main(int argc, char **argv)
 	ko.user = so.cfg.store.user;
 	ko.password = so.password;
 	ko.timeout_ms = so.cfg.store.timeout_ms;
-	prefix = so.cfg.store.prefix;
 
-	rc = dp_open(bpffs, &dp);
-	if (rc) {
-		fprintf(stderr, PROG ": no datapath pinned under %s: %s (pp-datapath load first)\n",
-			bpffs, strerror(-rc));
-		goto out;
-	}
-	rc = dp_info_get(dp, &info);
-	if (rc) {
-		fprintf(stderr, PROG ": reading the datapath's info map: %s\n", strerror(-rc));
-		goto out;
-	}
-	/* Writing another identity's policy would leave the loaded one unprotected (or
-	 * blocked): the programs look up dp_cfg_identity, fixed at load time. */
-	if (info.mode != DP_MODE_WORKLOAD || info.identity != identity) {
-		fprintf(stderr,
-			PROG ": the datapath under %s was loaded in %s mode with identity %u, not "
-			     "workload mode with identity %u\n",
-			bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
-			info.identity, identity);
-		goto out;
-	}
-	rc = kv_open(&kv, &ko);
-	if (rc) {
-		fprintf(stderr, PROG ": store %s: %s\n", ko.endpoints, strerror(-rc));
-		goto out;
-	}
-	rc = store_init(&store, kv, prefix);
-	if (rc) {
-		fprintf(stderr, PROG ": --prefix '%s': %s\n", prefix ? prefix : "", strerror(-rc));
-		goto out;
-	}
-	rc = agent_policy_snapshot_load(&store, &snap, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG ": store %s: %s; the datapath was not changed\n", ko.endpoints,
-			err);
-		goto out;
-	}
-	rc = agent_policy_sync_new(dp, identity, &ps);
-	if (rc) {
-		fprintf(stderr, PROG ": %s\n", strerror(-rc));
-		goto out;
-	}
+	sopts.store = ko;
+	sopts.prefix = so.cfg.store.prefix;
+	sopts.bpffs = bpffs;
+	sopts.identity = identity;
+	sopts.lock_timeout_ms = lock_timeout_ms();
 	if (verbose)
-		agent_policy_sync_set_cb(ps, on_change, NULL);
-	rc = agent_policy_sync_snapshot(ps, &snap, &rep, err, sizeof(err));
+		sopts.cb = on_change;
+	rc = agent_sync_open(&sopts, &as, err, sizeof(err));
+	rc = rc ?: agent_sync_run(as, &res, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, PROG ": sync failed: %s\n", err);
+		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	printf("store revision %lld: %zu identities, %zu ipcache records (%zu skipped), %zu "
-	       "policies (%zu skipped, %zu from history)\n",
-	       (long long)snap.revision, rep.ids, rep.ipcache_records, rep.ipcache_skipped,
-	       rep.policies, rep.policies_skipped, snap.n_policies_recovered);
-	printf("endpoint %u: %zu entries -> %zu keys, %zu CIDR identities, ingress %s, egress %s\n",
-	       identity, rep.entries, rep.pol_keys, rep.cidr_ids,
-	       rep.enforced[0] ? "enforced" : "not enforced",
-	       rep.enforced[1] ? "enforced" : "not enforced");
-	printf("ipcache added=%zu changed=%zu removed=%zu unchanged=%zu\n", rep.ipc_add,
-	       rep.ipc_change, rep.ipc_del, rep.ipc_same);
-	printf("policy added=%zu removed=%zu recounted=%zu unchanged=%zu relabelled=%zu\n",
-	       rep.pol_add, rep.pol_del, rep.pol_recount, rep.pol_same, rep.pol_relabel);
-	printf("enforce ingress=%s egress=%s (was ingress=%s egress=%s)\n",
-	       onoff(rep.flags_after, DP_EP_F_ENFORCE_INGRESS),
-	       onoff(rep.flags_after, DP_EP_F_ENFORCE_EGRESS),
-	       onoff(rep.flags_before, DP_EP_F_ENFORCE_INGRESS),
-	       onoff(rep.flags_before, DP_EP_F_ENFORCE_EGRESS));
+	print_report(&res, identity);
 	ret = CLI_EXIT_OK;
 out:
-	agent_policy_sync_free(ps);
-	agent_policy_snapshot_free(&snap);
-	kv_close(kv);
-	dp_close(dp);
+	agent_sync_close(as);
 	store_options_clear(&so);
 	return ret;
 }

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "bench/policy/policy_gen.h"
 #include "policy/compile.h"
 #include "policy/engine.h"
 #include "policy/labels.h"
@@ -46,79 +47,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "bench_policy: %s\n", what);
 	exit(1);
-}
-
-/* Identity i: app-(i%500), tier t(i%10), namespace ns(i%20) with team label. */
-static void identity_labels(struct label_set *ls, unsigned i)
-{
-	char text[256];
-
-	snprintf(text, sizeof(text),
-		 "app=app-%u,tier=t%u,io.kubernetes.pod.namespace=ns%u,"
-		 "io.cilium.k8s.namespace.labels.team=team%u",
-		 i % 500, i % 10, i % 20, (i % 20) % 5);
-	if (!label_set_parse(ls, text, NULL, 0))
-		die("labels");
-}
-
-/*
- * A mix of what clusters hold: namespaced CNPs between apps, clusterwide tier rules that
- * select a tenth of all identities, NetworkPolicies with namespace selectors, CIDR sets
- * with excepts and deny rules. variant makes a changed version of the same policy.
- */
-static json_t *make_policy(unsigned k, unsigned variant)
-{
-	char ns[16], app[32], peer[32], peer2[32], tier[16], tier2[16], cidr[32], exc[32];
-	unsigned port = 443 + variant;
-
-	snprintf(ns, sizeof(ns), "ns%u", k % 20);
-	snprintf(app, sizeof(app), "app-%u", k % 500);
-	snprintf(peer, sizeof(peer), "app-%u", (k * 7 + variant) % 500);
-	snprintf(peer2, sizeof(peer2), "app-%u", (k * 13) % 500);
-	snprintf(tier, sizeof(tier), "t%u", (k / 10) % 10);
-	snprintf(tier2, sizeof(tier2), "t%u", (k / 10 + 1 + variant) % 10);
-	snprintf(cidr, sizeof(cidr), "10.%u.0.0/16", k % 256);
-	snprintf(exc, sizeof(exc), "10.%u.1.0/24", k % 256);
-
-	switch (k % 10) {
-	case 0:
-		return json_pack(
-		    "{s:s,s:s,s:{s:s},s:{s:{s:{s:s}},s:[{s:[{s:{s:s}}],s:[{s:[{s:s,s:i,s:s}]}]}]}}",
-		    "apiVersion", "cilium.io/v2", "kind", "CiliumClusterwideNetworkPolicy",
-		    "metadata", "name", app, "spec", "endpointSelector", "matchLabels", "tier",
-		    tier, "ingress", "fromEndpoints", "matchLabels", "tier", tier2, "toPorts",
-		    "ports", "port", "8000", "endPort", 8000 + port % 100, "protocol", "TCP");
-	case 7:
-		return json_pack(
-		    "{s:s,s:s,s:{s:s,s:s},s:{s:{s:{s:s}},s:[{s:[{s:{s:{s:s}}}],s:[{s:i}]}]}}",
-		    "apiVersion", "networking.k8s.io/v1", "kind", "NetworkPolicy", "metadata",
-		    "name", app, "namespace", ns, "spec", "podSelector", "matchLabels", "app", app,
-		    "ingress", "from", "namespaceSelector", "matchLabels", "team",
-		    variant ? "team1" : "team2", "ports", "port", port);
-	case 8:
-		return json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:{s:{s:s}},s:[{s:[{s:s,s:[s]}]}]}}",
-				 "apiVersion", "cilium.io/v2", "kind", "CiliumNetworkPolicy",
-				 "metadata", "name", app, "namespace", ns, "spec",
-				 "endpointSelector", "matchLabels", "app", app, "egress",
-				 "toCIDRSet", "cidr", cidr, "except", exc);
-	case 9:
-		return json_pack(
-		    "{s:s,s:s,s:{s:s,s:s},s:{s:{s:{s:s}},s:[{s:[{s:{s:s}}],s:[{s:[{s:s,s:s}]}]}]}}",
-		    "apiVersion", "cilium.io/v2", "kind", "CiliumNetworkPolicy", "metadata", "name",
-		    app, "namespace", ns, "spec", "endpointSelector", "matchLabels", "app", app,
-		    "ingressDeny", "fromEndpoints", "matchLabels", "app", peer2, "toPorts", "ports",
-		    "port", "22", "protocol", "TCP");
-	default:
-		return json_pack(
-		    "{s:s,s:s,s:{s:s,s:s},s:{s:{s:{s:s}},s:[{s:[{s:{s:s}}],s:[{s:[{s:s,s:s}]}]}],s:"
-		    "[{s:[{s:[{s:s,s:s,s:[s,s]}]}],s:[{s:[{s:s,s:s}]}]}]}}",
-		    "apiVersion", "cilium.io/v2", "kind", "CiliumNetworkPolicy", "metadata", "name",
-		    app, "namespace", ns, "spec", "endpointSelector", "matchLabels", "app", app,
-		    "ingress", "fromEndpoints", "matchLabels", "app", peer, "toPorts", "ports",
-		    "port", variant ? "8443" : "443", "protocol", "TCP", "egress", "toEndpoints",
-		    "matchExpressions", "key", "app", "operator", "In", "values", peer, peer2,
-		    "toPorts", "ports", "port", "5432", "protocol", "TCP");
-	}
 }
 
 static void policy_key(char *buf, size_t len, unsigned k)
@@ -215,13 +143,13 @@ int main(int argc, char **argv)
 		die("out of memory");
 	t0 = now_ms();
 	for (unsigned i = 0; i < cfg.identities; i++) {
-		identity_labels(&ls, i);
+		bench_identity_labels(&ls, i);
 		if (policy_engine_identity_set(e, 256 + i, &ls, NULL))
 			die("identity");
 		label_set_free(&ls);
 	}
 	for (unsigned k = 0; k < cfg.policies; k++) {
-		json_t *p = make_policy(k, 0);
+		json_t *p = bench_make_policy(k, 0);
 
 		policy_key(key, sizeof(key), k);
 		if (!p || policy_engine_policy_set(e, key, p, NULL, err, sizeof(err)))
@@ -233,7 +161,7 @@ int main(int argc, char **argv)
 	/* Endpoints look like identities spread over apps, tiers and namespaces. */
 	t0 = now_ms();
 	for (unsigned ep = 0; ep < cfg.endpoints; ep++) {
-		identity_labels(&ls, ep * 37);
+		bench_identity_labels(&ls, ep * 37);
 		if (policy_engine_endpoint_set(e, ep + 1, &ls, NULL))
 			die("endpoint");
 		label_set_free(&ls);
@@ -242,7 +170,7 @@ int main(int argc, char **argv)
 	full_recompile(e, cfg.endpoints, &entries);
 
 	/* One identity appears: it matches peers of several policies of every endpoint. */
-	identity_labels(&ls, 10001); /* tier t1: a peer of the t0 rules endpoint 1 has */
+	bench_identity_labels(&ls, 10001); /* tier t1: a peer of the t0 rules endpoint 1 has */
 	t0 = now_ms();
 	if (policy_engine_identity_set(e, 256 + cfg.identities, &ls, &ch))
 		die("identity");
@@ -254,7 +182,7 @@ int main(int argc, char **argv)
 
 	/* One policy that selects endpoint 1 changes. */
 	{
-		json_t *p = make_policy(0, 1);
+		json_t *p = bench_make_policy(0, 1);
 
 		policy_key(key, sizeof(key), 0);
 		t0 = now_ms();

@@ -96,18 +96,17 @@ static void snap_build(struct agent_policy_snapshot *s, bool with_cidr_policy)
 	memset(s, 0, sizeof(*s));
 	s->n_ids = 3;
 	s->ids = calloc(3, sizeof(*s->ids));
-	s->n_ipcache = 3;
-	s->ipcache = calloc(3, sizeof(*s->ipcache));
 	s->n_policies = with_cidr_policy ? 2 : 1;
 	s->policies = calloc(2, sizeof(*s->policies));
 	assert_non_null(s->ids);
-	assert_non_null(s->ipcache);
 	assert_non_null(s->policies);
 	for (int i = 0; i < 3; i++) {
 		s->ids[i].id = MID + (uint32_t)i;
 		assert_true(label_set_parse(&s->ids[i].labels, labels[i], err, sizeof(err)));
-		snprintf(s->ipcache[i].cidr, sizeof(s->ipcache[i].cidr), "%s", ips[i]);
-		s->ipcache[i].identity = MID + (uint32_t)i;
+		struct store_ipcache r = {.identity = MID + (uint32_t)i};
+
+		snprintf(r.cidr, sizeof(r.cidr), "%s", ips[i]);
+		assert_int_equal(agent_policy_snapshot_add_ipcache(s, &r), 0);
 	}
 	snprintf(s->policies[0].namespace_, sizeof(s->policies[0].namespace_), "prod");
 	snprintf(s->policies[0].name, sizeof(s->policies[0].name), "from-web");

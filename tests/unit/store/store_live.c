@@ -306,11 +306,40 @@ static void test_bad_records_skipped(void **state)
 	assert_string_equal(eps[1].cidr, "10.0.0.6/32"); /* unknown fields are fine */
 	free(eps);
 
-	put_raw(c, &s, "policies/prod/good", "{\"kind\":\"CiliumNetworkPolicy\",\"spec\":{}}");
+	put_raw(c, &s, "policies/prod/good",
+		"{\"kind\":\"CiliumNetworkPolicy\",\"metadata\":{\"name\":\"good\","
+		"\"namespace\":\"prod\"},\"spec\":{}}");
 	put_raw(c, &s, "policies/prod/bad", "[1,2]");
 	put_raw(c, &s, "policies/_cluster/cw",
-		"{\"kind\":\"CiliumClusterwideNetworkPolicy\",\"spec\":{}}");
+		"{\"kind\":\"CiliumClusterwideNetworkPolicy\",\"metadata\":{\"name\":\"cw\"},"
+		"\"spec\":{}}");
 	put_raw(c, &s, "policies/prod/x/y", "{\"kind\":\"NetworkPolicy\"}");
+	/* The key binds the scope (issue 10 item 2): each of these is skipped. */
+	put_raw(c, &s, "policies/team-a/x",
+		"{\"kind\":\"CiliumNetworkPolicy\",\"metadata\":{\"name\":\"x\","
+		"\"namespace\":\"prod\"},\"spec\":{}}");
+	put_raw(c, &s, "policies/team-a/cw2",
+		"{\"kind\":\"CiliumClusterwideNetworkPolicy\",\"metadata\":{\"name\":\"cw2\"},"
+		"\"spec\":{}}");
+	put_raw(c, &s, "policies/_cluster/ns-less",
+		"{\"kind\":\"CiliumNetworkPolicy\",\"metadata\":{\"name\":\"ns-less\","
+		"\"namespace\":\"prod\"},\"spec\":{}}");
+	put_raw(c, &s, "policies/prod/renamed",
+		"{\"kind\":\"CiliumNetworkPolicy\",\"metadata\":{\"name\":\"other\","
+		"\"namespace\":\"prod\"},\"spec\":{}}");
+	put_raw(c, &s, "policies/../x",
+		"{\"kind\":\"CiliumNetworkPolicy\",\"metadata\":{\"name\":\"x\","
+		"\"namespace\":\"..\"},\"spec\":{}}");
+	put_raw(c, &s, "policies/Prod/x",
+		"{\"kind\":\"CiliumNetworkPolicy\",\"metadata\":{\"name\":\"x\","
+		"\"namespace\":\"Prod\"},\"spec\":{}}");
+	char **skipped = NULL;
+	size_t n_skipped = 0;
+	assert_int_equal(store_list_policies(&s, &pols, &n, &skipped, &n_skipped, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(n_skipped, 8); /* bad, x/y, and the six of the scope cases */
+	store_policies_free(pols, n);
+	store_policy_paths_free(skipped, n_skipped);
 	assert_int_equal(store_load_policies(&s, &pols, &n, NULL), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(pols[0].namespace_, "");
@@ -366,9 +395,11 @@ static void test_policies_put(void **state)
 	sub_prefix(&s, c, "pol");
 	snprintf(p[0].namespace_, sizeof(p[0].namespace_), "prod");
 	snprintf(p[0].name, sizeof(p[0].name), "a");
-	p[0].object = json_pack("{s:s}", "kind", "NetworkPolicy");
+	p[0].object = json_pack("{s:s,s:{s:s,s:s}}", "kind", "NetworkPolicy", "metadata", "name",
+				"a", "namespace", "prod");
 	snprintf(p[1].name, sizeof(p[1].name), "Bad_Name");
-	p[1].object = json_pack("{s:s}", "kind", "CiliumClusterwideNetworkPolicy");
+	p[1].object = json_pack("{s:s,s:{s:s}}", "kind", "CiliumClusterwideNetworkPolicy",
+				"metadata", "name", "cw");
 	/* one invalid name: nothing is stored */
 	assert_int_equal(store_policies_put(&s, p, 2), -EINVAL);
 	assert_int_equal(store_load_policies(&s, &got, &n, NULL), 0);
@@ -379,6 +410,11 @@ static void test_policies_put(void **state)
 	assert_int_equal(store_load_policies(&s, &got, &n, NULL), 0);
 	assert_int_equal(n, 2);
 	store_policies_free(got, n);
+	/* An object whose metadata names another scope than its key is refused on write too. */
+	snprintf(p[0].namespace_, sizeof(p[0].namespace_), "team-a");
+	assert_int_equal(store_policies_put(&s, p, 1), -EINVAL);
+	assert_non_null(strstr(store_error(&s), "does not match"));
+	snprintf(p[0].namespace_, sizeof(p[0].namespace_), "prod");
 	assert_int_equal(store_policy_delete(&s, "", "cw"), 0);
 	assert_int_equal(store_policy_delete(&s, "", "cw"), -ENOENT);
 	json_decref(p[0].object);
