@@ -250,5 +250,6 @@ int daemon_loop_run(struct daemon_loop *l)
 		if (rc < 0)
 			return rc;
 	}
+	l->stop = false; /* a later daemon_loop_once() runs normally */
 	return 0;
 }
