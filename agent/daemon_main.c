@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pseudopodd: the agent daemon (workload and gateway modes). Today it validates its
- * configuration (--check-config); running the agent arrives with ROADMAP item 2.
+ * pseudopodd: the agent daemon. A thin main: options and config, then the workload loop
+ * (agent/daemon.h) or gateway mode (agent/gateway.h, through agent/daemon_gateway.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,23 +10,28 @@
 #include "lib/cli.h"
 #include "lib/config.h"
 #include "lib/log.h"
+#include "agent/daemon.h"
+#include "agent/daemon_gateway.h"
 
 static const char usage[] =
-	"Usage: pseudopodd [OPTIONS]\n"
-	"\n"
-	"The pseudopod agent. In workload mode it keeps this machine's tunnel, eBPF datapath\n"
-	"and policy in sync with the cluster store; in gateway mode it terminates machines'\n"
-	"tunnels on a cluster node and enforces the pods' side of their flows.\n"
-	"\n"
-	"Options:\n"
-	"  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-	"  -m, --mode MODE     workload | gateway (overrides [agent] mode)\n"
-	"      --check-config  load and validate the configuration, print it, exit\n"
-	"  -h, --help          this help\n"
-	"      --version       print the version\n"
-	"\n"
-	"Exit codes: 0 success, 1 failure (bad config, start-up failed), 2 usage error or\n"
-	"not implemented.\n";
+    "Usage: pseudopodd [OPTIONS]\n"
+    "\n"
+    "The pseudopod agent. In workload mode it keeps this machine's tunnel, eBPF datapath\n"
+    "and policy in sync with the cluster store; in gateway mode it terminates machines'\n"
+    "tunnels on a cluster node and enforces the pods' side of their flows.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+    "  -m, --mode MODE     workload | gateway (overrides [agent] mode)\n"
+    "      --check-config  load and validate the configuration, print it, exit\n"
+    "  -h, --help          this help\n"
+    "      --version       print the version\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop (the datapath keeps enforcing), SIGHUP re-reads the\n"
+    "config. Under systemd (Type=notify) READY=1 is sent once a policy is applied.\n"
+    "\n"
+    "Exit codes: 0 stopped by a signal or --check-config ok, 1 failure (bad config,\n"
+    "start-up failed), 2 usage error.\n";
 
 static void print_config(const struct config *cfg)
 {
@@ -45,12 +50,9 @@ static void print_config(const struct config *cfg)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'}, {"mode", required_argument, NULL, 'm'},
+	    {"check-config", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
 	const char *mode = NULL;
@@ -59,12 +61,24 @@ int main(int argc, char **argv)
 	log_set_ident("pseudopodd");
 	while ((c = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': path = optarg; break;
-		case 'm': mode = optarg; break;
-		case 'C': check_only = 1; break;
-		case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-		case 'V': printf("pseudopodd %s\n", PSEUDOPOD_VERSION); return CLI_EXIT_OK;
-		default: fputs(usage, stderr); return CLI_EXIT_USAGE;
+		case 'c':
+			path = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'C':
+			check_only = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		case 'V':
+			printf("pseudopodd %s\n", PSEUDOPOD_VERSION);
+			return CLI_EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -85,7 +99,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(mode, "gateway"))
 			cfg.agent.mode = CONFIG_MODE_GATEWAY;
 		else {
-			fprintf(stderr, "pseudopodd: --mode: '%s' is not a mode, expected workload or gateway\n", mode);
+			fprintf(stderr,
+				"pseudopodd: --mode: '%s' is not a mode, expected workload or "
+				"gateway\n",
+				mode);
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -93,5 +110,13 @@ int main(int argc, char **argv)
 		print_config(&cfg);
 		return CLI_EXIT_OK;
 	}
-	return cli_not_implemented("pseudopodd (running the agent)");
+	char why[1024];
+	int rc = cfg.agent.mode == CONFIG_MODE_GATEWAY
+		     ? daemon_gateway_run(&cfg, path, why, sizeof(why))
+		     : daemon_run(&cfg, path, why, sizeof(why));
+	if (rc < 0) {
+		log_error("%s", why);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
 }

@@ -152,6 +152,9 @@ typedef int (*dp_event_cb)(const struct dp_event *e, void *ctx); /* nonzero stop
 int dp_events_open(struct dp *dp, dp_event_cb cb, void *ctx, struct dp_events **out);
 /* Waits up to timeout_ms; returns events handled, or -errno. */
 int dp_events_poll(struct dp_events *ev, int timeout_ms);
+/* An fd that polls readable (POLLIN) when records are waiting: the ring buffer's epoll fd,
+ * for a caller's poll loop (then dp_events_poll(ev, 0)). */
+int dp_events_fd(const struct dp_events *ev);
 void dp_events_close(struct dp_events *ev);
 
 /* ---- counters ---- */

@@ -162,3 +162,8 @@ void dp_events_close(struct dp_events *ev)
 	ring_buffer__free(ev->rb);
 	free(ev);
 }
+
+int dp_events_fd(const struct dp_events *ev)
+{
+	return ring_buffer__epoll_fd(ev->rb);
+}

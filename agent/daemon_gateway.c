@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Gateway mode in the daemon's loop: the gateway module steps itself (gateway_poll() with
+ * no wait) from a timer bounded by gateway_timeout_ms(); signals come through a signalfd.
+ * The gateway's own options come from the config: its name ([agent] name), pins, tunnel
+ * device and WireGuard settings, the private key in <state-dir>/wireguard.key, and its
+ * advertised underlay address from $PSEUDOPOD_GATEWAY_UNDERLAY_IP (the gateway engineer's
+ * config key replaces this when it lands).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent/daemon_gateway.h"
+#include "agent/daemon_internal.h"
+#include "agent/gateway.h"
+#include "lib/log.h"
+#include "store/store_options.h"
+
+#define GW_STEP_MS 20
+
+struct gwd {
+	struct gateway *gw;
+	struct daemon_loop *loop;
+	int timer;
+	bool ready;
+	char err[512];
+	int rc;
+};
+
+static int on_step(void *ctx)
+{
+	struct gwd *g = ctx;
+	struct gateway_stats s;
+	int rc = gateway_poll(g->gw, 0, g->err, sizeof(g->err));
+
+	if (rc < 0) {
+		g->rc = rc;
+		daemon_loop_stop(g->loop);
+		return rc;
+	}
+	gateway_stats(g->gw, &s);
+	if (!g->ready && s.synced) {
+		g->ready = true;
+		daemon_notify("READY=1\nSTATUS=gateway synced");
+		log_info("ready: gateway synced, %zu endpoints, %zu peers", s.endpoints, s.peers);
+	}
+	int t = gateway_timeout_ms(g->gw);
+	daemon_loop_timer_arm(g->loop, g->timer, t >= 0 && t < GW_STEP_MS ? t : GW_STEP_MS);
+	return 0;
+}
+
+static int on_sig(int fd, short revents, void *ctx)
+{
+	struct gwd *g = ctx;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: gateway mode re-reads nothing live; restart to apply");
+			continue;
+		}
+		log_info("stopping; the gateway datapath and tunnels stay");
+		daemon_notify("STOPPING=1");
+		daemon_loop_stop(g->loop);
+	}
+	return 0;
+}
+
+int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
+{
+	struct store_options so;
+	struct gwd g = {.timer = -1};
+	char key[CONFIG_PATH_MAX + 32];
+	sigset_t set;
+	int sfd = -1, rc;
+
+	store_options_init(&so);
+	so.config_path = config_path;
+	rc = store_options_resolve(&so, err, err_len);
+	if (rc < 0)
+		goto out;
+	snprintf(key, sizeof(key), "%s/wireguard.key", cfg->agent.state_dir);
+	struct gateway_opts o = {
+	    .store = {.endpoints = cfg->store.endpoints,
+		      .ca_file = cfg->store.ca_file,
+		      .cert_file = cfg->store.cert_file,
+		      .key_file = cfg->store.key_file,
+		      .user = cfg->store.user,
+		      .password = so.password,
+		      .timeout_ms = cfg->store.timeout_ms},
+	    .prefix = cfg->store.prefix,
+	    .name = cfg->agent.name,
+	    .bpffs = cfg->agent.bpffs_root,
+	    .ifname = cfg->tunnel.device,
+	    .vxlan = cfg->tunnel.mode == CONFIG_TUNNEL_VXLAN,
+	    .private_key_file = key,
+	    .wg_backend = (int)cfg->tunnel.wg_backend,
+	    .wireguard_go = cfg->tunnel.wireguard_go,
+	    .port = cfg->tunnel.wg_port,
+	    .underlay_ip = getenv("PSEUDOPOD_GATEWAY_UNDERLAY_IP"),
+	    .ipcache_max = cfg->datapath.ipcache_max,
+	    .policy_max = cfg->datapath.policy_max,
+	};
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	rc = sfd < 0 ? -errno : daemon_loop_new(&g.loop);
+	if (rc < 0) {
+		snprintf(err, err_len, "%s", strerror(-rc));
+		goto out;
+	}
+	rc = gateway_open(&o, &g.gw, err, err_len);
+	if (rc < 0)
+		goto out;
+	rc = daemon_loop_add(
+	    g.loop, &(struct daemon_loop_source){
+			.name = "signals", .fd = sfd, .events = POLLIN, .cb = on_sig, .ctx = &g});
+	g.timer = daemon_loop_timer_add(g.loop, "gateway", 0, 0, on_step, &g);
+	if (rc >= 0 && g.timer >= 0)
+		rc = daemon_loop_run(g.loop);
+	if (g.rc < 0) {
+		rc = g.rc;
+		snprintf(err, err_len, "%s", g.err);
+	}
+out:
+	gateway_close(g.gw);
+	daemon_loop_free(g.loop);
+	if (sfd >= 0)
+		close(sfd);
+	store_options_clear(&so);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * store_alive: a record kept alive on an etcd lease — `workloads/<name>/alive` for a
+ * machine's agent (docs/store.md), `gateways/<name>`-style presence for others. The record
+ * exists exactly while its owner keeps the lease alive: an agent that dies (kill -9, power
+ * loss, partition) disappears from the store after the lease's TTL without anyone deleting
+ * it.
+ *
+ * Contract:
+ * - store_alive_start() grants a lease of ttl_s seconds and puts the key on it. Nothing is
+ *   left behind on failure (a granted lease is revoked, or expires on its own).
+ * - store_alive_refresh() is one keep-alive round trip; call it at most every ttl_s / 3.
+ *   When etcd says the lease is gone (-ENOENT: it expired during a store outage longer
+ *   than the TTL, or was revoked), it grants a new lease and puts the key again, so the
+ *   record comes back by itself when the store does. Other errors are returned (the store
+ *   is unreachable: the caller retries on its next timer).
+ * - store_alive_stop() revokes the lease (the key goes with it); errors are returned but the
+ *   struct is reset either way.
+ * - Functions return 0 or -errno; store_error() says why.
+ */
+#ifndef PSEUDOPOD_STORE_ALIVE_H
+#define PSEUDOPOD_STORE_ALIVE_H
+
+#include <stdint.h>
+
+struct store;
+
+struct store_alive {
+	struct store *s; /* borrowed */
+	char key[512];
+	int64_t lease; /* 0 = none held */
+	int64_t ttl_s;
+	unsigned int regrants; /* leases granted again after expiry */
+};
+
+/* workloads/<name>/alive with {"version":1}. */
+int store_alive_start(struct store *s, const char *name, int64_t ttl_s, struct store_alive *a);
+int store_alive_refresh(struct store_alive *a);
+int store_alive_stop(struct store_alive *a);
+
+#endif
