@@ -27,11 +27,23 @@ struct rate_slot {
 	double last; /* seconds, monotonic */
 };
 
+/* A store connection (kv clients are not thread-safe: one per request in flight). */
+struct worker_store {
+	struct kv_client *kv;
+	struct store store;
+	bool busy;
+};
+
 struct httpd {
 	const struct enroll_httpd_opts *o;
-	pthread_key_t store_key;
 	pthread_mutex_t rate_lock;
 	struct rate_slot *slots;
+	/* As many connections as worker threads, opened and authenticated at start: a burst
+	 * of requests must not become a burst of etcd authentications (bcrypt). */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_free;
+	struct worker_store *pool;
+	size_t n_pool;
 };
 
 /* One request in flight. */
@@ -43,12 +55,6 @@ struct req {
 	char peer[INET6_ADDRSTRLEN];
 };
 
-/* A worker thread's store connection. */
-struct worker_store {
-	struct kv_client *kv;
-	struct store store;
-};
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -57,31 +63,64 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void worker_store_free(void *p)
+static struct worker_store *pool_get(struct httpd *h)
 {
-	struct worker_store *w = p;
+	struct worker_store *w = NULL;
 
-	if (w) {
-		kv_close(w->kv);
-		free(w);
+	pthread_mutex_lock(&h->pool_lock);
+	while (!w) {
+		for (size_t i = 0; i < h->n_pool && !w; i++)
+			if (!h->pool[i].busy)
+				w = &h->pool[i];
+		if (!w)
+			pthread_cond_wait(&h->pool_free, &h->pool_lock);
 	}
+	w->busy = true;
+	pthread_mutex_unlock(&h->pool_lock);
+	return w;
 }
 
-static struct store *thread_store(struct httpd *h)
+static void pool_put(struct httpd *h, struct worker_store *w)
 {
-	struct worker_store *w = pthread_getspecific(h->store_key);
+	pthread_mutex_lock(&h->pool_lock);
+	w->busy = false;
+	pthread_cond_signal(&h->pool_free);
+	pthread_mutex_unlock(&h->pool_lock);
+}
 
-	if (w)
-		return &w->store;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return NULL;
-	if (kv_open(&w->kv, &h->o->kv) < 0 || store_init(&w->store, w->kv, h->o->prefix) < 0 ||
-	    pthread_setspecific(h->store_key, w) != 0) {
-		worker_store_free(w);
-		return NULL;
+static void pool_close(struct httpd *h)
+{
+	for (size_t i = 0; h->pool && i < h->n_pool; i++)
+		kv_close(h->pool[i].kv);
+	free(h->pool);
+	h->pool = NULL;
+}
+
+/* Opens the connections and authenticates each (a read of the config does both). */
+static int pool_open(struct httpd *h, char *why, size_t why_len)
+{
+	h->n_pool = h->o->threads ? h->o->threads : 4;
+	h->pool = calloc(h->n_pool, sizeof(*h->pool));
+	if (!h->pool)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->n_pool; i++) {
+		struct worker_store *w = &h->pool[i];
+		struct store_config cfg;
+		int rc = kv_open(&w->kv, &h->o->kv);
+
+		if (rc == 0)
+			rc = store_init(&w->store, w->kv, h->o->prefix);
+		if (rc == 0)
+			rc = store_config_get(&w->store, &cfg);
+		if (rc < 0) {
+			snprintf(why, why_len, "the cluster store: %s",
+				 rc == -ENOENT ? "no cluster config: run 'pseudopodctl init'"
+				 : w->kv      ? kv_error(w->kv)
+					      : strerror(-rc));
+			return rc;
+		}
 	}
-	return &w->store;
+	return 0;
 }
 
 /* Token bucket per client address; slots are reused by hash (a flood from many addresses
@@ -168,20 +207,18 @@ static enum MHD_Result dispatch_post(struct httpd *h, struct MHD_Connection *c, 
 				     const char *url)
 {
 	struct enroll_reply rep = {0};
-	struct store *s;
+	struct worker_store *w;
 	enum MHD_Result rc;
 
 	if (r->too_big)
 		return error_reply(c, r, "POST", url, 413, "too_large",
 				   "request body larger than 16384 bytes");
-	s = thread_store(h);
-	if (!s)
-		return error_reply(c, r, "POST", url, 503, "store_unavailable",
-				   "the enrollment server cannot open the cluster store");
+	w = pool_get(h);
 	if (!strcmp(url, "/v1/enroll"))
-		enroll_handle_enroll(s, &h->o->cfg, r->body ? r->body : "", r->len, &rep);
+		enroll_handle_enroll(&w->store, &h->o->cfg, r->body ? r->body : "", r->len, &rep);
 	else
-		enroll_handle_leave(s, &h->o->cfg, r->body ? r->body : "", r->len, &rep);
+		enroll_handle_leave(&w->store, &h->o->cfg, r->body ? r->body : "", r->len, &rep);
+	pool_put(h, w);
 	rc = send_reply(c, rep.status ? rep.status : 500, "application/json",
 			rep.body ? rep.body : "{\"error\":\"internal\"}");
 	access_log(r, "POST", url, rep.status, rep.code, rep.detail);
@@ -344,6 +381,7 @@ int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *s
 	struct httpd h = {.o = o};
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
+	int rc;
 
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		snprintf(why, why_len, "this libmicrohttpd was built without TLS");
@@ -354,12 +392,19 @@ int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *s
 		return -EINVAL;
 	}
 	h.slots = calloc(RATE_SLOTS, sizeof(*h.slots));
-	if (!h.slots || pthread_key_create(&h.store_key, worker_store_free) != 0) {
-		free(h.slots);
+	if (!h.slots) {
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
+	rc = pool_open(&h, why, why_len);
+	if (rc < 0) {
+		pool_close(&h);
+		free(h.slots);
+		return rc;
+	}
 	pthread_mutex_init(&h.rate_lock, NULL);
+	pthread_mutex_init(&h.pool_lock, NULL);
+	pthread_cond_init(&h.pool_free, NULL);
 	d = start(&h, (const struct sockaddr *)&ss);
 	if (!d) {
 		snprintf(why, why_len,
@@ -375,7 +420,9 @@ int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *s
 		MHD_stop_daemon(d);
 	}
 	pthread_mutex_destroy(&h.rate_lock);
-	pthread_key_delete(h.store_key);
+	pthread_mutex_destroy(&h.pool_lock);
+	pthread_cond_destroy(&h.pool_free);
+	pool_close(&h);
 	free(h.slots);
 	return d ? 0 : -EADDRINUSE;
 }

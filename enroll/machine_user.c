@@ -69,8 +69,12 @@ int enroll_machine_user_create(struct store *s, const char *name, char *user, si
 		rc = grant_all(s->kv, s, user, name);
 	if (rc == 0)
 		rc = kv_auth_user_grant_role(s->kv, user, user);
-	if (rc < 0)
+	if (rc < 0) {
+		/* A concurrent auth change (another enrollment) is worth another try. */
+		if (strstr(kv_error(s->kv), "revision of auth store is old"))
+			rc = -EAGAIN;
 		enroll_machine_user_drop(s->kv, user);
+	}
 	return rc;
 }
 

@@ -9,7 +9,8 @@ struct store;
 struct kv_client;
 
 /* Creates user "pp_wl_<name>_<8 hex>" with a random password and its role. 0 or -errno
- * (nothing left behind on failure, as far as etcd answers). */
+ * (nothing left behind on failure, as far as etcd answers); -EAGAIN when etcd refused
+ * because the auth store changed meanwhile (worth retrying). */
 int enroll_machine_user_create(struct store *s, const char *name, char *user, size_t user_len,
 			       char *password, size_t password_len);
 /* Best effort: deletes one user and its role. */

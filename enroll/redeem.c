@@ -289,6 +289,13 @@ static int build_txn(struct redeem *x, const struct store_identity_ref *ref,
 
 enum round_result { ROUND_DONE, ROUND_RETRY, ROUND_FAILED };
 
+/* etcd refused a request because users/roles changed meanwhile (other machines being
+ * enrolled): nothing was applied, the round can simply run again. */
+static bool auth_race(struct store *s)
+{
+	return strstr(kv_error(s->kv), "revision of auth store is old") != NULL;
+}
+
 /* Why the txn did not commit: another redemption of the token (re-check it: it is used up
  * now, or still has uses), the name taken, the address taken, or the identity changed. */
 static enum round_result lost_race(struct redeem *x, const struct kv_txn_result *res,
@@ -333,12 +340,15 @@ static enum round_result round_once(struct redeem *x, struct enroll_reply *r)
 	}
 	if (rc < 0) {
 		store_unavailable(r, x->s);
+		out = auth_race(x->s) ? ROUND_RETRY : ROUND_FAILED;
 		goto out;
 	}
 	x->w.identity = ref.id;
 	x->w.enrolled_at = time(NULL);
-	if (pick_overlay(x, r) < 0)
+	if ((rc = pick_overlay(x, r)) < 0) {
+		out = rc != -ENOSPC && auth_race(x->s) ? ROUND_RETRY : ROUND_FAILED;
 		goto out;
+	}
 	if (!store_cidr_canon(x->w.overlay_ip, cidr, why, sizeof(why)) ||
 	    store_key(x->s, k.token, sizeof(k.token), "tokens/%s", x->tok.id) < 0 ||
 	    store_key(x->s, k.workload, sizeof(k.workload), "workloads/%s", x->w.name) < 0 ||
@@ -363,6 +373,8 @@ static enum round_result round_once(struct redeem *x, struct enroll_reply *r)
 			    "the cluster store did not answer; try again (the token was not used "
 			    "unless 'pseudopodctl workload get %s' shows the machine)",
 			    x->w.name);
+		if (auth_race(x->s))
+			out = ROUND_RETRY;
 	} else if (res.succeeded) {
 		out = ROUND_DONE;
 	} else if (res.n == 3) {
@@ -397,6 +409,7 @@ static void reply_ok(struct redeem *x, struct enroll_reply *r)
 	resp.store_ca = (char *)x->cfg->machine_store_ca;
 	snprintf(resp.store_user, sizeof(resp.store_user), "%s", x->user);
 	snprintf(resp.store_password, sizeof(resp.store_password), "%s", x->password);
+	free(r->body);
 	r->body = enroll_response_encode(&resp);
 	sodium_memzero(resp.store_password, sizeof(resp.store_password));
 	free(resp.gateways);
@@ -406,6 +419,22 @@ static void reply_ok(struct redeem *x, struct enroll_reply *r)
 	}
 	r->status = 200;
 	snprintf(r->code, sizeof(r->code), "ok");
+}
+
+/* The machine's user, again when another enrollment changed the auth store meanwhile. */
+static int machine_user(struct redeem *x)
+{
+	int rc = -EAGAIN;
+
+	for (int i = 0; i < 4 && rc < 0; i++) {
+		if (i)
+			usleep(randombytes_uniform(50000) + 10000);
+		rc = enroll_machine_user_create(x->s, x->w.name, x->user, sizeof(x->user),
+						x->password, sizeof(x->password));
+		if (rc < 0 && rc != -EAGAIN)
+			break;
+	}
+	return rc;
 }
 
 void enroll_handle_enroll(struct store *s, const struct enroll_server_cfg *cfg, const char *body,
@@ -424,9 +453,7 @@ void enroll_handle_enroll(struct store *s, const struct enroll_server_cfg *cfg, 
 	if (!token_check(&x, r) || !prepare(&x, r))
 		goto out;
 	snprintf(r->detail, sizeof(r->detail), "token=%s name=%s", x.req.token.id, x.w.name);
-	if (cfg->store_auth &&
-	    enroll_machine_user_create(s, x.w.name, x.user, sizeof(x.user), x.password,
-				       sizeof(x.password)) < 0) {
+	if (cfg->store_auth && machine_user(&x) < 0) {
 		log_warn("enroll: creating the etcd user of %s: %s", x.w.name, kv_error(s->kv));
 		reply_error(r, 503, "store_unavailable",
 			    "the enrollment server could not create this machine's store "
