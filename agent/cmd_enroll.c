@@ -13,22 +13,23 @@ enum { OPT_CONFIG = 1, OPT_NAME, OPT_UNDERLAY, OPT_FORCE, OPT_NO_START };
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: pseudopod enroll [--name NAME] [--underlay-ip IP] [--config FILE]\n"
-		"         [--force] [--no-start] JOIN\n"
-		"\n"
-		"Joins this machine to the cluster with a join string from 'pseudopodctl token\n"
-		"create'. The server's CA is checked against the pin in the join string before\n"
-		"the token is sent; the WireGuard key is generated here and never leaves the\n"
-		"machine. State goes to [agent] state-dir (default /var/lib/pseudopod); the\n"
-		"config file gets the keys enrollment owns, the rest of it is kept.\n"
-		"  --name NAME        this machine's name (default: the token's, else the host name)\n"
-		"  --underlay-ip IP   this machine's address for tunnels (default: the source\n"
-		"                     address toward the enrollment server)\n"
-		"  --config FILE      default " CONFIG_DEFAULT_PATH "\n"
-		"  --force            re-enroll an enrolled machine (leaves first; needs a new token)\n"
-		"  --no-start         do not start pseudopod.service\n"
-		"https_proxy / no_proxy are honoured.\n");
+	fprintf(
+	    out,
+	    "Usage: pseudopod enroll [--name NAME] [--underlay-ip IP] [--config FILE]\n"
+	    "         [--force] [--no-start] JOIN\n"
+	    "\n"
+	    "Joins this machine to the cluster with a join string from 'pseudopodctl token\n"
+	    "create'. The server's CA is checked against the pin in the join string before\n"
+	    "the token is sent; the WireGuard key is generated here and never leaves the\n"
+	    "machine. State goes to [agent] state-dir (default /var/lib/pseudopod); the\n"
+	    "config file gets the keys enrollment owns, the rest of it is kept.\n"
+	    "  --name NAME        this machine's name (default: the token's, else the host name)\n"
+	    "  --underlay-ip IP   this machine's address for tunnels (default: the source\n"
+	    "                     address toward the enrollment server)\n"
+	    "  --config FILE      default " CONFIG_DEFAULT_PATH "\n"
+	    "  --force            re-enroll an enrolled machine (leaves first; needs a new token)\n"
+	    "  --no-start         do not start pseudopod.service\n"
+	    "https_proxy / no_proxy are honoured.\n");
 }
 
 int cli_cmd_enroll(int argc, char **argv)

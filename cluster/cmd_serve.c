@@ -19,8 +19,16 @@
 #include "lib/kv/kv.h"
 #include "lib/log.h"
 
-enum { OPT_LISTEN = 1, OPT_PORT, OPT_PKI, OPT_THREADS, OPT_RATE, OPT_TIMEOUT, OPT_MSTORE,
-       OPT_MSTORE_CA };
+enum {
+	OPT_LISTEN = 1,
+	OPT_PORT,
+	OPT_PKI,
+	OPT_THREADS,
+	OPT_RATE,
+	OPT_TIMEOUT,
+	OPT_MSTORE,
+	OPT_MSTORE_CA
+};
 
 static volatile sig_atomic_t stop;
 
@@ -128,8 +136,9 @@ static int read_pki(struct ctl *ctl, const char *dir, const char *name, char **o
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	rc = enroll_read_file(path, 1 << 20, out, &len);
 	if (rc < 0)
-		return ctl_fail(ctl, "%s: %s (create it with 'pseudopodctl init --server-name "
-				     "NAME --pki-dir %s')",
+		return ctl_fail(ctl,
+				"%s: %s (create it with 'pseudopodctl init --server-name "
+				"NAME --pki-dir %s')",
 				path, strerror(-rc), dir);
 	return 0;
 }
@@ -160,7 +169,8 @@ int ctl_cmd_serve(int argc, char **argv)
 	dir = a.pki ? a.pki : ENROLL_PKI_DEFAULT_DIR;
 	if ((rc = ctl_connect_no_args(&ctl, argc, argv)) != 0)
 		return rc;
-	if ((rc = read_pki(&ctl, dir, "server.crt", &cert)) || (rc = read_pki(&ctl, dir, "server.key", &key)) ||
+	if ((rc = read_pki(&ctl, dir, "server.crt", &cert)) ||
+	    (rc = read_pki(&ctl, dir, "server.key", &key)) ||
 	    (rc = read_pki(&ctl, dir, "ca.crt", &ca)))
 		goto out;
 	if (!a.mstore_ca && ctl.cfg.store.ca_file[0])

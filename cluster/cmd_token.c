@@ -25,33 +25,38 @@ enum { OPT_LABELS = 1, OPT_NS, OPT_NAME, OPT_TTL, OPT_USES, OPT_SERVER, OPT_PKI,
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: pseudopodctl token create --server URL [--labels k=v,...] [--namespace NS]\n"
-		"         [--name MACHINE] [--ttl 1h] [--uses 1] [--pki-dir DIR | --ca-pin PIN]\n"
-		"       pseudopodctl token list [-o json]\n"
-		"       pseudopodctl token revoke ID\n"
-		"\n"
-		"create prints a join string (the enrollment server URL, the cluster CA pin, the\n"
-		"token id and its secret) and the command to run on the machine. The secret is\n"
-		"shown once; the store keeps only its SHA-256, under a lease that expires it.\n"
-		"  --server URL     the enrollment server (pseudopodctl serve), https://host:port\n"
-		"  --labels k=v,... labels the machine gets (its identity); --namespace (default\n"
-		"                   'default') adds k8s:io.kubernetes.pod.namespace\n"
-		"  --name MACHINE   the machine's name (default: the machine's host name)\n"
-		"  --ttl DURATION   lifetime: 90s, 30m, 1h, 7d (default 1h, at most 30d)\n"
-		"  --uses N         how many machines may enroll with it (default 1; >1 needs no\n"
-		"                   --name)\n"
-		"  --pki-dir DIR    where the cluster CA is (default " ENROLL_PKI_DEFAULT_DIR ")\n"
-		"  --ca-pin PIN     the CA pin (sha256:...) instead of reading the CA\n"
-		"list shows tokens without secrets; revoke makes one unusable at once.\n\n");
+	fprintf(
+	    out,
+	    "Usage: pseudopodctl token create --server URL [--labels k=v,...] [--namespace NS]\n"
+	    "         [--name MACHINE] [--ttl 1h] [--uses 1] [--pki-dir DIR | --ca-pin PIN]\n"
+	    "       pseudopodctl token list [-o json]\n"
+	    "       pseudopodctl token revoke ID\n"
+	    "\n"
+	    "create prints a join string (the enrollment server URL, the cluster CA pin, the\n"
+	    "token id and its secret) and the command to run on the machine. The secret is\n"
+	    "shown once; the store keeps only its SHA-256, under a lease that expires it.\n"
+	    "  --server URL     the enrollment server (pseudopodctl serve), https://host:port\n"
+	    "  --labels k=v,... labels the machine gets (its identity); --namespace (default\n"
+	    "                   'default') adds k8s:io.kubernetes.pod.namespace\n"
+	    "  --name MACHINE   the machine's name (default: the machine's host name)\n"
+	    "  --ttl DURATION   lifetime: 90s, 30m, 1h, 7d (default 1h, at most 30d)\n"
+	    "  --uses N         how many machines may enroll with it (default 1; >1 needs no\n"
+	    "                   --name)\n"
+	    "  --pki-dir DIR    where the cluster CA is (default " ENROLL_PKI_DEFAULT_DIR ")\n"
+	    "  --ca-pin PIN     the CA pin (sha256:...) instead of reading the CA\n"
+	    "list shows tokens without secrets; revoke makes one unusable at once.\n\n");
 	ctl_print_store_help(out);
 }
 
 static const struct option opts[] = {
-    {"labels", required_argument, NULL, OPT_LABELS}, {"namespace", required_argument, NULL, OPT_NS},
-    {"name", required_argument, NULL, OPT_NAME},     {"ttl", required_argument, NULL, OPT_TTL},
-    {"uses", required_argument, NULL, OPT_USES},     {"server", required_argument, NULL, OPT_SERVER},
-    {"pki-dir", required_argument, NULL, OPT_PKI},   {"ca-pin", required_argument, NULL, OPT_PIN},
+    {"labels", required_argument, NULL, OPT_LABELS},
+    {"namespace", required_argument, NULL, OPT_NS},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"ttl", required_argument, NULL, OPT_TTL},
+    {"uses", required_argument, NULL, OPT_USES},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"pki-dir", required_argument, NULL, OPT_PKI},
+    {"ca-pin", required_argument, NULL, OPT_PIN},
     CTL_STORE_OPTIONS,
 };
 
@@ -148,8 +153,9 @@ static int find_pin(struct ctl *ctl, const struct create_args *a, struct enroll_
 				"%s: %s (create the cluster CA with 'pseudopodctl init "
 				"--server-name NAME', or pass --pki-dir/--ca-pin)",
 				path, strerror(-rc));
-	rc = enroll_pki_pin(pem, len, j->pin, why, sizeof(why)) ? 0
-							       : ctl_fail(ctl, "%s: %s", path, why);
+	rc = enroll_pki_pin(pem, len, j->pin, why, sizeof(why))
+		 ? 0
+		 : ctl_fail(ctl, "%s: %s", path, why);
 	free(pem);
 	return rc;
 }
@@ -164,8 +170,7 @@ static int token_record(struct ctl *ctl, const struct create_args *a, struct sto
 		return ctl_usage_error(ctl, "--namespace '%s': expected a Kubernetes namespace",
 				       a->ns);
 	if (a->name && !store_name_valid(a->name, true))
-		return ctl_usage_error(ctl, "--name '%s': expected a DNS name (a-z0-9.-)",
-				       a->name);
+		return ctl_usage_error(ctl, "--name '%s': expected a DNS name (a-z0-9.-)", a->name);
 	if (a->name && a->uses > 1)
 		return ctl_usage_error(ctl, "--name and --uses > 1: one name cannot enroll "
 					    "several machines");
@@ -323,9 +328,9 @@ static int token_list(int argc, char **argv)
 			gmtime_r(&e, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			snprintf(left, sizeof(left), "%u/%u", t[i].uses_left, t[i].uses);
-			ctl_table_row(&tab, t[i].id, t[i].namespace_, labels && *labels ? labels : "-",
-				      t[i].name[0] ? t[i].name : "-", when, left,
-				      token_state(&t[i], now));
+			ctl_table_row(
+			    &tab, t[i].id, t[i].namespace_, labels && *labels ? labels : "-",
+			    t[i].name[0] ? t[i].name : "-", when, left, token_state(&t[i], now));
 			json_array_append_new(arr, token_json(&t[i], now));
 			free(labels);
 		}

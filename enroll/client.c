@@ -61,8 +61,8 @@ static int perform(CURL *h, const char *url, const char *path, struct enroll_htt
 	if (rc != CURLE_OK) {
 		enroll_http_reply_free(r);
 		snprintf(why, why_len, "%s: %s", full, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return rc == CURLE_OPERATION_TIMEDOUT	? -ETIMEDOUT
-		       : rc == CURLE_COULDNT_CONNECT	? -ECONNREFUSED
+		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+		       : rc == CURLE_COULDNT_CONNECT  ? -ECONNREFUSED
 		       : rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
 			   ? -EACCES
 			   : -EIO;

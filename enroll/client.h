@@ -45,8 +45,8 @@ int enroll_client_run(const struct enroll_client_opts *o, char *msg, size_t msg_
 
 struct enroll_leave_opts {
 	const char *config_path;
-	bool offline;		       /* local part only */
-	const char *operator_user;     /* delete with these store credentials instead */
+	bool offline;		   /* local part only */
+	const char *operator_user; /* delete with these store credentials instead */
 	const char *operator_password;
 	FILE *out;
 };

@@ -187,7 +187,7 @@ static int check_pin(struct run *x, char *ca_path, size_t ca_path_len)
 	rc = enroll_mkdirs(x->state_dir, 0700);
 	path(x, ca_path, ca_path_len, ENROLL_CLUSTER_CA_FILE);
 	if (rc == 0)
-		rc = enroll_write_file(ca_path, r.body, r.len, 0644);
+		rc = enroll_write_file_nodirsync(ca_path, r.body, r.len, 0644);
 	enroll_http_reply_free(&r);
 	if (rc < 0)
 		return fail(x, rc, "%s: %s (run as root, or set [agent] state-dir)", ca_path,
@@ -260,6 +260,8 @@ static int write_state_json(struct run *x, const char *file)
 	return rc;
 }
 
+/* The key and the credentials first (each file fsync'd, one fsync of the directory for
+ * their renames), then enrollment.json, which is what makes the machine "enrolled". */
 static int write_state(struct run *x)
 {
 	char p[PATH_MAX], why[300];
@@ -269,13 +271,16 @@ static int write_state(struct run *x)
 	rc = tunnel_key_write_file(p, x->priv, why, sizeof(why));
 	if (rc == 0 && x->resp.store_ca) {
 		path(x, p, sizeof(p), ENROLL_STORE_CA_FILE);
-		rc = enroll_write_file(p, x->resp.store_ca, strlen(x->resp.store_ca), 0644);
+		rc = enroll_write_file_nodirsync(p, x->resp.store_ca, strlen(x->resp.store_ca),
+						 0644);
 	}
 	if (rc == 0 && x->resp.store_user[0]) {
 		path(x, p, sizeof(p), ENROLL_STORE_PASSWORD_FILE);
-		rc = enroll_write_file(p, x->resp.store_password, strlen(x->resp.store_password),
-				       0600);
+		rc = enroll_write_file_nodirsync(p, x->resp.store_password,
+						 strlen(x->resp.store_password), 0600);
 	}
+	if (rc == 0)
+		rc = enroll_fsync_dir(p);
 	if (rc == 0) {
 		path(x, p, sizeof(p), ENROLL_STATE_FILE);
 		rc = write_state_json(x, p);
@@ -359,8 +364,9 @@ static void start_service(struct run *x)
 		return;
 	}
 	if (access("/run/systemd/system", F_OK) != 0) {
-		say(x, "systemd is not running here: start the agent yourself with "
-		       "'pseudopodd --config %s'\n",
+		say(x,
+		    "systemd is not running here: start the agent yourself with "
+		    "'pseudopodd --config %s'\n",
 		    x->config_path);
 		return;
 	}
@@ -397,8 +403,9 @@ static int already_enrolled(struct run *x)
 		return 0;
 	if (x->o->force)
 		return 0;
-	say(x, "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
-	       "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
+	say(x,
+	    "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
+	    "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
 	    x->cfg.agent.name[0] ? x->cfg.agent.name : "?", x->state_dir);
 	return ENROLL_ALREADY;
 }

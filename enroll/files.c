@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fsync_dir(const char *path)
+int enroll_fsync_dir(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd, rc = 0;
@@ -28,6 +28,13 @@ static int fsync_dir(const char *path)
 }
 
 int enroll_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int rc = enroll_write_file_nodirsync(path, data, len, mode);
+
+	return rc < 0 ? rc : enroll_fsync_dir(path);
+}
+
+int enroll_write_file_nodirsync(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -59,11 +66,9 @@ int enroll_write_file(const char *path, const void *data, size_t len, mode_t mod
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
-	if (rc < 0) {
+	if (rc < 0)
 		unlink(tmp);
-		return rc;
-	}
-	return fsync_dir(path);
+	return rc;
 }
 
 int enroll_read_file(const char *path, size_t max, char **buf, size_t *len)

@@ -115,8 +115,8 @@ static int pool_open(struct httpd *h, char *why, size_t why_len)
 		if (rc < 0) {
 			snprintf(why, why_len, "the cluster store: %s",
 				 rc == -ENOENT ? "no cluster config: run 'pseudopodctl init'"
-				 : w->kv      ? kv_error(w->kv)
-					      : strerror(-rc));
+				 : w->kv       ? kv_error(w->kv)
+					       : strerror(-rc));
 			return rc;
 		}
 	}
@@ -171,8 +171,8 @@ static void peer_of(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
 static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, const char *type,
 				  const char *body)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-	    strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result rc;
 
 	if (!resp)
@@ -184,8 +184,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, con
 	return rc;
 }
 
-static void access_log(const struct req *r, const char *method, const char *url,
-		       unsigned status, const char *code, const char *detail)
+static void access_log(const struct req *r, const char *method, const char *url, unsigned status,
+		       const char *code, const char *detail)
 {
 	log_info("access peer=%s method=%s path=%.64s status=%u outcome=%s %s ms=%.1f", r->peer,
 		 method, url, status, code, detail ? detail : "", (now_s() - r->start) * 1e3);
@@ -255,8 +255,8 @@ static bool admit(struct httpd *h, struct MHD_Connection *c, struct req *r, cons
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct httpd *h = cls;
 	struct req *r = *con_cls;
@@ -337,17 +337,16 @@ static struct MHD_Daemon *start(struct httpd *h, const struct sockaddr *sa)
 	const struct enroll_httpd_opts *o = h->o;
 
 	return MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-		MHD_USE_POLL | (sa->sa_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0),
-	    o->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
-	    MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
-	    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 4),
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s ? o->timeout_s : 10),
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    h, MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_POLL |
+		(sa->sa_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0),
+	    o->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_HTTPS_MEM_CERT,
+	    o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)(o->threads ? o->threads : 4), MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(o->timeout_s ? o->timeout_s : 10), MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
 }
 
 static bool make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss)
@@ -411,8 +410,8 @@ int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *s
 			 "cannot listen on port %u (in use? certificate and key not matching?)",
 			 o->port);
 	} else {
-		log_info("serving the enrollment API on https://%s:%u", o->address && *o->address
-			 ? o->address : "[::]", o->port);
+		log_info("serving the enrollment API on https://%s:%u",
+			 o->address && *o->address ? o->address : "[::]", o->port);
 		while (!*stop)
 			usleep(100 * 1000);
 		log_info("stopping: finishing the requests in flight");

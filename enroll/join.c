@@ -50,7 +50,8 @@ bool enroll_token_parse(const char *text, size_t len, struct enroll_token *out, 
 			return jerr(why, why_len, "token: id: expected 6 of a-z0-9");
 	for (size_t i = ENROLL_TOKEN_ID_LEN + 1; i < len; i++)
 		if (!hex_char(text[i]))
-			return jerr(why, why_len, "token: secret: expected 32 lowercase hex digits");
+			return jerr(why, why_len,
+				    "token: secret: expected 32 lowercase hex digits");
 	memcpy(out->id, text, ENROLL_TOKEN_ID_LEN);
 	memcpy(out->secret, text + ENROLL_TOKEN_ID_LEN + 1, ENROLL_SECRET_LEN);
 	return true;

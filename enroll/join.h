@@ -3,7 +3,8 @@
  * join: the join string `pseudopodctl token create` prints and `pseudopod enroll` takes —
  * one copy-paste that carries everything a machine needs to enroll safely:
  *
- *   pp1.<base64url, no padding, of {"url":"https://...","ca":"sha256:<hex>","token":"<id>.<secret>"}>
+ *   pp1.<base64url, no padding, of
+ * {"url":"https://...","ca":"sha256:<hex>","token":"<id>.<secret>"}>
  *
  * url: the enrollment server (https only). ca: SHA-256 of the cluster CA's public key
  * (SubjectPublicKeyInfo, DER), checked by the client before it sends the token (kubeadm's
@@ -20,15 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENROLL_JOIN_PREFIX    "pp1."
-#define ENROLL_JOIN_MAX	      2048 /* longest join string accepted */
-#define ENROLL_URL_MAX	      512
-#define ENROLL_TOKEN_ID_LEN   6
-#define ENROLL_SECRET_BYTES   16 /* 128 bits */
-#define ENROLL_SECRET_LEN     (2 * ENROLL_SECRET_BYTES)
-#define ENROLL_TOKEN_LEN      (ENROLL_TOKEN_ID_LEN + 1 + ENROLL_SECRET_LEN)
-#define ENROLL_PIN_LEN	      32 /* SHA-256 */
-#define ENROLL_PIN_TEXT_LEN   (7 + 2 * ENROLL_PIN_LEN + 1) /* "sha256:" + hex + NUL */
+#define ENROLL_JOIN_PREFIX  "pp1."
+#define ENROLL_JOIN_MAX	    2048 /* longest join string accepted */
+#define ENROLL_URL_MAX	    512
+#define ENROLL_TOKEN_ID_LEN 6
+#define ENROLL_SECRET_BYTES 16 /* 128 bits */
+#define ENROLL_SECRET_LEN   (2 * ENROLL_SECRET_BYTES)
+#define ENROLL_TOKEN_LEN    (ENROLL_TOKEN_ID_LEN + 1 + ENROLL_SECRET_LEN)
+#define ENROLL_PIN_LEN	    32				 /* SHA-256 */
+#define ENROLL_PIN_TEXT_LEN (7 + 2 * ENROLL_PIN_LEN + 1) /* "sha256:" + hex + NUL */
 
 struct enroll_token {
 	char id[ENROLL_TOKEN_ID_LEN + 1];

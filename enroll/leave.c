@@ -101,9 +101,10 @@ static int read_state(struct leave *x)
 	copy_str(st, "user", x->user, sizeof(x->user));
 	json_decref(o);
 	if (!store_name_valid(x->name, true) || !x->endpoints[0])
-		return lfail(x, -EPROTO, "%s: damaged (no machine name or store): use 'pseudopod "
-					 "leave --offline' and 'pseudopodctl workload delete' on "
-					 "the cluster",
+		return lfail(x, -EPROTO,
+			     "%s: damaged (no machine name or store): use 'pseudopod "
+			     "leave --offline' and 'pseudopodctl workload delete' on "
+			     "the cluster",
 			     p);
 	if (x->user[0]) {
 		spath(x, p, sizeof(p), ENROLL_STORE_PASSWORD_FILE);
@@ -201,8 +202,7 @@ static int leave_cluster(struct leave *x)
 			     "%s' on the cluster)",
 			     x->name, why, x->name);
 	}
-	lsay(x, "deregistered '%s' from the cluster (records and store user removed)\n",
-	     x->name);
+	lsay(x, "deregistered '%s' from the cluster (records and store user removed)\n", x->name);
 	return 0;
 }
 
@@ -217,13 +217,15 @@ static void leave_local(struct leave *x)
 
 	if (access(x->cfg.agent.bpffs_root, F_OK) == 0) {
 		rc = dp_unload(x->cfg.agent.bpffs_root);
-		lsay(x, rc < 0 ? "warning: unpinning %s: %s\n" : "removed the datapath pins in %s\n",
+		lsay(x,
+		     rc < 0 ? "warning: unpinning %s: %s\n" : "removed the datapath pins in %s\n",
 		     x->cfg.agent.bpffs_root, strerror(-rc));
 	}
 	if (if_nametoindex(x->cfg.tunnel.device) != 0) {
 		rc = tunnel_link_delete(x->cfg.tunnel.device);
-		lsay(x, rc < 0 ? "warning: deleting tunnel device %s: %s\n"
-			       : "deleted tunnel device %s and its routes\n",
+		lsay(x,
+		     rc < 0 ? "warning: deleting tunnel device %s: %s\n"
+			    : "deleted tunnel device %s and its routes\n",
 		     x->cfg.tunnel.device, strerror(-rc));
 	}
 	/* enrollment.json first: once it is gone the machine counts as not enrolled. */
@@ -251,8 +253,9 @@ int enroll_client_leave(const struct enroll_leave_opts *o, char *msg, size_t msg
 	if (rc < 0 && !(o->offline && rc != -ENOENT))
 		goto out;
 	if (o->offline) {
-		lsay(&x, "warning: --offline: the cluster still lists '%s'; run 'pseudopodctl "
-			 "workload delete %s' there\n",
+		lsay(&x,
+		     "warning: --offline: the cluster still lists '%s'; run 'pseudopodctl "
+		     "workload delete %s' there\n",
 		     x.name[0] ? x.name : "this machine", x.name[0] ? x.name : "NAME");
 	} else if ((rc = leave_cluster(&x)) < 0) {
 		goto out;

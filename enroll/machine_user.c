@@ -98,7 +98,8 @@ static int drop_listed(struct kv_client *kv, const char *path, const char *field
 	json_decref(body);
 	if (rc < 0)
 		return rc;
-	json_array_foreach(json_object_get(reply, field), i, v) {
+	json_array_foreach(json_object_get(reply, field), i, v)
+	{
 		const char *n = json_string_value(v);
 
 		if (n && !strncmp(n, prefix, strlen(prefix)) && (rc = del(kv, n)) < 0)

@@ -73,8 +73,8 @@ static int pair_load(const char *dir, const char *base, struct pair *p, char *wh
 	if (rc == 0)
 		rc = enroll_read_file(key_path, 1 << 20, &key, &key_len);
 	if (rc < 0) {
-		rc = pkerr(why, why_len, rc, "%s: %s", rc == 0 ? key_path : crt_path,
-			   strerror(-rc));
+		rc =
+		    pkerr(why, why_len, rc, "%s: %s", rc == 0 ? key_path : crt_path, strerror(-rc));
 		goto out;
 	}
 	if (gnutls_x509_crt_init(&p->crt) < 0 || gnutls_x509_privkey_init(&p->key) < 0) {
@@ -144,11 +144,10 @@ static int ca_create(struct pair *ca, char *why, size_t why_len)
 {
 	int rc = pair_new(ca, "pseudopod cluster CA", CA_DAYS);
 
-	if (rc == 0 && (gnutls_x509_crt_set_basic_constraints(ca->crt, 1, 0) < 0 ||
-			gnutls_x509_crt_set_key_usage(ca->crt, GNUTLS_KEY_KEY_CERT_SIGN |
-								   GNUTLS_KEY_CRL_SIGN |
-								   GNUTLS_KEY_DIGITAL_SIGNATURE) <
-			    0))
+	if (rc == 0 &&
+	    (gnutls_x509_crt_set_basic_constraints(ca->crt, 1, 0) < 0 ||
+	     gnutls_x509_crt_set_key_usage(ca->crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
+							GNUTLS_KEY_DIGITAL_SIGNATURE) < 0))
 		rc = -EINVAL;
 	if (rc == 0)
 		rc = set_key_id(ca->crt);

@@ -44,8 +44,8 @@ static json_t *load_object(const char *body, size_t len, char *why, size_t why_l
 }
 
 /* A string field into out (size bytes with the NUL); absent = "" unless required. */
-static bool str_field(json_t *o, const char *name, bool required, char *out, size_t size,
-		      char *why, size_t why_len)
+static bool str_field(json_t *o, const char *name, bool required, char *out, size_t size, char *why,
+		      size_t why_len)
 {
 	json_t *v = json_object_get(o, name);
 
@@ -169,8 +169,8 @@ bool enroll_leave_request_decode(const char *body, size_t len, struct enroll_lea
 
 char *enroll_leave_request_encode(const struct enroll_leave_request *r)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "name", r->name, "user", r->user, "password",
-			      r->password);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s}", "name", r->name, "user", r->user, "password", r->password);
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 	json_decref(o);
@@ -219,11 +219,12 @@ static bool response_gateways(json_t *o, struct enroll_response *out, char *why,
 	out->gateways = calloc(json_object_size(gws) + 1, sizeof(*out->gateways));
 	if (!out->gateways)
 		return perr(why, why_len, "gateways: out of memory");
-	json_object_foreach(gws, name, v) {
+	json_object_foreach(gws, name, v)
+	{
 		char *text = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
-		bool ok = text && store_gateway_decode(name, text, strlen(text),
-						       &out->gateways[out->n_gateways], sub,
-						       sizeof(sub));
+		bool ok =
+		    text && store_gateway_decode(name, text, strlen(text),
+						 &out->gateways[out->n_gateways], sub, sizeof(sub));
 
 		free(text);
 		if (!ok)
@@ -245,10 +246,9 @@ static bool response_store(json_t *o, struct enroll_response *out, char *why, si
 		       why, why_len) ||
 	    !str_field(st, "prefix", true, out->store_prefix, sizeof(out->store_prefix), why,
 		       why_len) ||
-	    !str_field(st, "user", false, out->store_user, sizeof(out->store_user), why,
-		       why_len) ||
-	    !str_field(st, "password", false, out->store_password, sizeof(out->store_password),
-		       why, why_len))
+	    !str_field(st, "user", false, out->store_user, sizeof(out->store_user), why, why_len) ||
+	    !str_field(st, "password", false, out->store_password, sizeof(out->store_password), why,
+		       why_len))
 		return false;
 	if (!out->store_endpoints[0] || strpbrk(out->store_endpoints, " \t\r\n"))
 		return perr(why, why_len, "store.endpoints: expected a comma list of URLs");
@@ -261,8 +261,7 @@ static bool response_store(json_t *o, struct enroll_response *out, char *why, si
 	if (ca && !(out->store_ca = strdup(json_string_value(ca))))
 		return perr(why, why_len, "store.ca: out of memory");
 	if (out->store_user[0] && !out->store_password[0])
-		return perr(why, why_len, "store.password: missing for user '%s'",
-			    out->store_user);
+		return perr(why, why_len, "store.password: missing for user '%s'", out->store_user);
 	return true;
 }
 
@@ -335,10 +334,9 @@ char *enroll_response_encode(const struct enroll_response *r)
 		json_object_set_new(st, "user", json_string(r->store_user));
 		json_object_set_new(st, "password", json_string(r->store_password));
 	}
-	o = json_pack("{s:i, s:s, s:o*, s:o*, s:o*, s:o*}", "version", 1, "name",
-		      r->workload.name, "workload", reload(store_workload_encode(&r->workload)),
-		      "cluster", reload(store_config_encode(&r->cluster)), "gateways", gws,
-		      "store", st);
+	o = json_pack("{s:i, s:s, s:o*, s:o*, s:o*, s:o*}", "version", 1, "name", r->workload.name,
+		      "workload", reload(store_workload_encode(&r->workload)), "cluster",
+		      reload(store_config_encode(&r->cluster)), "gateways", gws, "store", st);
 	if (o)
 		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);

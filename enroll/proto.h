@@ -24,9 +24,9 @@
 #include "enroll/join.h"
 #include "store/store.h"
 
-#define ENROLL_BODY_MAX	   16384 /* largest request body the server reads */
-#define ENROLL_REPLY_MAX   (1 << 20) /* largest reply the client reads */
-#define ENROLL_SECRET_MAX  128 /* etcd password of a machine */
+#define ENROLL_BODY_MAX	  16384	    /* largest request body the server reads */
+#define ENROLL_REPLY_MAX  (1 << 20) /* largest reply the client reads */
+#define ENROLL_SECRET_MAX 128	    /* etcd password of a machine */
 
 struct enroll_request {
 	struct enroll_token token;
@@ -56,7 +56,7 @@ struct enroll_response {
 	size_t n_gateways;
 	char store_endpoints[1024];
 	char store_prefix[256];
-	char *store_ca; /* PEM of the store's CA, NULL = system CAs / plain http */
+	char *store_ca;			 /* PEM of the store's CA, NULL = system CAs / plain http */
 	char store_user[STORE_NAME_MAX]; /* "" = etcd auth off */
 	char store_password[ENROLL_SECRET_MAX];
 };

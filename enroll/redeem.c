@@ -22,7 +22,7 @@
 #include "lib/log.h"
 #include "store/store.h"
 
-#define REDEEM_ROUNDS 16 /* txn attempts before giving up (lost address/identity races) */
+#define REDEEM_ROUNDS 32 /* txn attempts before giving up (lost address/identity races) */
 
 struct redeem {
 	struct store *s;
@@ -35,6 +35,7 @@ struct redeem {
 	char user[STORE_NAME_MAX], password[ENROLL_SECRET_MAX];
 	char **excluded; /* addresses found taken by someone else (ipcache) */
 	size_t n_excluded;
+	int rounds; /* txn rounds so far */
 };
 
 void enroll_reply_free(struct enroll_reply *r)
@@ -43,11 +44,11 @@ void enroll_reply_free(struct enroll_reply *r)
 	r->body = NULL;
 }
 
-static void reply_error(struct enroll_reply *r, unsigned status, const char *code,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reply_error(struct enroll_reply *r, unsigned status, const char *code, const char *fmt,
+			...) __attribute__((format(printf, 4, 5)));
 
-static void reply_error(struct enroll_reply *r, unsigned status, const char *code,
-			const char *fmt, ...)
+static void reply_error(struct enroll_reply *r, unsigned status, const char *code, const char *fmt,
+			...)
 {
 	char msg[512];
 	va_list ap;
@@ -88,7 +89,7 @@ static void fmt_ago(int64_t secs, char *buf, size_t len)
 static bool token_check(struct redeem *x, struct enroll_reply *r)
 {
 	static const char dummy[65] =
-		"0000000000000000000000000000000000000000000000000000000000000000";
+	    "0000000000000000000000000000000000000000000000000000000000000000";
 	char hash[65], ago[32];
 	const char *want;
 	int64_t now = time(NULL);
@@ -190,14 +191,18 @@ static bool prepare(struct redeem *x, struct enroll_reply *r)
 	return true;
 }
 
-/* Picks an address no workload has (and none found taken in an earlier round). */
+/* Picks a free address. The first rounds guess at random (only addresses found taken in
+ * earlier rounds excluded): in a sparse CIDR that is right at once and costs no listing of
+ * every workload; the txn's "ipcache/<ip>/32 absent" compare is what guarantees uniqueness.
+ * Later rounds (a dense CIDR) exclude every workload's address, which also tells a full
+ * CIDR apart (-ENOSPC). */
 static int pick_overlay(struct redeem *x, struct enroll_reply *r)
 {
 	struct store_workload *ws = NULL;
 	const char **used;
 	size_t n = 0, k = 0;
 	uint64_t capacity = 0;
-	int rc = store_load_workloads(x->s, &ws, &n);
+	int rc = x->rounds++ < 3 ? 0 : store_load_workloads(x->s, &ws, &n);
 
 	if (rc < 0) {
 		store_unavailable(r, x->s);
@@ -213,8 +218,9 @@ static int pick_overlay(struct redeem *x, struct enroll_reply *r)
 		used[k++] = ws[i].overlay_ip;
 	for (size_t i = 0; i < x->n_excluded; i++)
 		used[k++] = x->excluded[i];
-	rc = enroll_ip_pick(x->cluster.workload_cidr, used, k, randombytes_random() ^
-			    ((uint64_t)randombytes_random() << 32), x->w.overlay_ip, &capacity);
+	rc = enroll_ip_pick(x->cluster.workload_cidr, used, k,
+			    randombytes_random() ^ ((uint64_t)randombytes_random() << 32),
+			    x->w.overlay_ip, &capacity);
 	if (rc == -ENOSPC)
 		reply_error(r, 507, "cidr_exhausted",
 			    "the workload CIDR %s is full (%llu addresses, all in use): delete "
@@ -460,8 +466,14 @@ void enroll_handle_enroll(struct store *s, const struct enroll_server_cfg *cfg, 
 			    "credentials; try again (the token was not used)");
 		goto out;
 	}
-	for (int i = 0; i < REDEEM_ROUNDS && res == ROUND_RETRY; i++)
+	for (int i = 0; i < REDEEM_ROUNDS && res == ROUND_RETRY; i++) {
+		/* Machines with the same labels share an identity, and every redemption re-puts
+		 * it guarded by its mod_revision (the gc rule), so concurrent ones collide:
+		 * back off a random, growing while before the next round. */
+		if (i)
+			usleep(randombytes_uniform(1000u << (i < 6 ? i : 6)) + 500);
 		res = round_once(&x, r);
+	}
 	if (res == ROUND_RETRY)
 		reply_error(r, 503, "busy",
 			    "too many concurrent enrollments won the race; try again (the token "

@@ -40,14 +40,14 @@ struct enroll_server_cfg {
 	const char *machine_endpoints; /* store endpoints machines are given */
 	const char *machine_store_ca;  /* PEM given to machines, NULL = none */
 	const char *store_prefix;
-	bool store_auth;	/* create a user and role per machine */
-	uint32_t pause_ms;	/* tests: pause before the commit (PSEUDOPOD_ENROLL_TEST_PAUSE_MS) */
+	bool store_auth;   /* create a user and role per machine */
+	uint32_t pause_ms; /* tests: pause before the commit (PSEUDOPOD_ENROLL_TEST_PAUSE_MS) */
 };
 
 struct enroll_reply {
 	unsigned status;
-	char *body;	 /* JSON, malloc'd */
-	char code[48];	 /* "ok", "invalid_token", ... */
+	char *body;	  /* JSON, malloc'd */
+	char code[48];	  /* "ok", "invalid_token", ... */
 	char detail[600]; /* for the access log: token id, name, overlay IP; never secrets */
 };
 void enroll_reply_free(struct enroll_reply *r);

@@ -100,7 +100,8 @@ char *enroll_conf_apply(const char *text, const struct enroll_conf_set *sets, si
 			/* Keys still missing from the section that ends here go before it. */
 			flush_section(&o, sec, sets, n, done);
 			snprintf(sec, sizeof(sec), "%.*s", (int)(e - b - 2), b + 1);
-		} else if (b < e && *b != '#' && *b != ';' && (eq = memchr(b, '=', (size_t)(e - b)))) {
+		} else if (b < e && *b != '#' && *b != ';' &&
+			   (eq = memchr(b, '=', (size_t)(e - b)))) {
 			const char *kb = b, *ke = eq;
 
 			trim(&kb, &ke);

@@ -34,8 +34,8 @@ bool store_token_id_valid(const char *id)
 	size_t i;
 
 	for (i = 0; id[i]; i++)
-		if (i >= STORE_TOKEN_ID_LEN || !(islower((unsigned char)id[i]) ||
-						 isdigit((unsigned char)id[i])))
+		if (i >= STORE_TOKEN_ID_LEN ||
+		    !(islower((unsigned char)id[i]) || isdigit((unsigned char)id[i])))
 			return false;
 	return i == STORE_TOKEN_ID_LEN;
 }
@@ -100,8 +100,8 @@ static bool token_fields(const char *key, json_t *o, struct store_token *t, char
 	if (ver != STORE_RECORD_VERSION)
 		return terr(err, err_len, "%s: version: %lld is not supported (expected 1)", key,
 			    (long long)ver);
-	if (!get_string(key, o, "secret_sha256", true, t->secret_sha256,
-			sizeof(t->secret_sha256), err, err_len) ||
+	if (!get_string(key, o, "secret_sha256", true, t->secret_sha256, sizeof(t->secret_sha256),
+			err, err_len) ||
 	    !get_string(key, o, "namespace", true, t->namespace_, sizeof(t->namespace_), err,
 			err_len) ||
 	    !get_string(key, o, "name", false, t->name, sizeof(t->name), err, err_len) ||
@@ -120,14 +120,16 @@ static bool token_fields(const char *key, json_t *o, struct store_token *t, char
 		return terr(err, err_len, "%s: name: '%s' is not a valid workload name", key,
 			    t->name);
 	if (uses < 1 || left > uses)
-		return terr(err, err_len, "%s: uses: expected uses >= 1 and uses_left <= uses", key);
+		return terr(err, err_len, "%s: uses: expected uses >= 1 and uses_left <= uses",
+			    key);
 	if (rev && !json_is_boolean(rev))
 		return terr(err, err_len, "%s: revoked: expected true or false", key);
 	if (!json_is_array(json_object_get(o, "labels")) ||
 	    !label_set_from_json(&t->labels, json_object_get(o, "labels"), why, sizeof(why)))
 		return terr(err, err_len, "%s: labels: %s", key,
-			    json_is_array(json_object_get(o, "labels")) ? why
-									: "expected an array of labels");
+			    json_is_array(json_object_get(o, "labels"))
+				? why
+				: "expected an array of labels");
 	t->uses = (uint32_t)uses;
 	t->uses_left = (uint32_t)left;
 	t->revoked = json_is_true(rev);
@@ -166,11 +168,11 @@ char *store_token_encode(const struct store_token *t)
 
 	if (!labels)
 		return NULL;
-	o = json_pack("{s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:I}", "version",
-		      STORE_RECORD_VERSION, "secret_sha256", t->secret_sha256, "labels", labels,
-		      "namespace", t->namespace_, "created_at", (json_int_t)t->created_at,
-		      "expires_at", (json_int_t)t->expires_at, "uses", (json_int_t)t->uses,
-		      "uses_left", (json_int_t)t->uses_left);
+	o = json_pack("{s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:I}", "version", STORE_RECORD_VERSION,
+		      "secret_sha256", t->secret_sha256, "labels", labels, "namespace",
+		      t->namespace_, "created_at", (json_int_t)t->created_at, "expires_at",
+		      (json_int_t)t->expires_at, "uses", (json_int_t)t->uses, "uses_left",
+		      (json_int_t)t->uses_left);
 	if (o && t->name[0] && json_object_set_new(o, "name", json_string(t->name)) < 0)
 		goto out;
 	if (o && t->revoked && json_object_set_new(o, "revoked", json_true()) < 0)
@@ -214,8 +216,8 @@ out:
 	return rc;
 }
 
-int store_token_get(struct store *s, const char *id, struct store_token *out,
-		    int64_t *mod_revision, int64_t *lease)
+int store_token_get(struct store *s, const char *id, struct store_token *out, int64_t *mod_revision,
+		    int64_t *lease)
 {
 	struct kv_range_result r = {0};
 	struct kv_range_opts o = {0};
@@ -311,8 +313,10 @@ int store_token_revoke(struct store *s, const char *id)
 	if (rc < 0) {
 		store_kverr(s, rc, key);
 	} else if (!res.succeeded) {
-		store_seterr(s, "%s: changed while revoking it (used or revoked meanwhile); "
-				"try again", key);
+		store_seterr(s,
+			     "%s: changed while revoking it (used or revoked meanwhile); "
+			     "try again",
+			     key);
 		rc = -EAGAIN;
 	}
 out:

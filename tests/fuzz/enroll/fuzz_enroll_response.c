@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enroll_pki_pin((const char *)data, size, pin, why, sizeof(why));
 	if (enroll_response_decode((const char *)data, size, &r, why, sizeof(why))) {
 		text = enroll_response_encode(&r);
-		if (!text || !enroll_response_decode(text, strlen(text), &again, why, sizeof(why)) ||
+		if (!text ||
+		    !enroll_response_decode(text, strlen(text), &again, why, sizeof(why)) ||
 		    strcmp(r.workload.name, again.workload.name) ||
 		    r.workload.identity != again.workload.identity ||
 		    strcmp(r.workload.overlay_ip, again.workload.overlay_ip) ||

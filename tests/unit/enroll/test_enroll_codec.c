@@ -20,7 +20,7 @@
 
 static const struct enroll_join sample = {
     .url = "https://enroll.lab:9443",
-    .pin = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    .pin = {1,	2,  3,	4,  5,	6,  7,	8,  9,	10, 11, 12, 13, 14, 15, 16,
 	    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32},
     .token = {.id = "abc123", .secret = "0123456789abcdef0123456789abcdef"},
 };
@@ -28,7 +28,8 @@ static const struct enroll_join sample = {
 /* "pp1." + base64url of text */
 static char *wrap(const char *text)
 {
-	size_t len = sodium_base64_ENCODED_LEN(strlen(text), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	size_t len =
+	    sodium_base64_ENCODED_LEN(strlen(text), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	char *out = malloc(4 + len);
 
 	assert_non_null(out);
@@ -118,9 +119,9 @@ static void test_token_parse(void **state)
 	char why[128], hash[65];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(enroll_token_parse(cases[i].text, strlen(cases[i].text), &t, why,
-						    sizeof(why)),
-				 cases[i].ok);
+		assert_int_equal(
+		    enroll_token_parse(cases[i].text, strlen(cases[i].text), &t, why, sizeof(why)),
+		    cases[i].ok);
 	assert_int_equal(enroll_token_generate(&g), 0);
 	char text[ENROLL_TOKEN_LEN + 1];
 	snprintf(text, sizeof(text), "%s.%s", g.id, g.secret);
@@ -281,8 +282,8 @@ static void test_response(void **state)
 	label_set_free(&r.workload.labels);
 	assert_false(enroll_response_decode("{\"version\":2}", 13, &back, why, sizeof(why)));
 	assert_non_null(strstr(why, "version"));
-	assert_false(enroll_response_decode("{\"version\":1,\"name\":\"x\"}", 24, &back, why,
-					    sizeof(why)));
+	assert_false(
+	    enroll_response_decode("{\"version\":1,\"name\":\"x\"}", 24, &back, why, sizeof(why)));
 	assert_non_null(strstr(why, "workload"));
 }
 
