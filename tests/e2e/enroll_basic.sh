@@ -45,7 +45,8 @@ decode_join() {
 	base64 -d <<<"$p"
 }
 secret=$(decode_join "$join" | jq -r .token | cut -d. -f2)
-! e get --prefix "$P" | grep -q "$secret" || h_fail "the secret is in the store"
+vals=$(e get --prefix "$P") || h_fail "etcdctl get"
+! grep -q "$secret" <<<"$vals" || h_fail "the secret is in the store"
 e get "${P}tokens/$id" --print-value-only | jq -e ".secret_sha256 == \"$(printf %s "$secret" | sha256sum | cut -d' ' -f1)\"" >/dev/null ||
 	h_fail "tokens/$id does not hold the secret's SHA-256"
 pp_enroll db1 "$join"
@@ -64,7 +65,7 @@ jq -e ".wg_public_key == \"$pub\" and .namespace == \"prod\" and .underlay_ip ==
 	h_fail "workload record: $wl (local public key $pub)"
 e get "${P}ipcache/$ip/32" --print-value-only | jq -e ".kind == \"workload\" and .identity == $(jq .identity <<<"$wl")" >/dev/null ||
 	h_fail "ipcache/$ip/32"
-e user list | grep -q "^pp_wl_db1_" || h_fail "no etcd user for db1"
+has_user "^pp_wl_db1_" || h_fail "no etcd user for db1"
 ! grep -q "$secret" "$H_TMP/serve.log" || h_fail "the secret is in the access log"
 ! grep -q "$(cat "$st/store-password")" "$H_TMP/serve.log" || h_fail "the password is in the log"
 h_log "ok: enrolled db1 at $ip"
@@ -80,13 +81,13 @@ pp_enroll other "$join"
 # --force re-enrolls with a new token (leaving first).
 pp_enroll db1 "$(token --labels app=db --namespace prod --name db1)" --force
 [ $rc -eq 0 ] || h_fail "--force: $out"
-[ "$(e user list | grep -c "^pp_wl_db1_")" = 1 ] || h_fail "--force left the old etcd user"
+[ "$(etcd_users | grep -c "^pp_wl_db1_")" = 1 ] || h_fail "--force left the old etcd user"
 
 # ---- leave removes records, etcd user and state ----
 h_in "$ns" "$PP" leave --config "$conf" || h_fail "leave"
 [ -z "$(e get "${P}workloads/db1" --prefix --keys-only)" ] || h_fail "leave kept workloads/db1"
 [ -z "$(e get "${P}ipcache/" --prefix --keys-only)" ] || h_fail "leave kept the ipcache entry"
-! e user list | grep -q "^pp_wl_db1_" || h_fail "leave kept the etcd user"
+! has_user "^pp_wl_db1_" || h_fail "leave kept the etcd user"
 [ -z "$(ls -A "$st")" ] || h_fail "leave kept state: $(ls "$st")"
 h_log "ok: leave removed records, user and state"
 
@@ -151,7 +152,7 @@ h_log "ok: rate limit"
 pp_enroll db2 "$(token --name db2 --labels app=web)"
 [ $rc -eq 0 ] || h_fail "db2: $out"
 ctl workload delete db2 | grep -q "deleted" || h_fail "workload delete"
-! e user list | grep -q "^pp_wl_db2_" || h_fail "workload delete kept the etcd user"
+! has_user "^pp_wl_db2_" || h_fail "workload delete kept the etcd user"
 out=$(h_in "$ns" "$PP" leave --offline --config "$(machine db2)") || h_fail "leave --offline"
 grep -q "still lists" <<<"$out" && [ ! -e "$H_TMP/m-db2/state/enrollment.json" ] || h_fail "--offline: $out"
 pp_enroll db3 "$(token --name db3 --labels app=web)"
@@ -159,7 +160,7 @@ pp_enroll db3 "$(token --name db3 --labels app=web)"
 h_in "$ns" "$PP" leave --operator root --operator-password-file "$H_TMP/rootpw" --config "$(machine db3)" >/dev/null ||
 	h_fail "leave --operator"
 [ -z "$(e get "${P}workloads/" --prefix --keys-only)" ] || h_fail "records left: $(e get "${P}workloads/" --prefix --keys-only)"
-! e user list | grep -q "^pp_wl_" || h_fail "users left: $(e user list)"
+! has_user "^pp_wl_" || h_fail "users left: $(etcd_users)"
 kill -TERM "$SERVE_PID"
 h_wait_for 10 sh -c "! kill -0 $SERVE_PID" || h_fail "serve did not stop on SIGTERM"
 grep -q "stopping" "$H_TMP/serve.log" || h_fail "no clean stop"

@@ -64,7 +64,7 @@ done
 [ $ok -eq 1 ] && [ $used -eq 15 ] || h_fail "one token, 16 redemptions: $ok succeeded, $used refused as used"
 [ "$(wl_count)" = 1 ] || h_fail "workload records: $(wl_count)"
 [ "$(e get "${P}ipcache/" --prefix --keys-only | grep -c .)" = 1 ] || h_fail "ipcache entries"
-[ "$(e user list | grep -c '^pp_wl_')" = 1 ] || h_fail "etcd users left by the losers: $(e user list)"
+[ "$(etcd_users | grep -c '^pp_wl_')" = 1 ] || h_fail "etcd users left by the losers: $(etcd_users)"
 h_log "ok: 16 redemptions of one token: 1 success, 15 'already used', 1 record, 1 IP"
 
 # ---- 16 machines, 16 tokens, at once ----

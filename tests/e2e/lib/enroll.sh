@@ -101,3 +101,21 @@ pp_enroll() {
 	rc=$?
 	set -e
 }
+
+# etcd_users: the store's user names (etcdctl retried: it has no retry of its own when a
+# concurrent auth change makes etcd refuse a request).
+etcd_users() {
+	local out
+	for _ in 1 2 3 4 5; do
+		out=$(e user list 2>&1) && { echo "$out"; return 0; }
+		sleep 0.3
+	done
+	h_log "etcdctl user list: $out"
+	return 1
+}
+# has_user REGEX: whether an etcd user matches (the test fails when users cannot be listed).
+has_user() {
+	local u
+	u=$(etcd_users) || h_fail "cannot list etcd users"
+	grep -q "$1" <<<"$u"
+}
