@@ -15,6 +15,8 @@ endfunction()
 
 pp_require(libbpf libbpf libbpf-dev)
 pp_require(libelf libelf libelf-dev)
+# TLS is GnuTLS everywhere (docs/architecture.md, enroll/): libmicrohttpd is built on it,
+# so libcurl's GnuTLS flavour and GnuTLS's own X.509 API make one TLS stack.
 pp_require(libcurl libcurl libcurl4-gnutls-dev)
 pp_require(libsodium libsodium libsodium-dev)
 pp_require(inih inih libinih-dev)

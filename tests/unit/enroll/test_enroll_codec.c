@@ -287,6 +287,73 @@ static void test_response(void **state)
 	assert_non_null(strstr(why, "workload"));
 }
 
+/* tokens/<id> (store/store_token.c): what the server trusts to hold only a hash. */
+static void test_token_record(void **state)
+{
+	static const char h[] = "e2923cbae19c40e0ade627ecbe4aa3a4d13bda7243d5991eb247d9369470e030";
+	static const struct {
+		const char *key, *value, *why;
+	} bad[] = {
+	    {"/p/tokens/ABCDEF", "{}", "not a token id"},
+	    {"/p/tokens/abc12", "{}", "not a token id"},
+	    {"/p/tokens/abc123", "nope", "expected a JSON object"},
+	    {"/p/tokens/abc123", "{\"version\":2}", "version"},
+	    {"/p/tokens/abc123", "{\"version\":1}", "secret_sha256: missing"},
+	    {"/p/tokens/abc123",
+	     "{\"version\":1,\"secret_sha256\":\"E2923CBAE19C40E0ADE627ECBE4AA3A4D13BDA7243D599"
+	     "1EB247D9369470E030\",\"namespace\":\"prod\",\"expires_at\":1,\"uses\":1,"
+	     "\"uses_left\":1,\"labels\":[]}",
+	     "64 lowercase hex"},
+	    {"/p/tokens/abc123",
+	     "{\"version\":1,\"secret_sha256\":\"e2923cbae19c40e0ade627ecbe4aa3a4d13bda7243d599"
+	     "1eb247d9369470e030\",\"namespace\":\"prod\",\"expires_at\":1,\"uses\":1,"
+	     "\"uses_left\":2,\"labels\":[]}",
+	     "uses_left <= uses"},
+	    {"/p/tokens/abc123",
+	     "{\"version\":1,\"secret_sha256\":\"e2923cbae19c40e0ade627ecbe4aa3a4d13bda7243d599"
+	     "1eb247d9369470e030\",\"namespace\":\"Prod\",\"expires_at\":1,\"uses\":1,"
+	     "\"uses_left\":1,\"labels\":[]}",
+	     "namespace"},
+	    {"/p/tokens/abc123",
+	     "{\"version\":1,\"secret_sha256\":\"e2923cbae19c40e0ade627ecbe4aa3a4d13bda7243d599"
+	     "1eb247d9369470e030\",\"namespace\":\"prod\",\"expires_at\":1,\"uses\":1,"
+	     "\"uses_left\":1,\"labels\":[],\"revoked\":1}",
+	     "revoked"},
+	};
+	struct store_token t = {.id = "abc123",
+				.namespace_ = "prod",
+				.name = "db1",
+				.created_at = 10,
+				.expires_at = 20,
+				.uses = 3,
+				.uses_left = 2,
+				.revoked = true};
+	struct store_token back;
+	char why[256], *text;
+
+	memcpy(t.secret_sha256, h, sizeof(h));
+	assert_true(label_set_parse(&t.labels, "app=db", why, sizeof(why)));
+	text = store_token_encode(&t);
+	assert_non_null(text);
+	assert_true(
+	    store_token_decode("/p/tokens/abc123", text, strlen(text), &back, why, sizeof(why)));
+	assert_string_equal(back.id, "abc123");
+	assert_string_equal(back.secret_sha256, h);
+	assert_string_equal(back.name, "db1");
+	assert_true(back.revoked && back.uses == 3 && back.uses_left == 2 && back.expires_at == 20);
+	assert_true(label_set_equal(&back.labels, &t.labels));
+	store_token_clear(&back);
+	free(text);
+	label_set_free(&t.labels);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		assert_false(store_token_decode(bad[i].key, bad[i].value, strlen(bad[i].value),
+						&back, why, sizeof(why)));
+		if (!strstr(why, bad[i].why))
+			fail_msg("case %zu: '%s' lacks '%s'", i, why, bad[i].why);
+	}
+}
+
 static void test_error_body(void **state)
 {
 	char code[64], msg[512], *text = enroll_error_encode("token_used", "used\x1b[31m");
@@ -304,7 +371,8 @@ int main(void)
 	    cmocka_unit_test(test_join_roundtrip), cmocka_unit_test(test_join_rejects),
 	    cmocka_unit_test(test_token_parse),	   cmocka_unit_test(test_ip_pick),
 	    cmocka_unit_test(test_conf_apply),	   cmocka_unit_test(test_request),
-	    cmocka_unit_test(test_response),	   cmocka_unit_test(test_error_body),
+	    cmocka_unit_test(test_response),	   cmocka_unit_test(test_token_record),
+	    cmocka_unit_test(test_error_body),
 	};
 
 	if (sodium_init() < 0)
