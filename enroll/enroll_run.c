@@ -394,18 +394,21 @@ static void cleanup_failed(struct run *x)
 	unlink(p);
 }
 
-static int already_enrolled(struct run *x)
+/* 1 when enrollment.json exists (the machine is enrolled), else 0. */
+static int is_enrolled(const struct run *x)
 {
 	char p[PATH_MAX];
 
 	path(x, p, sizeof(p), ENROLL_STATE_FILE);
-	if (access(p, F_OK) != 0)
+	return access(p, F_OK) == 0;
+}
+
+static int already_enrolled(struct run *x)
+{
+	if (!is_enrolled(x) || x->o->force)
 		return 0;
-	if (x->o->force)
-		return 0;
-	say(x,
-	    "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
-	    "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
+	say(x, "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
+	       "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
 	    x->cfg.agent.name[0] ? x->cfg.agent.name : "?", x->state_dir);
 	return ENROLL_ALREADY;
 }
@@ -420,7 +423,7 @@ static int enroll_steps(struct run *x)
 		return fail(x, -EINVAL, "%s", why);
 	if ((rc = load_config(x)) < 0 || (rc = already_enrolled(x)) != 0)
 		return rc;
-	if (x->o->force) {
+	if (x->o->force && is_enrolled(x)) {
 		struct enroll_leave_opts lo = {.config_path = x->config_path, .out = x->o->out};
 
 		say(x, "--force: leaving the cluster first\n");

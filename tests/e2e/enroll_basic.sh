@@ -83,6 +83,13 @@ pp_enroll db1 "$(token --labels app=db --namespace prod --name db1)" --force
 [ $rc -eq 0 ] || h_fail "--force: $out"
 [ "$(etcd_users | grep -c "^pp_wl_db1_")" = 1 ] || h_fail "--force left the old etcd user"
 
+# A token with --uses 2 enrolls two machines, then is used up.
+j=$(token --labels app=pair --namespace prod --uses 2)
+for m in pair1 pair2 pair3; do pp_enroll "$m" "$j" --name "$m"; echo "$rc" >"$H_TMP/rc-$m"; done
+[ "$(cat "$H_TMP/rc-pair1") $(cat "$H_TMP/rc-pair2") $(cat "$H_TMP/rc-pair3")" = "0 0 1" ] &&
+	grep -q token_used <<<"$out" || h_fail "--uses 2: $(cat "$H_TMP"/rc-pair*) $out"
+for m in pair1 pair2; do h_in "$ns" "$PP" leave --config "$(machine $m)" >/dev/null || h_fail "leave $m"; done
+
 # ---- leave removes records, etcd user and state ----
 h_in "$ns" "$PP" leave --config "$conf" || h_fail "leave"
 [ -z "$(e get "${P}workloads/db1" --prefix --keys-only)" ] || h_fail "leave kept workloads/db1"
