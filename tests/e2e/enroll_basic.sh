@@ -129,7 +129,24 @@ pp_enroll x5 "$j"
 	h_fail "wrong pin: $out"
 ! grep -q "token=$id5" "$H_TMP/serve.log" || h_fail "the server saw token $id5 despite the pin mismatch"
 [ "$(ctl token list -o json | jq -r ".[] | select(.id == \"$id5\") | .uses_left")" = 1 ] || h_fail "x5 consumed"
-h_log "ok: expired, revoked, reused, malformed, truncated, tampered, wrong pin"
+# A server that serves the real CA on /v1/ca (so the pin matches) but holds a certificate
+# of another CA (a man in the middle): the POST's TLS verification refuses it, so the token
+# is never sent.
+mitm="$H_TMP/pki-mitm"
+h_in "$ns" "$CTL" init --pki-dir "$mitm" --server-ip 127.0.0.1 >/dev/null || h_fail "mitm pki"
+cp "$PKI/ca.crt" "$mitm/ca.crt"
+h_spawn "$ns" serve-mitm "$CTL" serve --pki-dir "$mitm" --listen 127.0.0.1 --port 9446 \
+	"${STORE[@]}" >/dev/null
+h_wait_for 20 h_in "$ns" curl -sfk -m 2 https://127.0.0.1:9446/healthz || h_fail "mitm serve"
+j=$(token --name x6)
+id6=$(ctl token list -o json | jq -r '.[] | select(.name == "x6") | .id')
+pp_enroll x6 "$(decode_join "$j" | jq -c '.url = "https://127.0.0.1:9446"' | base64 -w0 |
+	tr '/+' '_-' | tr -d '=' | sed 's/^/pp1./')"
+[ $rc -eq 1 ] && grep -q "cluster CA matches the pin" <<<"$out" && grep -q "enrollment request failed" <<<"$out" ||
+	h_fail "mitm: $out"
+! grep -q "path=/v1/enroll" "$H_TMP/serve-mitm.log" || h_fail "the mitm server got the POST"
+[ "$(ctl token list -o json | jq -r ".[] | select(.id == \"$id6\") | .uses_left")" = 1 ] || h_fail "x6 consumed"
+h_log "ok: expired, revoked, reused, malformed, truncated, tampered, wrong pin, wrong server certificate"
 
 # ---- bodies: oversized, garbage, wrong method/path ----
 api() { h_in "$ns" curl -s -m 10 --cacert "$PKI/ca.crt" -o "$H_TMP/body" -w '%{http_code}' "$@"; }
