@@ -29,7 +29,7 @@ enroll_serve
 # ---- happy path, with a config the user already edited ----
 conf=$(machine db1)
 printf '# my own comment\n[agent]\nstate-dir = %s\nbpffs-root = %s\nlog-level = debug\n\n[tunnel]\ndevice = pp%s\n' \
-	"$H_TMP/m-db1/state" "$H_TMP/m-db1/bpf" "${H_RUN:0:4}" >"$conf"
+	"$H_TMP/m-db1/state" "/sys/fs/bpf/pp-e2e-$H_RUN-db1" "${H_RUN:0:4}" >"$conf"
 out=$(ctl token create --server "$URL" --pki-dir "$PKI" --labels app=db,tier=backend \
 	--namespace prod --name db1 --ttl 10m)
 join=$(grep -o 'pp1\.[A-Za-z0-9_-]*' <<<"$out" | head -1)
@@ -90,13 +90,26 @@ for m in pair1 pair2 pair3; do pp_enroll "$m" "$j" --name "$m"; echo "$rc" >"$H_
 	grep -q token_used <<<"$out" || h_fail "--uses 2: $(cat "$H_TMP"/rc-pair*) $out"
 for m in pair1 pair2; do h_in "$ns" "$PP" leave --config "$(machine $m)" >/dev/null || h_fail "leave $m"; done
 
-# ---- leave removes records, etcd user and state ----
+# ---- leave removes records, etcd user, state, datapath pins, tunnel device and routes ----
+# What the agent (ROADMAP 2) will set up, made here with the developer tools: the datapath
+# pinned under the config's bpffs-root, the tunnel device with a route through it.
+bpffs="/sys/fs/bpf/pp-e2e-$H_RUN-db1"
+dev="pp${H_RUN:0:4}"
+h_on_exit "$(h_bin pp-datapath) unload --bpffs $bpffs"
+"$(h_bin pp-datapath)" load --bpffs "$bpffs" --mode workload --identity "$(jq .identity <<<"$wl")" >/dev/null ||
+	h_fail "pp-datapath load"
+h_in "$ns" ip link add "$dev" type veth peer name "${dev}p"
+h_in "$ns" ip link set "$dev" up
+h_in "$ns" ip route add 10.200.0.0/16 dev "$dev"
 h_in "$ns" "$PP" leave --config "$conf" || h_fail "leave"
+[ ! -e "$bpffs" ] || h_fail "leave kept the datapath pins in $bpffs"
+! h_in "$ns" ip link show "$dev" >/dev/null 2>&1 || h_fail "leave kept the tunnel device"
+[ -z "$(h_in "$ns" ip route show 10.200.0.0/16)" ] || h_fail "leave kept the route"
 [ -z "$(e get "${P}workloads/db1" --prefix --keys-only)" ] || h_fail "leave kept workloads/db1"
 [ -z "$(e get "${P}ipcache/" --prefix --keys-only)" ] || h_fail "leave kept the ipcache entry"
 ! has_user "^pp_wl_db1_" || h_fail "leave kept the etcd user"
 [ -z "$(ls -A "$st")" ] || h_fail "leave kept state: $(ls "$st")"
-h_log "ok: leave removed records, user and state"
+h_log "ok: leave removed records, user, state, pins, device and route"
 
 # ---- bad tokens: each its own clear error ----
 j=$(token --name x1 --ttl 1s)
