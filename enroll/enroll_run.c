@@ -407,8 +407,9 @@ static int already_enrolled(struct run *x)
 {
 	if (!is_enrolled(x) || x->o->force)
 		return 0;
-	say(x, "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
-	       "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
+	say(x,
+	    "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
+	    "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
 	    x->cfg.agent.name[0] ? x->cfg.agent.name : "?", x->state_dir);
 	return ENROLL_ALREADY;
 }
