@@ -178,12 +178,17 @@ head -c 20000 /dev/zero | tr '\0' 'a' >"$H_TMP/big"
 h_log "ok: bodies"
 
 # ---- a second instance against the same store, with a low rate limit ----
-h_spawn "$ns" serve2 "$CTL" serve --pki-dir "$PKI" --listen 127.0.0.1 --port 9444 --rate 3 "${STORE[@]}" >/dev/null
+h_spawn "$ns" serve2 "$CTL" serve --pki-dir "$PKI" --listen 127.0.0.1 --port 9444 --rate 3 \
+	--timeout 2 "${STORE[@]}" >/dev/null
 h_wait_for 20 h_in "$ns" curl -sf -m 2 --cacert "$PKI/ca.crt" https://127.0.0.1:9444/healthz || h_fail "serve2"
 codes=""
 for _ in 1 2 3 4; do codes+=$(api https://127.0.0.1:9444/v1/ca)" "; done
 [ "$codes" = "200 200 200 429 " ] || h_fail "rate limit: $codes"
-h_log "ok: rate limit"
+# A client that connects and sends nothing is cut off after --timeout.
+held=$(h_in "$ns" timeout 15 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9444; s=$(date +%s); cat <&3 >/dev/null; echo $(($(date +%s) - s))') ||
+	h_fail "an idle connection was not closed"
+[ "$held" -le 5 ] || h_fail "idle connection held ${held}s with --timeout 2"
+h_log "ok: rate limit, idle timeout (${held}s)"
 
 # ---- operator-side delete, leave --offline, leave --operator ----
 pp_enroll db2 "$(token --name db2 --labels app=web)"
