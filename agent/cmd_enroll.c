@@ -6,6 +6,7 @@
 
 #include "agent/cli_enroll.h"
 #include "enroll/client.h"
+#include "enroll/join.h"
 #include "lib/cli.h"
 #include "lib/config.h"
 
@@ -44,7 +45,7 @@ int cli_cmd_enroll(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct enroll_client_opts o = {.out = stdout};
-	char msg[2048];
+	char msg[2048], join[ENROLL_JOIN_MAX + 2] = "";
 	int opt, rc;
 
 	optind = 0;
@@ -79,7 +80,15 @@ int cli_cmd_enroll(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	o.join = argv[optind];
+	if (!strcmp(o.join, "-")) {
+		if (!fgets(join, sizeof(join), stdin)) {
+			fprintf(stderr, "pseudopod enroll: no join string on stdin\n");
+			return CLI_EXIT_USAGE;
+		}
+		o.join = join;
+	}
 	rc = enroll_client_run(&o, msg, sizeof(msg));
+	explicit_bzero(join, sizeof(join));
 	if (rc < 0) {
 		fprintf(stderr, "pseudopod enroll: %s\n", msg);
 		return CLI_EXIT_FAIL;

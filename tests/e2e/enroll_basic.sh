@@ -78,8 +78,9 @@ pp_enroll db1 "$join"
 pp_enroll other "$join"
 [ $rc -eq 1 ] && grep -q "token_used" <<<"$out" && grep -q "has already been used" <<<"$out" || h_fail "reused: $out"
 
-# --force re-enrolls with a new token (leaving first).
-pp_enroll db1 "$(token --labels app=db --namespace prod --name db1)" --force
+# --force re-enrolls with a new token (leaving first); the join string read from stdin.
+token --labels app=db --namespace prod --name db1 >"$H_TMP/join-force"
+pp_enroll db1 - --force <"$H_TMP/join-force"
 [ $rc -eq 0 ] || h_fail "--force: $out"
 [ "$(etcd_users | grep -c "^pp_wl_db1_")" = 1 ] || h_fail "--force left the old etcd user"
 
