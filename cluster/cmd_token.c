@@ -253,10 +253,14 @@ static int token_create(int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return ctl_usage_error(&ctl, "unexpected argument '%s'", argv[optind]);
-	if (!a.server)
-		return ctl_usage_error(&ctl, "--server URL (the enrollment server) is required");
-	if (!enroll_url_parse(a.server, j.url, why, sizeof(why)))
+	if (!a.server) {
+		const char *dir = a.pki ? a.pki : ENROLL_PKI_DEFAULT_DIR;
+
+		if (enroll_pki_server_url(dir, 9443, j.url, why, sizeof(why)) < 0)
+			return ctl_usage_error(&ctl, "--server URL is needed (%s)", why);
+	} else if (!enroll_url_parse(a.server, j.url, why, sizeof(why))) {
 		return ctl_usage_error(&ctl, "--server: %s", why);
+	}
 	if ((rc = find_pin(&ctl, &a, &j)) != 0)
 		return rc;
 	if ((rc = token_record(&ctl, &a, &t)) != 0)

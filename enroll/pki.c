@@ -326,3 +326,31 @@ bool enroll_pki_pin(const char *pem, size_t len, uint8_t pin[ENROLL_PIN_LEN], ch
 	gnutls_x509_crt_deinit(crt);
 	return ok;
 }
+
+int enroll_pki_server_url(const char *dir, unsigned port, char out[ENROLL_URL_MAX], char *why,
+			  size_t why_len)
+{
+	struct pair srv = {0};
+	char san[256], text[INET6_ADDRSTRLEN];
+	size_t len = sizeof(san) - 1;
+	unsigned critical;
+	int rc = pair_load(dir, "server", &srv, why, why_len), type;
+
+	if (rc == -ENOENT)
+		return pkerr(why, why_len, rc, "%s/server.crt: missing", dir);
+	if (rc < 0)
+		return rc;
+	type = gnutls_x509_crt_get_subject_alt_name(srv.crt, 0, san, &len, &critical);
+	if (type == GNUTLS_SAN_DNSNAME && len < sizeof(san)) {
+		san[len] = '\0';
+		snprintf(out, ENROLL_URL_MAX, "https://%s:%u", san, port);
+	} else if (type == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16)) {
+		inet_ntop(len == 4 ? AF_INET : AF_INET6, san, text, sizeof(text));
+		snprintf(out, ENROLL_URL_MAX, len == 4 ? "https://%s:%u" : "https://[%s]:%u", text,
+			 port);
+	} else {
+		rc = pkerr(why, why_len, -EINVAL, "%s/server.crt: no DNS name or IP address", dir);
+	}
+	pair_free(&srv);
+	return rc;
+}

@@ -38,4 +38,9 @@ int enroll_pki_ensure(const char *dir, const char *const *names, size_t n_names,
 bool enroll_pki_pin(const char *pem, size_t len, uint8_t pin[ENROLL_PIN_LEN], char *why,
 		    size_t why_len);
 
+/* The default enrollment URL: https://<first SAN of dir/server.crt>:port (IPv6 in
+ * brackets). 0 or -errno with why. */
+int enroll_pki_server_url(const char *dir, unsigned port, char out[ENROLL_URL_MAX], char *why,
+			  size_t why_len);
+
 #endif

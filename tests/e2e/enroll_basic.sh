@@ -70,6 +70,10 @@ has_user "^pp_wl_db1_" || h_fail "no etcd user for db1"
 ! grep -q "$(cat "$st/store-password")" "$H_TMP/serve.log" || h_fail "the password is in the log"
 h_log "ok: enrolled db1 at $ip"
 
+# Without --server the URL is the server certificate's first name, port 9443.
+[ "$(decode_join "$(ctl token create --pki-dir "$PKI" --name x7 -o json | jq -r .join)" | jq -r .url)" = \
+	"https://127.0.0.1:9443" ] || h_fail "default --server"
+
 # Re-running changes nothing; the used token is refused with its own error.
 sum=$(cat "$st"/* "$conf" | sha256sum)
 pp_enroll db1 "$join"
