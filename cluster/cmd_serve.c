@@ -1,8 +1,212 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pseudopodctl serve: the HTTPS enrollment API in the foreground (docs/enroll.md). All
+ * state is in etcd, so several instances may serve one cluster.
+ */
 #include "cluster/commands.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/ctl.h"
+#include "enroll/files.h"
+#include "enroll/httpd.h"
+#include "enroll/pki.h"
 #include "lib/cli.h"
+#include "lib/kv/kv.h"
+#include "lib/log.h"
+
+enum {
+	OPT_LISTEN = 1,
+	OPT_PORT,
+	OPT_PKI,
+	OPT_THREADS,
+	OPT_RATE,
+	OPT_TIMEOUT,
+	OPT_MSTORE,
+	OPT_MSTORE_CA
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static void help(FILE *out)
+{
+	fprintf(out,
+		"Usage: pseudopodctl serve [--listen ADDR] [--port 9443] [--pki-dir DIR]\n"
+		"         [--threads 4] [--rate 60] [--timeout 10]\n"
+		"         [--machine-store URL[,URL]] [--machine-store-ca FILE]\n"
+		"\n"
+		"Runs the enrollment API (POST /v1/enroll, POST /v1/leave, GET /v1/ca, GET\n"
+		"/healthz) over HTTPS with the certificate 'pseudopodctl init --server-name'\n"
+		"made, until SIGTERM/SIGINT. With a store user (etcd auth on) every machine gets\n"
+		"its own etcd user and least-privilege role.\n"
+		"  --listen ADDR            address to listen on (default: all)\n"
+		"  --port N                 (default 9443)\n"
+		"  --pki-dir DIR            default " ENROLL_PKI_DEFAULT_DIR "\n"
+		"  --threads N              worker threads (default 4)\n"
+		"  --rate N                 requests a minute per client address (default 60)\n"
+		"  --timeout S              idle connection timeout in seconds (default 10)\n"
+		"  --machine-store URLS     store endpoints machines are given (default: --store)\n"
+		"  --machine-store-ca FILE  store CA machines are given (default: --store-ca)\n\n");
+	ctl_print_store_help(out);
+}
+
+static const struct option opts[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"pki-dir", required_argument, NULL, OPT_PKI},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"machine-store", required_argument, NULL, OPT_MSTORE},
+    {"machine-store-ca", required_argument, NULL, OPT_MSTORE_CA},
+    CTL_STORE_OPTIONS,
+};
+
+struct serve_args {
+	struct enroll_httpd_opts h;
+	const char *pki, *mstore, *mstore_ca;
+};
+
+static bool parse_uint(const char *arg, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || v < min || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static int serve_option(struct ctl *ctl, int opt, const char *arg, void *data)
+{
+	struct serve_args *a = data;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		a->h.address = arg;
+		break;
+	case OPT_PORT:
+		if (!ctl_parse_port(arg, &a->h.port))
+			return ctl_usage_error(ctl, "--port %s: expected 1..65535", arg);
+		break;
+	case OPT_PKI:
+		a->pki = arg;
+		break;
+	case OPT_THREADS:
+		if (!parse_uint(arg, 1, 256, &a->h.threads))
+			return ctl_usage_error(ctl, "--threads %s: expected 1..256", arg);
+		break;
+	case OPT_RATE:
+		if (!parse_uint(arg, 1, 1000000, &a->h.rate_per_min))
+			return ctl_usage_error(ctl, "--rate %s: expected 1..1000000", arg);
+		break;
+	case OPT_TIMEOUT:
+		if (!parse_uint(arg, 1, 3600, &a->h.timeout_s))
+			return ctl_usage_error(ctl, "--timeout %s: expected 1..3600", arg);
+		break;
+	case OPT_MSTORE:
+		a->mstore = arg;
+		break;
+	case OPT_MSTORE_CA:
+		a->mstore_ca = arg;
+		break;
+	default:
+		return ctl_usage_error(ctl, "unknown option");
+	}
+	return -1;
+}
+
+/* Reads <pki>/<name> into *out; prints why and returns an exit code on failure. */
+static int read_pki(struct ctl *ctl, const char *dir, const char *name, char **out)
+{
+	char path[PATH_MAX];
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = enroll_read_file(path, 1 << 20, out, &len);
+	if (rc < 0)
+		return ctl_fail(ctl,
+				"%s: %s (create it with 'pseudopodctl init --server-name "
+				"NAME --pki-dir %s')",
+				path, strerror(-rc), dir);
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
 
 int ctl_cmd_serve(int argc, char **argv)
 {
-	return cli_not_implemented("pseudopodctl serve");
+	struct serve_args a = {.h = {.port = 9443}};
+	char *cert = NULL, *key = NULL, *ca = NULL, *mca = NULL, why[300];
+	const char *dir, *pause = getenv("PSEUDOPOD_ENROLL_TEST_PAUSE_MS");
+	size_t len;
+	struct ctl ctl;
+	int rc;
+
+	ctl_init(&ctl, "pseudopodctl serve");
+	rc = ctl_parse(&ctl, argc, argv, CTL_SHORT, opts, help, serve_option, &a);
+	if (rc >= 0)
+		return rc;
+	dir = a.pki ? a.pki : ENROLL_PKI_DEFAULT_DIR;
+	if ((rc = ctl_connect_no_args(&ctl, argc, argv)) != 0)
+		return rc;
+	if ((rc = read_pki(&ctl, dir, "server.crt", &cert)) ||
+	    (rc = read_pki(&ctl, dir, "server.key", &key)) ||
+	    (rc = read_pki(&ctl, dir, "ca.crt", &ca)))
+		goto out;
+	if (!a.mstore_ca && ctl.cfg.store.ca_file[0])
+		a.mstore_ca = ctl.cfg.store.ca_file;
+	if (a.mstore_ca && (rc = enroll_read_file(a.mstore_ca, 1 << 20, &mca, &len)) < 0) {
+		rc = ctl_fail(&ctl, "%s: %s", a.mstore_ca, strerror(-rc));
+		goto out;
+	}
+	a.h.cert_pem = cert;
+	a.h.key_pem = key;
+	a.h.ca_pem = ca;
+	a.h.kv = (struct kv_options){.endpoints = ctl.cfg.store.endpoints,
+				     .ca_file = ctl.cfg.store.ca_file,
+				     .cert_file = ctl.cfg.store.cert_file,
+				     .key_file = ctl.cfg.store.key_file,
+				     .user = ctl.cfg.store.user,
+				     .password = ctl.password,
+				     .timeout_ms = ctl.cfg.store.timeout_ms};
+	a.h.prefix = ctl.store.prefix;
+	a.h.cfg = (struct enroll_server_cfg){
+	    .machine_endpoints = a.mstore ? a.mstore : ctl.cfg.store.endpoints,
+	    .machine_store_ca = mca,
+	    .store_prefix = ctl.store.prefix,
+	    .store_auth = ctl.cfg.store.user[0] != '\0',
+	    .pause_ms = pause ? (uint32_t)strtoul(pause, NULL, 10) : 0};
+	install_signals();
+	log_set_level(LOG_LEVEL_INFO);
+	rc = enroll_httpd_run(&a.h, &stop, why, sizeof(why));
+	rc = rc < 0 ? ctl_fail(&ctl, "%s", why) : CLI_EXIT_OK;
+out:
+	free(cert);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	free(ca);
+	free(mca);
+	ctl_close(&ctl);
+	return rc;
 }
