@@ -18,6 +18,7 @@
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 
 enum {
 	OPT_LISTEN = 1,
@@ -76,43 +77,33 @@ struct serve_args {
 	const char *pki, *mstore, *mstore_ca;
 };
 
-static bool parse_uint(const char *arg, unsigned min, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	if (!*arg || *end || v < min || v > max)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
-
 static int serve_option(struct ctl *ctl, int opt, const char *arg, void *data)
 {
 	struct serve_args *a = data;
+	char why[160];
 
 	switch (opt) {
 	case OPT_LISTEN:
 		a->h.address = arg;
 		break;
 	case OPT_PORT:
-		if (!ctl_parse_port(arg, &a->h.port))
-			return ctl_usage_error(ctl, "--port %s: expected 1..65535", arg);
+		if (!parse_port(arg, &a->h.port, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--port %s", why);
 		break;
 	case OPT_PKI:
 		a->pki = arg;
 		break;
 	case OPT_THREADS:
-		if (!parse_uint(arg, 1, 256, &a->h.threads))
-			return ctl_usage_error(ctl, "--threads %s: expected 1..256", arg);
+		if (!parse_u32(arg, 1, 256, &a->h.threads, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--threads %s", why);
 		break;
 	case OPT_RATE:
-		if (!parse_uint(arg, 1, 1000000, &a->h.rate_per_min))
-			return ctl_usage_error(ctl, "--rate %s: expected 1..1000000", arg);
+		if (!parse_u32(arg, 1, 1000000, &a->h.rate_per_min, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--rate %s", why);
 		break;
 	case OPT_TIMEOUT:
-		if (!parse_uint(arg, 1, 3600, &a->h.timeout_s))
-			return ctl_usage_error(ctl, "--timeout %s: expected 1..3600", arg);
+		if (!parse_u32(arg, 1, 3600, &a->h.timeout_s, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--timeout %s", why);
 		break;
 	case OPT_MSTORE:
 		a->mstore = arg;
@@ -158,6 +149,7 @@ int ctl_cmd_serve(int argc, char **argv)
 	struct serve_args a = {.h = {.port = 9443}};
 	char *cert = NULL, *key = NULL, *ca = NULL, *mca = NULL, why[300];
 	const char *dir, *pause = getenv("PSEUDOPOD_ENROLL_TEST_PAUSE_MS");
+	uint32_t pause_ms = 0;
 	size_t len;
 	struct ctl ctl;
 	int rc;
@@ -167,14 +159,17 @@ int ctl_cmd_serve(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	dir = a.pki ? a.pki : ENROLL_PKI_DEFAULT_DIR;
+	/* a test hook (tests/e2e/enroll_concurrency.sh): a bad value is an error, not 0 */
+	if (pause && !parse_u32(pause, 0, 60000, &pause_ms, why, sizeof(why)))
+		return ctl_usage_error(&ctl, "PSEUDOPOD_ENROLL_TEST_PAUSE_MS %s", why);
 	if ((rc = ctl_connect_no_args(&ctl, argc, argv)) != 0)
 		return rc;
 	if ((rc = read_pki(&ctl, dir, "server.crt", &cert)) ||
 	    (rc = read_pki(&ctl, dir, "server.key", &key)) ||
 	    (rc = read_pki(&ctl, dir, "ca.crt", &ca)))
 		goto out;
-	if (!a.mstore_ca && ctl.cfg.store.ca_file[0])
-		a.mstore_ca = ctl.cfg.store.ca_file;
+	if (!a.mstore_ca && ctl.opts.cfg.store.ca_file[0])
+		a.mstore_ca = ctl.opts.cfg.store.ca_file;
 	if (a.mstore_ca && (rc = enroll_read_file(a.mstore_ca, 1 << 20, &mca, &len)) < 0) {
 		rc = ctl_fail(&ctl, "%s: %s", a.mstore_ca, strerror(-rc));
 		goto out;
@@ -182,20 +177,20 @@ int ctl_cmd_serve(int argc, char **argv)
 	a.h.cert_pem = cert;
 	a.h.key_pem = key;
 	a.h.ca_pem = ca;
-	a.h.kv = (struct kv_options){.endpoints = ctl.cfg.store.endpoints,
-				     .ca_file = ctl.cfg.store.ca_file,
-				     .cert_file = ctl.cfg.store.cert_file,
-				     .key_file = ctl.cfg.store.key_file,
-				     .user = ctl.cfg.store.user,
-				     .password = ctl.password,
-				     .timeout_ms = ctl.cfg.store.timeout_ms};
+	a.h.kv = (struct kv_options){.endpoints = ctl.opts.cfg.store.endpoints,
+				     .ca_file = ctl.opts.cfg.store.ca_file,
+				     .cert_file = ctl.opts.cfg.store.cert_file,
+				     .key_file = ctl.opts.cfg.store.key_file,
+				     .user = ctl.opts.cfg.store.user,
+				     .password = ctl.opts.password,
+				     .timeout_ms = ctl.opts.cfg.store.timeout_ms};
 	a.h.prefix = ctl.store.prefix;
 	a.h.cfg = (struct enroll_server_cfg){
-	    .machine_endpoints = a.mstore ? a.mstore : ctl.cfg.store.endpoints,
+	    .machine_endpoints = a.mstore ? a.mstore : ctl.opts.cfg.store.endpoints,
 	    .machine_store_ca = mca,
 	    .store_prefix = ctl.store.prefix,
-	    .store_auth = ctl.cfg.store.user[0] != '\0',
-	    .pause_ms = pause ? (uint32_t)strtoul(pause, NULL, 10) : 0};
+	    .store_auth = ctl.opts.cfg.store.user[0] != '\0',
+	    .pause_ms = pause_ms};
 	install_signals();
 	log_set_level(LOG_LEVEL_INFO);
 	rc = enroll_httpd_run(&a.h, &stop, why, sizeof(why));

@@ -18,6 +18,7 @@
 #include "enroll/pki.h"
 #include "lib/cli.h"
 #include "lib/kv/kv.h"
+#include "lib/parse_num.h"
 
 enum { OPT_LABELS = 1, OPT_NS, OPT_NAME, OPT_TTL, OPT_USES, OPT_SERVER, OPT_PKI, OPT_PIN };
 
@@ -66,36 +67,36 @@ struct create_args {
 	uint32_t uses;
 };
 
-/* "90", "90s", "30m", "1h", "7d" -> seconds in 1..TOKEN_TTL_MAX. */
-static bool parse_ttl(const char *arg, int64_t *out)
+/*
+ * "90", "90s", "30m", "1h", "7d" -> seconds in 1..TOKEN_TTL_MAX. lib/ has no duration
+ * parser; the number part goes through parse_num, the unit is one trailing letter.
+ */
+static bool parse_ttl(const char *arg, int64_t *out, char *why, size_t why_len)
 {
-	char *end;
-	unsigned long long v;
-	int64_t mul = 1;
+	size_t n = strlen(arg);
+	uint64_t mul = 1, v;
+	char num[24];
 
-	if (!*arg || *arg == '-')
+	if (n > 0 && strchr("smhd", arg[n - 1])) {
+		mul = arg[n - 1] == 'm' ? 60 : arg[n - 1] == 'h' ? 3600 : arg[n - 1] == 'd' ? 86400 : 1;
+		n--;
+	}
+	if (n >= sizeof(num)) {
+		snprintf(why, why_len, "'%s' is too long, expected 1s..30d (90s, 30m, 1h, 7d)", arg);
 		return false;
-	v = strtoull(arg, &end, 10);
-	if (end == arg)
+	}
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	if (!parse_u64(num, 1, TOKEN_TTL_MAX / mul, &v, why, why_len))
 		return false;
-	if (!strcmp(end, "m"))
-		mul = 60;
-	else if (!strcmp(end, "h"))
-		mul = 3600;
-	else if (!strcmp(end, "d"))
-		mul = 86400;
-	else if (*end && strcmp(end, "s"))
-		return false;
-	if (v == 0 || v > (unsigned long long)TOKEN_TTL_MAX / (unsigned long long)mul)
-		return false;
-	*out = (int64_t)v * mul;
+	*out = (int64_t)(v * mul);
 	return true;
 }
 
 static int create_option(struct ctl *ctl, int opt, const char *arg, void *data)
 {
 	struct create_args *a = data;
-	char *end;
+	char why[160];
 
 	switch (opt) {
 	case OPT_LABELS:
@@ -108,18 +109,14 @@ static int create_option(struct ctl *ctl, int opt, const char *arg, void *data)
 		a->name = arg;
 		break;
 	case OPT_TTL:
-		if (!parse_ttl(arg, &a->ttl))
-			return ctl_usage_error(ctl, "--ttl %s: expected 1s..30d (90s, 30m, 1h, 7d)",
-					       arg);
+		if (!parse_ttl(arg, &a->ttl, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--ttl %s (unit s, m, h or d; at most 30d)",
+					       why);
 		break;
-	case OPT_USES: {
-		unsigned long v = strtoul(arg, &end, 10);
-
-		if (!*arg || *end || v < 1 || v > 100000)
-			return ctl_usage_error(ctl, "--uses %s: expected 1..100000", arg);
-		a->uses = (uint32_t)v;
+	case OPT_USES:
+		if (!parse_u32(arg, 1, 100000, &a->uses, why, sizeof(why)))
+			return ctl_usage_error(ctl, "--uses %s", why);
 		break;
-	}
 	case OPT_SERVER:
 		a->server = arg;
 		break;

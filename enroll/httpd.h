@@ -33,9 +33,9 @@ struct enroll_httpd_opts {
 	struct kv_options kv;		/* the server's own store connection */
 	const char *prefix;
 	struct enroll_server_cfg cfg;
-	unsigned threads;      /* 0 = 4 */
-	unsigned rate_per_min; /* 0 = 60 */
-	unsigned timeout_s;    /* 0 = 10 */
+	uint32_t threads;      /* 0 = 4 */
+	uint32_t rate_per_min; /* 0 = 60 */
+	uint32_t timeout_s;    /* 0 = 10 */
 };
 
 int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *stop, char *why,
