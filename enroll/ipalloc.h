@@ -15,10 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* cidr: canonical "addr/len"; used: addresses (text) already taken (those outside cidr are
- * ignored); start: any number (randomness). Writes the address (no /len) into out. Returns
- * 0, -ENOSPC (full), -EINVAL (cidr not canonical). *capacity = addresses the prefix offers. */
+#include "lib/net.h"
+
+/* cidr: "addr/len" as lib/net.h reads it, without host bits ("10.0.0.0/8"); used:
+ * addresses (text) already taken (those outside cidr, or not addresses, are ignored); start:
+ * any number (randomness). Writes the address (no /len) into out. Returns 0, -ENOSPC (full),
+ * -EINVAL (cidr not a prefix, or host bits set). *capacity = addresses the prefix offers. */
 int enroll_ip_pick(const char *cidr, const char *const *used, size_t n_used, uint64_t start,
-		   char out[46], uint64_t *capacity);
+		   char out[NET_IP_STRLEN], uint64_t *capacity);
 
 #endif

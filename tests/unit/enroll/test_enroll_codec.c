@@ -165,6 +165,9 @@ static void test_ip_pick(void **state)
 	assert_int_equal(cap, 3);
 	assert_string_equal(ip, "fd00::2");
 	assert_int_equal(enroll_ip_pick("10.0.0.0", used, 0, 0, ip, NULL), -EINVAL);
+	assert_int_equal(enroll_ip_pick("10.0.0.1/8", used, 0, 0, ip, NULL), -EINVAL);
+	assert_int_equal(enroll_ip_pick("10.0.0.0/08", used, 0, 0, ip, NULL), -EINVAL);
+	assert_int_equal(enroll_ip_pick("10.0.0.0/33", used, 0, 0, ip, NULL), -EINVAL);
 	assert_int_equal(enroll_ip_pick("10.0.0.0/8", used, 3, 123456, ip, &cap), 0);
 	assert_int_equal(cap, (1u << 24) - 2);
 }
