@@ -22,6 +22,7 @@
 #include "enroll/server.h"
 #include "enroll/state.h"
 #include "lib/config.h"
+#include "lib/file.h"
 #include "lib/kv/kv.h"
 #include "store/store.h"
 #include "tunnel/link.h"
@@ -107,14 +108,13 @@ static int read_state(struct leave *x)
 			     "the cluster",
 			     p);
 	if (x->user[0]) {
+		/* the same secret-file rule the agent's store connection applies to it */
 		spath(x, p, sizeof(p), ENROLL_STORE_PASSWORD_FILE);
-		rc = enroll_read_file(p, sizeof(x->password) - 1, &text, &len);
+		rc = file_read_all(p, true, x->password, sizeof(x->password), &len, x->msg,
+				   x->msg_len);
 		if (rc < 0)
-			return lfail(x, rc, "%s: %s", p, strerror(-rc));
-		snprintf(x->password, sizeof(x->password), "%.*s", (int)strcspn(text, "\r\n"),
-			 text);
-		sodium_memzero(text, len);
-		free(text);
+			return rc;
+		x->password[strcspn(x->password, "\r\n")] = '\0';
 	}
 	return 0;
 }

@@ -53,7 +53,7 @@ enroll_cluster() {
 		e user grant-role root root >/dev/null
 		e auth enable >/dev/null
 		E_AUTH=1
-		printf 'rootpw\n' >"$H_TMP/rootpw"
+		(umask 077 && printf 'rootpw\n' >"$H_TMP/rootpw") # the secret-file rule: owner-only
 		STORE+=(--store-user root --store-password-file "$H_TMP/rootpw")
 	fi
 	ctl init --cluster-name lab --cluster-id 7 --pod-cidr 10.200.0.0/16 \
