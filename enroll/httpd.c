@@ -17,6 +17,8 @@
 
 #include "enroll/proto.h"
 #include "lib/log.h"
+#include "lib/net.h"
+#include "lib/parse_num.h"
 #include "store/store.h"
 
 #define RATE_SLOTS 4096
@@ -239,6 +241,7 @@ static bool admit(struct httpd *h, struct MHD_Connection *c, struct req *r, cons
 		  const char *url, enum MHD_Result *rc)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	uint64_t len = 0;
 
 	if (strcmp(url, "/healthz") && !rate_ok(h, r->peer)) {
 		*rc = error_reply(c, r, method, url, 429, "rate_limited",
@@ -246,7 +249,12 @@ static bool admit(struct httpd *h, struct MHD_Connection *c, struct req *r, cons
 		return false;
 	}
 	if (!strcmp(method, "POST") && is_post_route(url) && cl &&
-	    strtoull(cl, NULL, 10) > ENROLL_BODY_MAX) {
+	    !parse_u64(cl, 0, UINT64_MAX, &len, NULL, 0)) {
+		*rc = error_reply(c, r, method, url, 400, "invalid_request",
+				  "Content-Length: expected a decimal number");
+		return false;
+	}
+	if (len > ENROLL_BODY_MAX) {
 		*rc = error_reply(c, r, method, url, 413, "too_large",
 				  "request body larger than 16384 bytes");
 		return false;
@@ -349,10 +357,13 @@ static struct MHD_Daemon *start(struct httpd *h, const struct sockaddr *sa)
 	    on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
 }
 
-static bool make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss)
+/* address: an IP (lib/net.h), or NULL/"" for all addresses (IPv6 any, dual stack). */
+static bool make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss,
+		      char *why, size_t why_len)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	struct net_prefix ip;
 
 	memset(ss, 0, sizeof(*ss));
 	if (!address || !*address) {
@@ -361,17 +372,18 @@ static bool make_addr(const char *address, uint16_t port, struct sockaddr_storag
 		in6->sin6_addr = in6addr_any;
 		return true;
 	}
-	if (inet_pton(AF_INET, address, &in->sin_addr) == 1) {
+	if (!net_ip_parse(address, AF_UNSPEC, &ip, why, why_len))
+		return false;
+	if (ip.family == AF_INET) {
 		in->sin_family = AF_INET;
 		in->sin_port = htons(port);
-		return true;
-	}
-	if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+		memcpy(&in->sin_addr, ip.addr, 4);
+	} else {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(port);
-		return true;
+		memcpy(&in6->sin6_addr, ip.addr, 16);
 	}
-	return false;
+	return true;
 }
 
 int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *stop, char *why,
@@ -379,6 +391,7 @@ int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *s
 {
 	struct httpd h = {.o = o};
 	struct sockaddr_storage ss;
+	char err[160];
 	struct MHD_Daemon *d;
 	int rc;
 
@@ -386,8 +399,8 @@ int enroll_httpd_run(const struct enroll_httpd_opts *o, volatile sig_atomic_t *s
 		snprintf(why, why_len, "this libmicrohttpd was built without TLS");
 		return -ENOTSUP;
 	}
-	if (!make_addr(o->address, o->port, &ss)) {
-		snprintf(why, why_len, "--listen %s: not an IP address", o->address);
+	if (!make_addr(o->address, o->port, &ss, err, sizeof(err))) {
+		snprintf(why, why_len, "--listen %s", err);
 		return -EINVAL;
 	}
 	h.slots = calloc(RATE_SLOTS, sizeof(*h.slots));
