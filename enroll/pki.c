@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "enroll/files.h"
+#include "lib/net.h"
 
 #define CA_DAYS	    3650
 #define SERVER_DAYS 365
@@ -166,16 +167,13 @@ static int add_sans(gnutls_x509_crt_t crt, const char *const *names, size_t n_na
 			return pkerr(why, why_len, -EINVAL, "--server-name %s: not usable",
 				     names[i]);
 	for (size_t i = 0; i < n_ips; i++) {
-		unsigned char bin[16];
-		unsigned len = 4;
+		struct net_prefix ip;
+		char err[160];
 
-		if (inet_pton(AF_INET, ips[i], bin) != 1) {
-			if (inet_pton(AF_INET6, ips[i], bin) != 1)
-				return pkerr(why, why_len, -EINVAL,
-					     "--server-ip %s: not an IP address", ips[i]);
-			len = 16;
-		}
-		if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, bin, len,
+		if (!net_ip_parse(ips[i], AF_UNSPEC, &ip, err, sizeof(err)))
+			return pkerr(why, why_len, -EINVAL, "--server-ip %s", err);
+		if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip.addr,
+							 net_family_bits(ip.family) / 8,
 							 GNUTLS_FSAN_APPEND) < 0)
 			return pkerr(why, why_len, -EINVAL, "--server-ip %s: not usable", ips[i]);
 	}

@@ -6,12 +6,14 @@
  */
 #include "enroll/proto.h"
 
-#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/net.h"
 
 static bool perr(char *why, size_t why_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -65,13 +67,6 @@ static bool isalnum_ascii(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static bool ip_valid(const char *s)
-{
-	unsigned char b[16];
-
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
 static bool wg_key_text_valid(const char *k)
 {
 	size_t n = strlen(k);
@@ -87,7 +82,8 @@ static bool wg_key_text_valid(const char *k)
 bool enroll_request_decode(const char *body, size_t len, struct enroll_request *out, char *why,
 			   size_t why_len)
 {
-	char token[ENROLL_TOKEN_LEN + 2], sub[200];
+	char token[ENROLL_TOKEN_LEN + 2], sub[200], err[160];
+	struct net_prefix ip;
 	json_t *o;
 	bool ok = false;
 
@@ -112,8 +108,8 @@ bool enroll_request_decode(const char *body, size_t len, struct enroll_request *
 		     out->name);
 		goto out;
 	}
-	if (!ip_valid(out->underlay_ip)) {
-		perr(why, why_len, "underlay_ip: '%s' is not an IP address", out->underlay_ip);
+	if (!net_ip_parse(out->underlay_ip, AF_UNSPEC, &ip, err, sizeof(err))) {
+		perr(why, why_len, "underlay_ip: %s", err);
 		goto out;
 	}
 	if (out->wg_public_key[0] && !wg_key_text_valid(out->wg_public_key)) {

@@ -210,7 +210,7 @@ static void test_request(void **state)
 	    {"{\"token\":1}", "token: expected a string"},
 	    {"{\"token\":\"abc123.0123456789abcdef0123456789abcdef\"}", "underlay_ip: missing"},
 	    {"{\"token\":\"abc123.0123456789abcdef0123456789abcdef\",\"underlay_ip\":\"x\"}",
-	     "underlay_ip: 'x' is not an IP address"},
+	     "underlay_ip: 'x' is not an IPv4 or IPv6 address"},
 	    {"{\"token\":\"abc123.0123456789abcdef0123456789abcdef\",\"underlay_ip\":\"1.2.3.4\","
 	     "\"name\":\"Bad_Name\"}",
 	     "name: 'Bad_Name'"},
