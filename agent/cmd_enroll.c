@@ -3,12 +3,14 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "agent/cli_enroll.h"
 #include "enroll/client.h"
 #include "enroll/join.h"
 #include "lib/cli.h"
 #include "lib/config.h"
+#include "lib/net.h"
 
 enum { OPT_CONFIG = 1, OPT_NAME, OPT_UNDERLAY, OPT_FORCE, OPT_NO_START };
 
@@ -46,6 +48,7 @@ int cli_cmd_enroll(int argc, char **argv)
 	};
 	struct enroll_client_opts o = {.out = stdout};
 	char msg[2048], join[ENROLL_JOIN_MAX + 2] = "";
+	struct net_prefix ip;
 	int opt, rc;
 
 	optind = 0;
@@ -58,6 +61,11 @@ int cli_cmd_enroll(int argc, char **argv)
 			o.name = optarg;
 			break;
 		case OPT_UNDERLAY:
+			/* checked here too, so a typo is a usage error before a token is spent */
+			if (!net_ip_parse(optarg, AF_UNSPEC, &ip, msg, sizeof(msg))) {
+				fprintf(stderr, "pseudopod enroll: --underlay-ip %s\n", msg);
+				return CLI_EXIT_USAGE;
+			}
 			o.underlay_ip = optarg;
 			break;
 		case OPT_FORCE:

@@ -82,7 +82,7 @@ static bool parse_ttl(const char *arg, int64_t *out, char *why, size_t why_len)
 		n--;
 	}
 	if (n >= sizeof(num)) {
-		snprintf(why, why_len, "'%s' is too long, expected 1s..30d (90s, 30m, 1h, 7d)", arg);
+		snprintf(why, why_len, "too long, expected 1s..30d (90s, 30m, 1h, 7d)");
 		return false;
 	}
 	memcpy(num, arg, n);
@@ -110,8 +110,8 @@ static int create_option(struct ctl *ctl, int opt, const char *arg, void *data)
 		break;
 	case OPT_TTL:
 		if (!parse_ttl(arg, &a->ttl, why, sizeof(why)))
-			return ctl_usage_error(ctl, "--ttl %s (unit s, m, h or d; at most 30d)",
-					       why);
+			return ctl_usage_error(ctl, "--ttl %s: %s (unit s, m, h or d; at most 30d)",
+					       arg, why);
 		break;
 	case OPT_USES:
 		if (!parse_u32(arg, 1, 100000, &a->uses, why, sizeof(why)))
