@@ -117,20 +117,24 @@ static int serve_option(struct ctl *ctl, int opt, const char *arg, void *data)
 	return -1;
 }
 
-/* Reads <pki>/<name> into *out; prints why and returns an exit code on failure. */
-static int read_pki(struct ctl *ctl, const char *dir, const char *name, char **out)
+/* Reads <pki>/<name> into *out (secret: the key, owner-only); prints why and returns an
+ * exit code on failure. */
+static int read_pki(struct ctl *ctl, const char *dir, const char *name, bool secret,
+		    char **out)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 200];
 	size_t len;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = enroll_read_file(path, 1 << 20, out, &len);
-	if (rc < 0)
+	rc = enroll_read_file(path, secret, 1 << 20, out, &len, why, sizeof(why));
+	if (rc == -ENOENT)
 		return ctl_fail(ctl,
-				"%s: %s (create it with 'pseudopodctl init --server-name "
-				"NAME --pki-dir %s')",
-				path, strerror(-rc), dir);
+				"%s (create it with 'pseudopodctl init --server-name NAME "
+				"--pki-dir %s')",
+				why, dir);
+	if (rc < 0)
+		return ctl_fail(ctl, "%s", why);
 	return 0;
 }
 
@@ -164,14 +168,15 @@ int ctl_cmd_serve(int argc, char **argv)
 		return ctl_usage_error(&ctl, "PSEUDOPOD_ENROLL_TEST_PAUSE_MS %s", why);
 	if ((rc = ctl_connect_no_args(&ctl, argc, argv)) != 0)
 		return rc;
-	if ((rc = read_pki(&ctl, dir, "server.crt", &cert)) ||
-	    (rc = read_pki(&ctl, dir, "server.key", &key)) ||
-	    (rc = read_pki(&ctl, dir, "ca.crt", &ca)))
+	if ((rc = read_pki(&ctl, dir, "server.crt", false, &cert)) ||
+	    (rc = read_pki(&ctl, dir, "server.key", true, &key)) ||
+	    (rc = read_pki(&ctl, dir, "ca.crt", false, &ca)))
 		goto out;
 	if (!a.mstore_ca && ctl.opts.cfg.store.ca_file[0])
 		a.mstore_ca = ctl.opts.cfg.store.ca_file;
-	if (a.mstore_ca && (rc = enroll_read_file(a.mstore_ca, 1 << 20, &mca, &len)) < 0) {
-		rc = ctl_fail(&ctl, "%s: %s", a.mstore_ca, strerror(-rc));
+	if (a.mstore_ca &&
+	    enroll_read_file(a.mstore_ca, false, 1 << 20, &mca, &len, why, sizeof(why)) < 0) {
+		rc = ctl_fail(&ctl, "%s", why);
 		goto out;
 	}
 	a.h.cert_pem = cert;

@@ -82,7 +82,7 @@ static bool parse_ttl(const char *arg, int64_t *out, char *why, size_t why_len)
 		n--;
 	}
 	if (n >= sizeof(num)) {
-		snprintf(why, why_len, "too long, expected 1s..30d (90s, 30m, 1h, 7d)");
+		snprintf(why, why_len, "too long");
 		return false;
 	}
 	memcpy(num, arg, n);
@@ -135,7 +135,7 @@ static int create_option(struct ctl *ctl, int opt, const char *arg, void *data)
 /* The pin: --ca-pin, else the public key of <pki-dir>/ca.crt. */
 static int find_pin(struct ctl *ctl, const struct create_args *a, struct enroll_join *j)
 {
-	char path[PATH_MAX], why[300], *pem = NULL;
+	char path[PATH_MAX], why[PATH_MAX + 200], *pem = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -144,12 +144,12 @@ static int find_pin(struct ctl *ctl, const struct create_args *a, struct enroll_
 			   ? 0
 			   : ctl_usage_error(ctl, "--ca-pin: %s", why);
 	snprintf(path, sizeof(path), "%s/ca.crt", a->pki ? a->pki : ENROLL_PKI_DEFAULT_DIR);
-	rc = enroll_read_file(path, 1 << 20, &pem, &len);
+	rc = enroll_read_file(path, false, 1 << 20, &pem, &len, why, sizeof(why));
 	if (rc < 0)
 		return ctl_fail(ctl,
-				"%s: %s (create the cluster CA with 'pseudopodctl init "
+				"%s (create the cluster CA with 'pseudopodctl init "
 				"--server-name NAME', or pass --pki-dir/--ca-pin)",
-				path, strerror(-rc));
+				why);
 	rc = enroll_pki_pin(pem, len, j->pin, why, sizeof(why))
 		 ? 0
 		 : ctl_fail(ctl, "%s: %s", path, why);

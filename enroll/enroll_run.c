@@ -323,9 +323,9 @@ static int write_config(struct run *x)
 	    "tunnel", "mode", c->tunnel == STORE_TUNNEL_VXLAN ? "vxlan" : "wireguard"};
 	sets[n++] = (struct enroll_conf_set){"tunnel", "wireguard-port", wgport};
 	sets[n++] = (struct enroll_conf_set){"tunnel", "vxlan-port", vxport};
-	rc = enroll_read_file(x->config_path, 1 << 20, &old, &len);
+	rc = enroll_read_file(x->config_path, false, 1 << 20, &old, &len, err, sizeof(err));
 	if (rc < 0 && rc != -ENOENT)
-		return fail(x, rc, "%s: %s", x->config_path, strerror(-rc));
+		return fail(x, rc, "%s", err);
 	text = enroll_conf_apply(old, sets, n);
 	free(old);
 	if (!text)

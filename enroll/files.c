@@ -6,11 +6,15 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "lib/file.h"
 
 int enroll_fsync_dir(const char *path)
 {
@@ -71,53 +75,82 @@ int enroll_write_file_nodirsync(const char *path, const void *data, size_t len, 
 	return rc;
 }
 
-int enroll_read_file(const char *path, size_t max, char **buf, size_t *len)
+static int rfail(int rc, char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int rfail(int rc, char *why, size_t why_len, const char *fmt, ...)
 {
-	FILE *f = fopen(path, "re");
-	size_t cap = 4096, n = 0;
-	char *b;
-	int rc = 0;
+	va_list ap;
+
+	if (why && why_len) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size_t *len,
+		     char *why, size_t why_len)
+{
+	size_t cap, n = 0;
+	struct stat st;
+	char *b = NULL;
+	int fd, rc;
 
 	*buf = NULL;
 	*len = 0;
-	if (!f)
-		return -errno;
-	b = malloc(cap + 1);
-	while (b) {
-		size_t got = fread(b + n, 1, cap - n, f);
-
-		n += got;
-		if (n < cap) {
-			if (ferror(f))
-				rc = -EIO;
-			break;
-		}
-		if (cap >= max) {
-			rc = -EFBIG;
-			break;
-		}
-		cap *= 2;
-		char *nb = realloc(b, cap + 1);
-		if (!nb) {
-			free(b);
-			b = NULL;
-		} else {
-			b = nb;
-		}
-	}
-	fclose(f);
-	if (!b)
-		return -ENOMEM;
-	if (rc == 0 && n > max)
-		rc = -EFBIG;
-	if (rc < 0) {
-		free(b);
+	rc = file_open_regular(path, 0, &fd, &st, why, why_len);
+	if (rc < 0)
 		return rc;
+	if (secret && (rc = file_secret_ok(path, &st, why, why_len)) < 0)
+		goto out;
+	/* Room for the size fstat() saw plus one byte (a file growing meanwhile still fits
+	 * with one realloc), capped at max + 1: filling that means the file is too big. A
+	 * secret is thus normally read into one buffer, with no stale copy left by realloc. */
+	cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	for (;;) {
+		ssize_t got;
+
+		if (!b || n == cap) {
+			size_t ncap = !b ? cap : cap > max / 2 ? max + 1 : cap * 2;
+			char *nb;
+
+			if (b && cap > max) {
+				rc = rfail(-EFBIG, why, why_len, "%s: larger than %zu bytes", path,
+					   max);
+				goto out;
+			}
+			nb = realloc(b, ncap + 1);
+			if (!nb) {
+				rc = rfail(-ENOMEM, why, why_len, "%s: out of memory", path);
+				goto out;
+			}
+			b = nb;
+			cap = ncap;
+		}
+		got = read(fd, b + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = rfail(-errno, why, why_len, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
 	b[n] = '\0';
 	*buf = b;
 	*len = n;
-	return 0;
+	b = NULL;
+out:
+	if (b) {
+		sodium_memzero(b, cap + 1);
+		free(b);
+	}
+	close(fd);
+	return rc;
 }
 
 int enroll_mkdirs(const char *path, mode_t mode)

@@ -86,11 +86,11 @@ static int read_state(struct leave *x)
 	int rc;
 
 	spath(x, p, sizeof(p), ENROLL_STATE_FILE);
-	rc = enroll_read_file(p, 1 << 20, &text, &len);
+	rc = enroll_read_file(p, false, 1 << 20, &text, &len, x->msg, x->msg_len);
 	if (rc == -ENOENT)
 		return lfail(x, rc, "this machine is not enrolled (no %s)", p);
 	if (rc < 0)
-		return lfail(x, rc, "%s: %s", p, strerror(-rc));
+		return rc;
 	o = json_loadb(text, len, 0, NULL);
 	free(text);
 	resp = json_object_get(o, "response");

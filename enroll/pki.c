@@ -70,14 +70,11 @@ static int pair_load(const char *dir, const char *base, struct pair *p, char *wh
 	path_of(key_path, sizeof(key_path), dir, name);
 	if (access(crt_path, F_OK) < 0 || access(key_path, F_OK) < 0)
 		return -ENOENT;
-	rc = enroll_read_file(crt_path, 1 << 20, &crt, &crt_len);
+	rc = enroll_read_file(crt_path, false, 1 << 20, &crt, &crt_len, why, why_len);
 	if (rc == 0)
-		rc = enroll_read_file(key_path, 1 << 20, &key, &key_len);
-	if (rc < 0) {
-		rc =
-		    pkerr(why, why_len, rc, "%s: %s", rc == 0 ? key_path : crt_path, strerror(-rc));
+		rc = enroll_read_file(key_path, true, 1 << 20, &key, &key_len, why, why_len);
+	if (rc < 0)
 		goto out;
-	}
 	if (gnutls_x509_crt_init(&p->crt) < 0 || gnutls_x509_privkey_init(&p->key) < 0) {
 		rc = pkerr(why, why_len, -ENOMEM, "out of memory");
 		goto out;

@@ -383,9 +383,9 @@ int main(int argc, char **argv)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread uses libcurl */
 	snprintf(path, sizeof(path), "%s/ca.crt", b.pki);
-	if (enroll_read_file(path, 1 << 20, &pem, &len) < 0 ||
+	if (enroll_read_file(path, false, 1 << 20, &pem, &len, why, sizeof(why)) < 0 ||
 	    !enroll_pki_pin(pem, len, b.pin, why, sizeof(why))) {
-		fprintf(stderr, "pp-enroll-bench: %s: no CA\n", path);
+		fprintf(stderr, "pp-enroll-bench: %s: no CA (%s)\n", path, why);
 		return 1;
 	}
 	free(pem);
