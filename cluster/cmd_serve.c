@@ -119,8 +119,7 @@ static int serve_option(struct ctl *ctl, int opt, const char *arg, void *data)
 
 /* Reads <pki>/<name> into *out (secret: the key, owner-only); prints why and returns an
  * exit code on failure. */
-static int read_pki(struct ctl *ctl, const char *dir, const char *name, bool secret,
-		    char **out)
+static int read_pki(struct ctl *ctl, const char *dir, const char *name, bool secret, char **out)
 {
 	char path[PATH_MAX], why[PATH_MAX + 200];
 	size_t len;
@@ -190,12 +189,13 @@ int ctl_cmd_serve(int argc, char **argv)
 				     .password = ctl.opts.password,
 				     .timeout_ms = ctl.opts.cfg.store.timeout_ms};
 	a.h.prefix = ctl.store.prefix;
-	a.h.cfg = (struct enroll_server_cfg){
-	    .machine_endpoints = a.mstore ? a.mstore : ctl.opts.cfg.store.endpoints,
-	    .machine_store_ca = mca,
-	    .store_prefix = ctl.store.prefix,
-	    .store_auth = ctl.opts.cfg.store.user[0] != '\0',
-	    .pause_ms = pause_ms};
+	if (!a.mstore)
+		a.mstore = ctl.opts.cfg.store.endpoints;
+	a.h.cfg = (struct enroll_server_cfg){.machine_endpoints = a.mstore,
+					     .machine_store_ca = mca,
+					     .store_prefix = ctl.store.prefix,
+					     .store_auth = ctl.opts.cfg.store.user[0] != '\0',
+					     .pause_ms = pause_ms};
 	install_signals();
 	log_set_level(LOG_LEVEL_INFO);
 	rc = enroll_httpd_run(&a.h, &stop, why, sizeof(why));

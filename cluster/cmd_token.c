@@ -73,14 +73,20 @@ struct create_args {
  */
 static bool parse_ttl(const char *arg, int64_t *out, char *why, size_t why_len)
 {
+	static const struct {
+		char unit;
+		uint64_t mul;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
 	size_t n = strlen(arg);
 	uint64_t mul = 1, v;
 	char num[24];
 
-	if (n > 0 && strchr("smhd", arg[n - 1])) {
-		mul = arg[n - 1] == 'm' ? 60 : arg[n - 1] == 'h' ? 3600 : arg[n - 1] == 'd' ? 86400 : 1;
-		n--;
-	}
+	for (size_t i = 0; n > 0 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (arg[n - 1] == units[i].unit) {
+			mul = units[i].mul;
+			n--;
+			break;
+		}
 	if (n >= sizeof(num)) {
 		snprintf(why, why_len, "too long");
 		return false;

@@ -90,8 +90,8 @@ static int rfail(int rc, char *why, size_t why_len, const char *fmt, ...)
 	return rc;
 }
 
-int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size_t *len,
-		     char *why, size_t why_len)
+int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size_t *len, char *why,
+		     size_t why_len)
 {
 	size_t cap, n = 0;
 	struct stat st;

@@ -24,8 +24,8 @@ int enroll_fsync_dir(const char *path);
  * hanging), and when secret (private keys) owner-only. On failure writes "PATH: what is
  * wrong" into why (may be NULL).
  */
-int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size_t *len,
-		     char *why, size_t why_len);
+int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size_t *len, char *why,
+		     size_t why_len);
 /* mkdir -p with mode for the directories it creates. */
 int enroll_mkdirs(const char *path, mode_t mode);
 

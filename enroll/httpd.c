@@ -358,8 +358,8 @@ static struct MHD_Daemon *start(struct httpd *h, const struct sockaddr *sa)
 }
 
 /* address: an IP (lib/net.h), or NULL/"" for all addresses (IPv6 any, dual stack). */
-static bool make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss,
-		      char *why, size_t why_len)
+static bool make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss, char *why,
+		      size_t why_len)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
