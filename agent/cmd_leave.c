@@ -8,7 +8,6 @@
 
 #include "agent/cli_enroll.h"
 #include "enroll/client.h"
-#include "enroll/files.h"
 #include "lib/cli.h"
 #include "lib/config.h"
 #include "lib/file.h"
@@ -108,6 +107,11 @@ int cli_cmd_leave(int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "pseudopod leave: unexpected argument '%s'\n", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (pwfile && !user[0]) {
+		fprintf(stderr,
+			"pseudopod leave: --operator-password-file needs --operator USER\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (user[0]) {
