@@ -85,6 +85,11 @@ static __always_inline int dp_pass_tracked(struct __sk_buff *skb, struct dp_pkt 
 		if (ret != DP_PARSE_OK)
 			return dp_drop(skb, p, ev, ret, now);
 	}
+	/* A first fragment on a tracked flow (a large datagram on an established flow, a
+	 * large reply such as an EDNS answer) vouches for its later fragments exactly as on
+	 * a new flow: they carry no ports, so only this record lets them follow. */
+	if (p->frag == DP_FRAG_FIRST)
+		dp_frag_remember(p, dir, now);
 	dp_count(dir, reason, len);
 	return TC_ACT_OK;
 }
