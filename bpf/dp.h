@@ -68,12 +68,12 @@ int dp_detach(const char *ifname, const char *netns);
 struct dp_attachment {
 	char ifname[16]; /* IF_NAMESIZE */
 	uint32_t ifindex;
-	uint8_t dir;		    /* DP_DIR_INGRESS or DP_DIR_EGRESS (the tc hook) */
-	enum dp_dev_kind kind;	    /* from the program's name; DP_DEV_AUTO if not one of ours */
-	uint32_t prog_id;	    /* the attached program */
-	char prog_name[16];	    /* as the kernel keeps it (15 characters) */
-	uint32_t pinned_prog_id;    /* the program pinned under bpffs with that name, 0 = none */
-	bool pinned_maps;	    /* every map the program uses is pinned under bpffs */
+	uint8_t dir;		 /* DP_DIR_INGRESS or DP_DIR_EGRESS (the tc hook) */
+	enum dp_dev_kind kind;	 /* from the program's name; DP_DEV_AUTO if not one of ours */
+	uint32_t prog_id;	 /* the attached program */
+	char prog_name[16];	 /* as the kernel keeps it (15 characters) */
+	uint32_t pinned_prog_id; /* the program pinned under bpffs with that name, 0 = none */
+	bool pinned_maps;	 /* every map the program uses is pinned under bpffs */
 };
 /*
  * Our filters on the devices `devs[0..n_devs)` of the netns (a path like /run/netns/NAME,

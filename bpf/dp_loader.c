@@ -54,7 +54,6 @@ const char *const dp_prog_names[] = {
 };
 const unsigned int dp_prog_count = sizeof(dp_prog_names) / sizeof(dp_prog_names[0]);
 
-
 /*
  * libbpf's messages go through our log: warnings as warnings (verifier logs on a failed
  * load), the rest at debug. While probing for an existing clsact qdisc its expected

@@ -378,12 +378,10 @@ static const struct pcase case_table[C_COUNT] = {
 		  .replays = C_COUNT, .dir = DP_DIR_INGRESS, .reason = DP_OK_POLICY},
     [C_EST_L3] = {"established_l3", "L3 program, ACK", "dp_ingress_l3", .l3 = true,
 		  .replays = C_NEW_L3, .dir = DP_DIR_INGRESS, .reason = DP_OK_CT_ESTABLISHED},
-    [C_NEW_VX] = {"new_flow_vxlan", "VXLAN egress, UDP 53, sets the tunnel key",
-		  "dp_egress_vxlan", .replays = C_COUNT, .dir = DP_DIR_EGRESS,
-		  .reason = DP_OK_POLICY},
-    [C_EST_VX] = {"established_vxlan", "VXLAN egress, tracked, tunnel key again",
-		  "dp_egress_vxlan", .replays = C_NEW_VX, .dir = DP_DIR_EGRESS,
-		  .reason = DP_OK_CT_ESTABLISHED},
+    [C_NEW_VX] = {"new_flow_vxlan", "VXLAN egress, UDP 53, sets the tunnel key", "dp_egress_vxlan",
+		  .replays = C_COUNT, .dir = DP_DIR_EGRESS, .reason = DP_OK_POLICY},
+    [C_EST_VX] = {"established_vxlan", "VXLAN egress, tracked, tunnel key again", "dp_egress_vxlan",
+		  .replays = C_NEW_VX, .dir = DP_DIR_EGRESS, .reason = DP_OK_CT_ESTABLISHED},
     [C_NEW_GW] = {"new_flow_gw", "gateway from a machine: anti-spoofing + two policies",
 		  "dp_ingress_eth", .gw = true, .replays = C_COUNT, .dir = DP_DIR_INGRESS,
 		  .reason = DP_OK_POLICY},
@@ -428,8 +426,8 @@ static struct pktgen_flow tcp_flow(int family, const uint8_t *s, const uint8_t *
  * over all rounds (source port, IP id); every case has its own local address, so no two
  * cases share a flow.
  */
-static bool build(struct pctx *x, enum pcase_id c, uint32_t i, uint32_t seq,
-		  struct pktgen_flow *f, struct pktgen_flow *pre)
+static bool build(struct pctx *x, enum pcase_id c, uint32_t i, uint32_t seq, struct pktgen_flow *f,
+		  struct pktgen_flow *pre)
 {
 	const struct pcase *pc = &case_table[c];
 	uint32_t n = x->entries, r;
@@ -463,9 +461,10 @@ static bool build(struct pctx *x, enum pcase_id c, uint32_t i, uint32_t seq,
 		return true;
 	case C_RANGE:
 		pktdp_remote_addr(fam, r - r % 10, rem);
-		*f = tcp_flow(fam, rem, loc, sport,
-			      (uint16_t)(PKTDP_RANGE_LO + seq % (PKTDP_RANGE_HI - PKTDP_RANGE_LO + 1)),
-			      TH_SYN);
+		*f = tcp_flow(
+		    fam, rem, loc, sport,
+		    (uint16_t)(PKTDP_RANGE_LO + seq % (PKTDP_RANGE_HI - PKTDP_RANGE_LO + 1)),
+		    TH_SYN);
 		break;
 	case C_CIDR:
 		pktdp_cidr_addr(r, seq, rem);
@@ -638,9 +637,9 @@ static void summarize(struct pctx *x, uint32_t rounds)
 		json_object_set_new(j, "max_ns", json_real(hi));
 		json_object_set_new(j, "p90_ns", json_real(p90));
 		if (x->wl)
-			json_object_set_new(j, "policy_keys",
-					    json_integer(pktdp_policy_keys(case_table[c].gw ? x->gw
-											    : x->wl)));
+			json_object_set_new(
+			    j, "policy_keys",
+			    json_integer(pktdp_policy_keys(case_table[c].gw ? x->gw : x->wl)));
 		if (c == C_EST || c == C_EST_GW)
 			json_object_set_new(j, "hot_ns", json_integer(hot_of(x, (enum pcase_id)c)));
 		emit(j);
@@ -679,8 +678,8 @@ static bool bench_paths(const struct opts *o, uint32_t entries, uint32_t *buf)
 	}
 	for (uint32_t r = 0; r < o->rounds; r++)
 		for (int c = 0; c < C_COUNT; c++)
-			if (!x.error[c][0] &&
-			    (case_table[c].replays == C_COUNT || !x.error[case_table[c].replays][0]))
+			if (!x.error[c][0] && (case_table[c].replays == C_COUNT ||
+					       !x.error[case_table[c].replays][0]))
 				ok = run_case(&x, (enum pcase_id)c, r) && ok;
 			else if (!x.error[c][0])
 				snprintf(x.error[c], sizeof(x.error[c]), "skipped: %s failed",
@@ -727,9 +726,12 @@ static bool parse_entries(const char *arg, struct opts *o)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"quick", no_argument, NULL, 'q'},	       {"entries", required_argument, NULL, 'e'},
-	    {"samples", required_argument, NULL, 's'}, {"rounds", required_argument, NULL, 'R'},
-	    {"seed", required_argument, NULL, 'r'},    {"help", no_argument, NULL, 'h'},
+	    {"quick", no_argument, NULL, 'q'},
+	    {"entries", required_argument, NULL, 'e'},
+	    {"samples", required_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'R'},
+	    {"seed", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {.entries = {10, 1000, 10000, 100000}, .n_entries = 4, .seed = 1};

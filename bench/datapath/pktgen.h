@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * pktgen: the benchmark's test packets — Ethernet + IPv4 or IPv6 + TCP or UDP, no options
- * or extension headers (IPv4 fragments on request), checksums filled in (the datapath does not check them, but a
- * packet a real stack would drop is a bad benchmark input), 64 bytes of payload.
+ * or extension headers (IPv4 fragments on request), checksums filled in (the datapath does not
+ * check them, but a packet a real stack would drop is a bad benchmark input), 64 bytes of payload.
  */
 #ifndef PSEUDOPOD_BENCH_PKTGEN_H
 #define PSEUDOPOD_BENCH_PKTGEN_H

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# bench/datapath/run.sh [--quick] [--out DIR]
+# bench/datapath/run.sh [--quick] [--json] [--out DIR]
 #
 # The datapath benchmark, everything in one run (README.md says how to read it):
 #   1. per-packet cost (pp-dpbench-pkt): BPF_PROG_TEST_RUN over a population of the shapes
@@ -14,7 +14,8 @@
 #      ipset, the linear iptables chain, and pseudopod with a conntrack table smaller than
 #      the flows (eviction), each holding N rules; rounds interleave the filters; CPU is
 #      the machine's busy time from /proc/stat (sender, receiver and softirq alike);
-# then prints the tables with the targets. --out DIR keeps the raw records there.
+# then prints the tables with the targets (--json: the raw records, one JSON object a line,
+# instead). --out DIR keeps the raw records there.
 #   --quick  what ctest runs (label bench): few samples, N = 100, 2 rounds (~20 s)
 #
 # Every filter lives in the server namespace, which this script creates; the client
@@ -24,20 +25,22 @@
 set -euo pipefail
 
 QUICK=0
+JSON=0
 OUT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
+	--json) JSON=1 ;;
 	--out)
 		OUT=$2
 		shift
 		;;
 	-h | --help)
-		sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "usage: run.sh [--quick] [--out DIR]" >&2
+		echo "usage: run.sh [--quick] [--json] [--out DIR]" >&2
 		exit 2
 		;;
 	esac
@@ -355,6 +358,11 @@ if [ -n "$OUT" ]; then
 	cp "$PKT" "$RESULTS" "$OUT/"
 fi
 rc=0
+if [ $JSON -eq 1 ]; then
+	cat "$PKT" "$RESULTS"
+	grep -q '"error"' "$PKT" "$RESULTS" && rc=1
+	exit $rc
+fi
 PP_BENCH_LOADAVG="$LOADAVG" bash "$PP_SOURCE_DIR/bench/datapath/report.sh" "$PKT" "$RESULTS" \
 	"$([ $QUICK -eq 1 ] && echo quick || echo full)" "$UDP_SOCKETS" "$SMALL_CT" || rc=1
 [ $pkt_ok -eq 1 ] || rc=1

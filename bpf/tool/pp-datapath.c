@@ -21,8 +21,8 @@
 #include "lib/log.h"
 #include "lib/policy_entry.h"
 
-#define PROG  "pp-datapath"
-#define BATCH 4096
+#define PROG	 "pp-datapath"
+#define BATCH	 4096
 #define MAX_DEVS 16
 
 static volatile sig_atomic_t stop_flag;
@@ -157,9 +157,10 @@ static int cmd_load(int argc, char **argv)
 		return fail("load", err);
 	err = dp_attached_check(o.bpffs, netns, n_devs ? devs : NULL, n_devs, false);
 	if (err == -ESTALE) {
-		fprintf(stderr, PROG ": loaded, but programs attached on the devices above enforce "
-				"maps that are no longer pinned under %s: fill the new maps, then "
-				"'" PROG " attach' (or detach them)\n",
+		fprintf(stderr,
+			PROG ": loaded, but programs attached on the devices above enforce "
+			     "maps that are no longer pinned under %s: fill the new maps, then "
+			     "'" PROG " attach' (or detach them)\n",
 			o.bpffs);
 		return CLI_EXIT_FAIL;
 	}
@@ -200,9 +201,10 @@ static void status_print(const struct dp_attachment *a, size_t n, bool json)
 		}
 		printf("%-15s %-7s %-5s %8u %8u  %s\n", a[i].ifname, dp_dir_name(a[i].dir), kind,
 		       a[i].prog_id, a[i].pinned_prog_id,
-		       a[i].pinned_maps ? (a[i].prog_id == a[i].pinned_prog_id ? "pinned"
-										 : "pinned (older program)")
-					: "NOT PINNED (stale: enforces orphaned maps)");
+		       a[i].pinned_maps
+			   ? (a[i].prog_id == a[i].pinned_prog_id ? "pinned"
+								  : "pinned (older program)")
+			   : "NOT PINNED (stale: enforces orphaned maps)");
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_COMPACT);
@@ -214,9 +216,12 @@ static void status_print(const struct dp_attachment *a, size_t n, bool json)
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'}, {"netns", required_argument, 0, 'n'},
-	    {"dev", required_argument, 0, 'd'},	  {"json", no_argument, 0, 'j'},
-	    {"reattach", no_argument, 0, 'r'},	  {"help", no_argument, 0, 'h'},
+	    {"bpffs", required_argument, 0, 'b'},
+	    {"netns", required_argument, 0, 'n'},
+	    {"dev", required_argument, 0, 'd'},
+	    {"json", no_argument, 0, 'j'},
+	    {"reattach", no_argument, 0, 'r'},
+	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
 	const char *bpffs = DP_DEFAULT_BPFFS, *netns = NULL, *devs[MAX_DEVS];
