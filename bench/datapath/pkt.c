@@ -442,7 +442,8 @@ static bool build(struct pctx *x, enum pcase_id c, uint32_t i, uint32_t seq, str
 		sport = (uint16_t)(1024 + (seq - i) + j);
 		c = pc->replays;
 	} else {
-		r = rng_next() % n;
+		/* gateway: from the machines that have their own policy (pkt_dp.h) */
+		r = rng_next() % (pc->gw && n > PKTDP_GW_ENDPOINTS ? PKTDP_GW_ENDPOINTS : n);
 		if (x->remote[c])
 			x->remote[c][i] = r;
 	}

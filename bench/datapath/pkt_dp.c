@@ -162,7 +162,7 @@ static int fill_gateway(struct pktdp *p, uint32_t n, char *why, size_t whylen)
 		goto out;
 	}
 	/* Each machine: its own endpoint, one egress allow towards its pod. */
-	for (uint32_t i = 0; i < n && !err; i++) {
+	for (uint32_t i = 0; i < n && i < PKTDP_GW_ENDPOINTS && !err; i++) {
 		err = padd(&l, PKTDP_POD_ID + i % PKTDP_PODS, POLICY_EGRESS, IPPROTO_TCP,
 			   PKTDP_PORT, PKTDP_PORT, 0);
 		err = err ?: apply(p, pktdp_identity(i), &l, why, whylen);

@@ -22,8 +22,10 @@
  *   both directions enforced.
  * Gateway population: machine i (10.64.0.0/10 + i + 1, identity 1000 + i, flagged
  * workload, tunnel 192.168.0.0/16 + i) may reach pod i % 8 (10.200.0.(k+1), identity
- * PKTDP_POD_ID + k) on TCP 8080: N machine endpoints with one egress entry each; each pod
- * has ingress allows from its N/8 machines and an any-identity deny of TCP 22.
+ * PKTDP_POD_ID + k) on TCP 8080: each pod has ingress allows from its N/8 machines and an
+ * any-identity deny of TCP 22; the first min(N, PKTDP_GW_ENDPOINTS) machines are endpoints
+ * with their own egress policy (one entry each) — the endpoints map holds 4096 — and the
+ * gateway cases send from those, so every packet passes both policies.
  */
 #ifndef PSEUDOPOD_BENCH_PKT_DP_H
 #define PSEUDOPOD_BENCH_PKT_DP_H
@@ -32,18 +34,19 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PKTDP_PORT	  8080
-#define PKTDP_DENIED_PORT 9999 /* no entry allows it: default deny */
-#define PKTDP_DENY_PORT	  22   /* an explicit any-identity deny */
-#define PKTDP_CIDR_PORT	  443
-#define PKTDP_RANGE_LO	  30000
-#define PKTDP_RANGE_HI	  32767
-#define PKTDP_UDP_PORT	  53
-#define PKTDP_LOCAL_ID	  300u
-#define PKTDP_POD_ID	  400u
-#define PKTDP_PODS	  8u
-#define PKTDP_CIDR_ID	  16777216u /* the engine's first local (CIDR) identity */
-#define PKTDP_CIDRS	  64u
+#define PKTDP_PORT	   8080
+#define PKTDP_DENIED_PORT  9999 /* no entry allows it: default deny */
+#define PKTDP_DENY_PORT	   22	/* an explicit any-identity deny */
+#define PKTDP_CIDR_PORT	   443
+#define PKTDP_RANGE_LO	   30000
+#define PKTDP_RANGE_HI	   32767
+#define PKTDP_UDP_PORT	   53
+#define PKTDP_LOCAL_ID	   300u
+#define PKTDP_POD_ID	   400u
+#define PKTDP_PODS	   8u
+#define PKTDP_CIDR_ID	   16777216u /* the engine's first local (CIDR) identity */
+#define PKTDP_CIDRS	   64u
+#define PKTDP_GW_ENDPOINTS 2000u
 
 /* 10.64.0.0/10 upwards, host order; room for 4M remotes. */
 static inline uint32_t pktdp_remote_ip(uint32_t i)

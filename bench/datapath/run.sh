@@ -115,7 +115,9 @@ ip -n "$CLI" route add local 10.64.0.0/16 dev lo
 ip -n "$SRV" route add 10.64.0.0/16 via "$CLIENT_IP"
 h_wait_for 5 h_in "$CLI" ping -c1 -W1 "$SERVER_IP" ||
 	h_fail "veth between $CLI and $SRV does not pass ping"
-h_spawn "$SRV" server "$LOAD" serve --addr "$SERVER_IP" --port "$TCP_PORT" >/dev/null
+# TCP: client and server share CPU 0 (cross-CPU wake-ups on a VM cost tens of microseconds
+# and made TCP_RR swing 2x between runs); UDP: sender on CPU 0, sink on CPU 1.
+SERVER_PID=$(h_spawn "$SRV" server taskset -c 0 "$LOAD" serve --addr "$SERVER_IP" --port "$TCP_PORT")
 h_wait_for 5 h_in "$SRV" sh -c "ss -Hltn 'sport = :$TCP_PORT' | grep -q LISTEN"
 
 # gen KIND N: the N identities' rules in one filter's syntax. Identity i has source
@@ -291,17 +293,18 @@ error_record() {
 
 run_crr() { # FILTER N ROUND
 	local out
-	out=$(h_in "$CLI" "$LOAD" crr --dst "$SERVER_IP" --port "$TCP_PORT" --src "$SRC_BASE" \
-		--sources "$2" --count "$CRR_COUNT" --max-seconds 20) &&
+	out=$(h_in "$CLI" taskset -c 0 "$LOAD" crr --dst "$SERVER_IP" --port "$TCP_PORT" --src "$SRC_BASE" \
+		--sources "$2" --count "$CRR_COUNT" --max-seconds 20 --peer-pid "$SERVER_PID") &&
 		record crr "$1" "$2" "$3" "$out" || error_record crr "$1" "$2" "$3" "client failed"
 }
 run_udp() {
-	local out recv
-	h_spawn "$SRV" sink "$LOAD" sink --addr "$SERVER_IP" --port "$UDP_PORT" --expect "$UDP_COUNT" \
-		--quiet-ms 300 >/dev/null
+	local out recv sink_pid
+	sink_pid=$(h_spawn "$SRV" sink taskset -c 1 "$LOAD" sink --addr "$SERVER_IP" --port "$UDP_PORT" \
+		--expect "$UDP_COUNT" --quiet-ms 300)
 	h_wait_for 5 grep -q ready "$H_TMP/sink.log" || true
-	out=$(h_in "$CLI" "$LOAD" udp --dst "$SERVER_IP" --port "$UDP_PORT" --src "$SRC_BASE" \
-		--sources "$2" --sockets "$UDP_SOCKETS" --count "$UDP_COUNT" --max-seconds 20) || {
+	out=$(h_in "$CLI" taskset -c 0 "$LOAD" udp --dst "$SERVER_IP" --port "$UDP_PORT" --src "$SRC_BASE" \
+		--sources "$2" --sockets "$UDP_SOCKETS" --count "$UDP_COUNT" --max-seconds 20 \
+		--peer-pid "$sink_pid") || {
 		error_record udp "$1" "$2" "$3" "client failed"
 		return
 	}
@@ -312,8 +315,8 @@ run_udp() {
 }
 run_rr() {
 	local out
-	out=$(h_in "$CLI" "$LOAD" rr --dst "$SERVER_IP" --port "$TCP_PORT" --src "$SRC_BASE" --count "$RR_COUNT" \
-		--max-seconds 20) &&
+	out=$(h_in "$CLI" taskset -c 0 "$LOAD" rr --dst "$SERVER_IP" --port "$TCP_PORT" --src "$SRC_BASE" --count "$RR_COUNT" \
+		--max-seconds 20 --peer-pid "$SERVER_PID") &&
 		record rr "$1" "$2" "$3" "$out" || error_record rr "$1" "$2" "$3" "client failed"
 }
 
