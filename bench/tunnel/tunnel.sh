@@ -198,16 +198,17 @@ else
 	done
 	printf '\ntunnel + datapath (both ends, workload programs; median of %s rounds, [min..max]):\n' \
 		"$DP_ROUNDS"
+	# stats: sorted numbers on stdin -> "median [min..max]"
+	stats() {
+		awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%g [%g..%g]", m, v[1], v[NR]}'
+	}
 	printf '%-14s %-9s %22s %26s\n' path datapath "TCP Gbit/s" "TCP connections/s"
 	for p in wireguard-go vxlan; do
 		for w in without with; do
-			printf '%s\n' "${dp_rows[@]}" | awk -v p="$p" -v w="$w" '
-				function med(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-				$1 == p && $5 == w { g[++n] = $2; c[n] = $3 }
-				END {
-					asort(g); asort(c)
-					printf "%-14s %-9s %8.2f [%5.2f..%5.2f] %10d [%6d..%6d]\n", p, w, med(g, n), g[1], g[n], med(c, n), c[1], c[n]
-				}'
+			g=$(printf '%s\n' "${dp_rows[@]}" | awk -v p="$p" -v w="$w" '$1 == p && $5 == w {print $2}' | sort -n | stats)
+			c=$(printf '%s\n' "${dp_rows[@]}" | awk -v p="$p" -v w="$w" '$1 == p && $5 == w {print $3}' | sort -n | stats)
+			printf '%-14s %-9s %22s %26s\n' "$p" "$w" "$g" "$c"
 		done
 	done
 	printf '\npeer changes on a wireguard-go gateway (%s peers, one UAPI operation each):\n' "$PEERS"
