@@ -263,6 +263,22 @@ int pktdp_count(struct pktdp *p, uint8_t dir, uint8_t reason, uint64_t *packets)
 	return err;
 }
 
+int pktdp_clear_map(struct pktdp *p, const char *name, size_t key_size)
+{
+	int fd = dp_map_fd(p->dp, name);
+	uint8_t key[64];
+
+	if (fd < 0)
+		return fd;
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	/* Always delete the first key: deleting while walking would skip entries. */
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	return 0;
+}
+
 uint32_t pktdp_policy_keys(const struct pktdp *p)
 {
 	return p->policy_keys;

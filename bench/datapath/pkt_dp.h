@@ -118,6 +118,9 @@ int pktdp_prog_fd(struct pktdp *dp, const char *name);
 /* Packets the datapath counted for (dir, reason) so far: the proof that a case measured
  * the path it is named after. */
 int pktdp_count(struct pktdp *dp, uint8_t dir, uint8_t reason, uint64_t *packets);
+/* Empties one of the instance's maps by name (e.g. "frags" between rounds: an LRU map at
+ * capacity may evict what was just inserted). 0 or -errno. */
+int pktdp_clear_map(struct pktdp *dp, const char *name, size_t key_size);
 /* Policy keys the instance holds (both policy maps), for the table. */
 uint32_t pktdp_policy_keys(const struct pktdp *dp);
 void pktdp_close(struct pktdp *dp);
