@@ -70,6 +70,7 @@ LOAD=$BIN/pp-dpbench-load
 
 if [ $QUICK -eq 1 ]; then
 	SIZES=(100)
+	# shellcheck disable=SC2054 # one argument: a comma-separated list
 	PKT_ARGS=(--quick --entries 10,1000)
 	ROUNDS=2
 	CRR_COUNT=300
