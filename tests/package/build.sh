@@ -84,6 +84,15 @@ for want in 'systemctl --no-reload preset pseudopod.service' \
 	'systemctl try-restart pseudopod.service' 'pseudopod leave --offline --keep-state'; do
 	echo "$scripts" | grep -qF -- "$want" || pk_fail "rpm scriptlets lack: $want"
 done
+# The signatures, against the repository's key in a scratch rpm database.
+rpmdb=$(mktemp -d)
+rpm --dbpath "$rpmdb" --import "$out/yum/RPM-GPG-KEY-pseudopod" || pk_fail "rpm --import the key"
+for f in "$out"/yum/*.rpm; do
+	rpm --dbpath "$rpmdb" -K "$f" | grep -q 'signatures OK' ||
+		{ rm -rf "$rpmdb"; pk_fail "$(basename "$f"): signature not OK"; }
+done
+rm -rf "$rpmdb"
+
 # rpmlint: no error left after the filters of packaging/rpm/pseudopod.rpmlintrc (each
 # with its reason); warnings are listed.
 if command -v rpmlint >/dev/null; then
