@@ -25,9 +25,9 @@ for d in $debs "$out"/yum/*.rpm; do
 	pk_log "size: $(basename "$d") $(stat -c %s "$d") bytes"
 done
 
-# lintian: E: and W: fail; I: and overridden tags are listed.
+# lintian: E: and W: fail; I: and overridden (O:) tags are listed.
 # shellcheck disable=SC2086
-lintian --pedantic --display-info --tag-display-limit 0 $debs >"$out/lintian.txt" 2>&1 || true
+lintian --pedantic --display-info --show-overrides --tag-display-limit 0 $debs >"$out/lintian.txt" 2>&1 || true
 sed 's/^/lintian: /' "$out/lintian.txt" >&2
 if grep -E '^[EW]: ' "$out/lintian.txt"; then
 	pk_fail "lintian reports errors or warnings (see above); fix them or override with a reason"
