@@ -43,7 +43,7 @@ pk_repo "$root" "$repo"
 apt_ns=
 apt_in() {
 	local env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8
-		DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Options::=--force-confold "$@")
+		DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confold "$@")
 	if [ -n "$apt_ns" ]; then
 		nsenter --net="/run/netns/$apt_ns" -- chroot "$root" "${env[@]}" >>"$H_TMP/apt.log" 2>&1
 	else
@@ -156,6 +156,9 @@ agent_pid=
 start_agent() {
 	[ -f "$root/var/lib/pseudopod/enrollment.json" ] ||
 		h_fail "the unit's condition (/var/lib/pseudopod/enrollment.json) is not met after enroll"
+	# What the unit's StateDirectory=/RuntimeDirectory= make before ExecStart=.
+	install -d -m 0700 "$root/var/lib/pseudopod"
+	install -d -m 0750 "$root/run/pseudopod"
 	# shellcheck disable=SC2086
 	agent_pid=$(h_spawn "$machine" "agent-$1" chroot "$root" $exec_start)
 	h_wait_for 30 run_in "$machine" pseudopod status ||
@@ -224,8 +227,8 @@ fi
 [ -z "$(h_in "$machine" ip -o link show dev pp0 2>/dev/null)" ] || h_fail "remove left the tunnel device pp0"
 [ -z "$(h_in "$machine" ip route show | grep -v 10.99.0.0/24)" ] ||
 	h_fail "remove left routes: $(h_in "$machine" ip route show)"
-[ -z "$(h_in "$machine" tc filter show dev ul0 ingress 2>/dev/null)$(h_in "$machine" tc filter show dev ul0 egress 2>/dev/null)" ] ||
-	h_fail "remove left tc programs on ul0"
+attached=$(h_in "$machine" bpftool -j net show | jq '[.[] | (.xdp // []) + (.tc // []) | length] | add')
+[ "$attached" = 0 ] || h_fail "remove left $attached programs attached: $(h_in "$machine" bpftool net show)"
 [ -z "$(ls -A "$root/sys/fs/bpf/pseudopod" 2>/dev/null)" ] || h_fail "remove left pins in /sys/fs/bpf/pseudopod"
 [ -f "$root/var/lib/pseudopod/enrollment.json" ] || h_fail "remove deleted the enrollment state"
 h_log "removed: no device, routes, programs or pins; state kept"
