@@ -136,7 +136,8 @@ BEGIN {
 		printf ".SH COMMANDS\n"
 	printf "%s", body
 	body = ""
-	title = substr($0, 7)
+	title = $0
+	sub(/^@@(CMD|NI) /, "", title)
 	out(".SS \"" esc(title) "\"")
 	if ($0 ~ /^@@NI /)
 		out("Not implemented in this version: the command exits with status 2.")

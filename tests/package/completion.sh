@@ -10,6 +10,7 @@ src=$1 build=$2
 PATH=$build/bin:$PATH
 fail=0
 
+# shellcheck disable=SC2034 # read by the sourced completion function
 _init_completion() {
 	words=("${COMP_WORDS[@]}")
 	cword=$COMP_CWORD

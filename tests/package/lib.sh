@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 # Shared by the package tests: a clean Debian 12 root (mmdebstrap, cached) and running
 # commands inside it in a private mount + network namespace, never touching the host.
 #   pk_root DIR DEBS...   DIR becomes a fresh Debian 12 root holding systemd and the
