@@ -15,13 +15,15 @@ repo=$build/repos/apt
 [ -d "$repo/dists" ] || pk_fail "$repo: no repository (the package_build test makes it)"
 
 root=$(mktemp -d /var/tmp/pseudopod-install.XXXXXX)
-trap 'rm -rf --one-file-system "$root"' EXIT
+trap '[ -n "${PK_KEEP:-}" ] || rm -rf --one-file-system "$root"' EXIT
 debs=$(ls "$repo"/pool/main/*.deb)
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
 pk_root "$root" $debs
 t1=$(date +%s.%N)
 pk_repo "$root" "$repo"
+# The maintainer scripts' systemd calls, recorded (the root has no running systemd).
+pk_systemd_stub "$root"
 pk_in "$root" apt-get update -q >/dev/null || pk_fail "apt-get update from the signed repository"
 pk_in "$root" apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends pseudopod pseudopodctl \
 	>"$root.log" 2>&1 || { cat "$root.log"; pk_fail "apt-get install pseudopod pseudopodctl"; }
@@ -86,12 +88,41 @@ for u in pseudopod pseudopod-gateway pseudopodctl-serve; do
 	pk_log "$u.service: exposure $score"
 	awk -v s="$score" 'BEGIN { exit !(s <= 5.0) }' || pk_fail "$u.service: exposure $score > 5.0"
 done
-[ -L "$root/etc/systemd/system/multi-user.target.wants/pseudopod.service" ] ||
-	pk_fail "pseudopod.service is not enabled"
-[ ! -e "$root/etc/systemd/system/multi-user.target.wants/pseudopod-gateway.service" ] ||
-	pk_fail "pseudopod-gateway.service is enabled; it should wait for the admin"
+# Enabled: deb-systemd-helper links the unit, or (systemd "running", as here) asks
+# systemctl for its preset.
+enabled() {
+	[ -L "$root/etc/systemd/system/multi-user.target.wants/$1" ] ||
+		grep -qE "^systemctl .*(preset|enable) $1\$" "$root/pk-systemd.log"
+}
+enabled pseudopod.service || pk_fail "pseudopod.service is not enabled"
+for u in pseudopod-gateway.service pseudopodctl-serve.service; do
+	! enabled $u || pk_fail "$u is enabled; it should wait for the admin"
+done
 grep -q '^ConditionPathExists=/var/lib/pseudopod/enrollment.json$' \
 	"$root/lib/systemd/system/pseudopod.service" || pk_fail "pseudopod.service lost its condition"
+
+# What the maintainer scripts asked systemd for. Install: start the agent (its condition
+# keeps it down until enrollment), nothing else started. Upgrade (a reinstall runs the
+# same postinst path): try-restart only, so a stopped agent stays stopped. Remove: stop.
+calls() { sed 's/^/  systemd: /' "$root/pk-systemd.log" >&2; }
+grep -qx 'deb-systemd-invoke start pseudopod.service' "$root/pk-systemd.log" ||
+	{ calls; pk_fail "install did not start pseudopod.service"; }
+if grep -E 'invoke (start|restart) .*(gateway|serve)' "$root/pk-systemd.log"; then
+	calls
+	pk_fail "install started a unit the admin has to enable"
+fi
+: >"$root/pk-systemd.log"
+pk_in "$root" apt-get install -y -q -o Dpkg::Use-Pty=0 --reinstall pseudopod pseudopodctl \
+	>/dev/null 2>&1 || pk_fail "apt-get install --reinstall"
+for u in pseudopod.service pseudopod-gateway.service pseudopodctl-serve.service; do
+	grep -qE "^deb-systemd-invoke try-restart (.* )?$u( |\$)" "$root/pk-systemd.log" ||
+		{ calls; pk_fail "upgrade did not try-restart $u"; }
+done
+if grep -E 'invoke (start|restart|stop) ' "$root/pk-systemd.log"; then
+	calls
+	pk_fail "upgrade started, restarted or stopped a unit (only try-restart keeps the agent enforcing)"
+fi
+: >"$root/pk-systemd.log"
 
 # Man pages render from the installed files.
 for p in man8/pseudopodd.8 man8/pseudopod.8 man8/pseudopodctl.8 man5/pseudopod.conf.5; do
@@ -107,6 +138,10 @@ pk_in "$root" apt-get remove -y -q -o Dpkg::Use-Pty=0 pseudopod >/dev/null 2>"$r
 # Until 'pseudopod leave --offline --keep-state' exists the prerm says so here (an
 # ERROR line); package_lifecycle fails on it, this test only shows it.
 sed 's/^/remove: /' "$root.err" >&2
+for u in pseudopod.service pseudopod-gateway.service; do
+	grep -qE "^deb-systemd-invoke stop (.* )?$u( |\$)" "$root/pk-systemd.log" ||
+		{ calls; pk_fail "remove did not stop $u"; }
+done
 [ -d "$root/var/lib/pseudopod" ] || pk_fail "remove deleted /var/lib/pseudopod"
 [ -f "$root/etc/pseudopod/pseudopod.conf" ] || pk_fail "remove deleted the conffile"
 pk_in "$root" apt-get purge -y -q -o Dpkg::Use-Pty=0 pseudopod >/dev/null 2>>"$root.err" || {

@@ -6,6 +6,9 @@
 #                         run-time dependencies of DEBS (cached tarball, see below)
 #   pk_in DIR CMD...      CMD chrooted into DIR, in new mount, network and PID namespaces
 #                         (proc mounted; no network: apt only sees the local repository)
+#   pk_systemd_stub DIR   makes DIR look systemd-booted to maintainer scripts
+#                         (/run/systemd/system) with systemctl and deb-systemd-invoke
+#                         replaced by stubs that log each call to DIR/pk-systemd.log
 #   pk_repo DIR REPO      the signed apt repository REPO (build-repos' apt/) inside DIR as
 #                         the root's only source, trusted through its keyring
 PK_CACHE=${PK_CACHE:-/var/cache/pseudopod-tests}
@@ -62,7 +65,7 @@ pk_in() {
 	shift
 	unshare --mount --net --pid --fork --propagation private -- \
 		sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$dir" \
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
+		env -i PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
 		DEBIAN_FRONTEND=noninteractive "$@"
 }
 
@@ -75,4 +78,17 @@ pk_repo() {
 	rm -f "$dir/etc/apt/sources.list" "$dir"/etc/apt/sources.list.d/*
 	echo "deb [signed-by=/usr/share/keyrings/pseudopod-archive-keyring.gpg]" \
 		"file:/srv/pseudopod-repo stable main" >"$dir/etc/apt/sources.list.d/pseudopod.list"
+}
+
+pk_systemd_stub() {
+	local dir=$1 tool
+	mkdir -p "$dir/run/systemd/system" "$dir/usr/local/sbin"
+	for tool in systemctl deb-systemd-invoke; do
+		printf '#!/bin/sh\necho "%s $*" >>/pk-systemd.log\n' "$tool" >"$dir/usr/local/sbin/$tool"
+		chmod 0755 "$dir/usr/local/sbin/$tool"
+	done
+	: >"$dir/pk-systemd.log"
+	# apt runs dpkg with its own PATH (DPkg::Path), without /usr/local/sbin.
+	echo 'DPkg::Path "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin";' \
+		>"$dir/etc/apt/apt.conf.d/99pseudopod-test-stubs"
 }
