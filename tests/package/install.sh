@@ -15,7 +15,7 @@ repo=$build/repos/apt
 [ -d "$repo/dists" ] || pk_fail "$repo: no repository (the package_build test makes it)"
 
 root=$(mktemp -d /var/tmp/pseudopod-install.XXXXXX)
-trap '[ -n "${PK_KEEP:-}" ] || rm -rf --one-file-system "$root"' EXIT
+trap 'rm -f "$root.log" "$root.err"; [ -n "${PK_KEEP:-}" ] || rm -rf --one-file-system "$root"' EXIT
 debs=$(ls "$repo"/pool/main/*.deb)
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
