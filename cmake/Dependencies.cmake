@@ -35,3 +35,17 @@ if(NOT PP_PROMTOOL)
 	message(STATUS "promtool not found: the metrics tests cannot check the exposition "
 		"format. Install it with: apt-get install prometheus   (or run scripts/deps as root)")
 endif()
+
+# Packaging tools (packaging/build-repos, tests/package): programs, not libraries, needed
+# only by the package tests, so a missing one is a note here and a named failure there.
+foreach(tool dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian rpmbuild:rpm
+		rpmlint:rpmlint createrepo_c:createrepo-c apt-ftparchive:apt-utils
+		mmdebstrap:mmdebstrap groff:groff-base)
+	string(REPLACE ":" ";" _t ${tool})
+	list(GET _t 0 _prog)
+	list(GET _t 1 _pkg)
+	find_program(PP_TOOL_${_prog} ${_prog})
+	if(NOT PP_TOOL_${_prog})
+		message(STATUS "${_prog} not found: the package tests need it (apt-get install ${_pkg})")
+	endif()
+endforeach()
