@@ -13,12 +13,12 @@
 #include "lib/file.h"
 #include "store/store_options.h"
 
-enum { OPT_CONFIG = 1, OPT_OFFLINE, OPT_OPERATOR, OPT_OPERATOR_PW };
+enum { OPT_CONFIG = 1, OPT_OFFLINE, OPT_KEEP_STATE, OPT_OPERATOR, OPT_OPERATOR_PW };
 
 static void help(FILE *out)
 {
 	fprintf(out,
-		"Usage: pseudopod leave [--config FILE] [--offline]\n"
+		"Usage: pseudopod leave [--config FILE] [--offline [--keep-state]]\n"
 		"         [--operator USER [--operator-password-file FILE]]\n"
 		"\n"
 		"Deregisters this machine (its store records and etcd user: through the\n"
@@ -27,6 +27,9 @@ static void help(FILE *out)
 		"device and its routes, the enrollment state. The config file is kept.\n"
 		"  --offline   only the local part (the cluster still lists the machine: run\n"
 		"              'pseudopodctl workload delete NAME' there)\n"
+		"  --keep-state  with --offline: remove the datapath, tunnel device and routes\n"
+		"              but keep the enrollment state (what removing the package does;\n"
+		"              purging it removes the state too)\n"
 		"  --operator USER  deregister with this store user's rights; the password\n"
 		"              comes from --operator-password-file (owner-only, mode 0600),\n"
 		"              else the environment variable " STORE_PASSWORD_ENV "\n");
@@ -72,6 +75,7 @@ int cli_cmd_leave(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"offline", no_argument, NULL, OPT_OFFLINE},
+	    {"keep-state", no_argument, NULL, OPT_KEEP_STATE},
 	    {"operator", required_argument, NULL, OPT_OPERATOR},
 	    {"operator-password-file", required_argument, NULL, OPT_OPERATOR_PW},
 	    {"help", no_argument, NULL, 'h'},
@@ -91,6 +95,9 @@ int cli_cmd_leave(int argc, char **argv)
 		case OPT_OFFLINE:
 			o.offline = true;
 			break;
+		case OPT_KEEP_STATE:
+			o.keep_state = true;
+			break;
 		case OPT_OPERATOR:
 			snprintf(user, sizeof(user), "%s", optarg);
 			break;
@@ -107,6 +114,11 @@ int cli_cmd_leave(int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "pseudopod leave: unexpected argument '%s'\n", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (o.keep_state && !o.offline) {
+		fprintf(stderr, "pseudopod leave: --keep-state goes with --offline (a machine that "
+				"leaves the cluster has no use for its enrollment state)\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (pwfile && !user[0]) {

@@ -46,6 +46,7 @@ int enroll_client_run(const struct enroll_client_opts *o, char *msg, size_t msg_
 struct enroll_leave_opts {
 	const char *config_path;
 	bool offline;		   /* local part only */
+	bool keep_state;	   /* keep the enrollment state (package removal, not purge) */
 	const char *operator_user; /* delete with these store credentials instead */
 	const char *operator_password;
 	FILE *out;

@@ -228,6 +228,10 @@ static void leave_local(struct leave *x)
 			    : "deleted tunnel device %s and its routes\n",
 		     x->cfg.tunnel.device, strerror(-rc));
 	}
+	if (x->o->keep_state) {
+		lsay(x, "kept the enrollment state in %s\n", x->cfg.agent.state_dir);
+		return;
+	}
 	/* enrollment.json first: once it is gone the machine counts as not enrolled. */
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		spath(x, p, sizeof(p), files[i]);
@@ -250,7 +254,9 @@ int enroll_client_leave(const struct enroll_leave_opts *o, char *msg, size_t msg
 	    !config_load(&x.cfg, x.config_path, err, sizeof(err)))
 		return lfail(&x, -EINVAL, "%s", err);
 	rc = read_state(&x);
-	if (rc < 0 && !(o->offline && rc != -ENOENT))
+	/* --offline --keep-state is the package's prerm: it also runs on a machine that was
+	 * never enrolled (nothing to deregister; pins or a device may still be there). */
+	if (rc < 0 && !(o->offline && (rc != -ENOENT || o->keep_state)))
 		goto out;
 	if (o->offline) {
 		lsay(&x,

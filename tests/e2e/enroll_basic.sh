@@ -198,6 +198,13 @@ h_log "ok: rate limit, idle timeout (${held}s)"
 # ---- operator-side delete, leave --offline, leave --operator ----
 pp_enroll db2 "$(token --name db2 --labels app=web)"
 [ $rc -eq 0 ] || h_fail "db2: $out"
+# The package's prerm: local datapath and tunnel go, the enrollment state stays.
+! h_in "$ns" "$PP" leave --keep-state --config "$(machine db2)" >/dev/null 2>&1 ||
+	h_fail "--keep-state without --offline was accepted"
+out=$(h_in "$ns" "$PP" leave --offline --keep-state --config "$(machine db2)") ||
+	h_fail "leave --offline --keep-state: $out"
+[ -e "$H_TMP/m-db2/state/enrollment.json" ] && grep -q "kept the enrollment state" <<<"$out" ||
+	h_fail "--keep-state removed the state: $out"
 ctl workload delete db2 | grep -q "deleted" || h_fail "workload delete"
 ! has_user "^pp_wl_db2_" || h_fail "workload delete kept the etcd user"
 out=$(h_in "$ns" "$PP" leave --offline --config "$(machine db2)") || h_fail "leave --offline"
