@@ -19,6 +19,7 @@
 
 #include "agent/api.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 
 struct api_route {
 	char *method;
@@ -351,14 +352,10 @@ static bool declared_too_large(struct api_server *s, struct MHD_Connection *c)
 {
 	const char *cl =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	char *end;
-	unsigned long long n;
+	uint64_t n;
 
-	if (!cl)
-		return false;
-	errno = 0;
-	n = strtoull(cl, &end, 10);
-	return errno || *end || n > s->opts.body_max;
+	/* A malformed length counts as too large: the body is refused either way. */
+	return cl && (!parse_u64(cl, 0, UINT64_MAX, &n, NULL, 0) || n > s->opts.body_max);
 }
 
 static enum MHD_Result answer(struct api_server *s, struct MHD_Connection *c, const char *url,

@@ -4,22 +4,13 @@
  * API (api-socket in pseudopod.conf). main() is only the dispatch table.
  */
 #include "agent/cli_cmds.h"
+#include "agent/cli_enroll.h"
 #include "lib/cli.h"
 #include "lib/log.h"
-
-static int cmd_enroll(int argc, char **argv)
-{
-	return cli_not_implemented("pseudopod enroll");
-}
 
 static int cmd_identity(int argc, char **argv)
 {
 	return cli_not_implemented("pseudopod identity");
-}
-
-static int cmd_leave(int argc, char **argv)
-{
-	return cli_not_implemented("pseudopod leave");
 }
 
 static const char usage[] =
@@ -29,12 +20,12 @@ static const char usage[] =
 	"one-time token, then inspect its identity, tunnel, policy and flows.\n";
 
 static const struct cli_command commands[] = {
-	{ "enroll", cmd_enroll, "join the cluster with a join string from 'pseudopodctl token create'" },
+	{ "enroll", cli_cmd_enroll, "join the cluster with a join string from 'pseudopodctl token create'" },
 	{ "status", cmd_status, "identity, overlay IP, tunnel and gateway health, policy revision" },
 	{ "observe", cmd_observe, "stream flow verdicts with identities and drop reasons" },
 	{ "policy", cmd_policy, "show this machine's policy; trace a flow" },
 	{ "identity", cmd_identity, "show this machine's identity and labels; look up others" },
-	{ "leave", cmd_leave, "leave the cluster: remove datapath, tunnel, routes and state" },
+	{ "leave", cli_cmd_leave, "leave the cluster: remove datapath, tunnel, routes and state" },
 	{ NULL, NULL, NULL },
 };
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent/policy_sync.h"
+#include "lib/net.h"
 #include "store/store.h"
 #include "policy/compile.h"
 #include "policy/engine.h"
@@ -35,17 +36,17 @@ bool agent_policy_ipcache_from_store(const struct store_ipcache *r, struct dp_ip
 	out->identity = r->identity;
 	out->flags = r->kind == STORE_IPCACHE_WORKLOAD ? DP_IPC_F_WORKLOAD : 0;
 	if (r->gateway[0]) {
-		struct in_addr a;
+		struct net_prefix a;
 
 		/* The datapath's tunnel endpoints are IPv4 (the VXLAN underlay). */
-		if (inet_pton(AF_INET, r->gateway, &a) != 1) {
+		if (!net_ip_parse(r->gateway, AF_INET, &a, NULL, 0)) {
 			snprintf(err, err_len,
 				 "ipcache/%s: gateway: '%s' is not an IPv4 address (tunnel "
 				 "endpoints are IPv4)",
 				 r->cidr, r->gateway);
 			return false;
 		}
-		out->tunnel_ipv4 = a.s_addr;
+		memcpy(&out->tunnel_ipv4, a.addr, 4);
 	}
 	return true;
 }

@@ -27,6 +27,9 @@
 #include "bpf/lib/policy.h"
 #include "bpf/lib/conntrack.h"
 #include "bpf/lib/events.h"
+#include "bpf/lib/gateway.h"
+#include "bpf/lib/identity.h"
+#include "bpf/lib/verdict.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -41,23 +44,76 @@ static __always_inline int dp_drop(struct __sk_buff *skb, struct dp_pkt *p, stru
 	return TC_ACT_SHOT;
 }
 
-/* VXLAN egress: remote = the destination's tunnel endpoint, VNI = the source identity. */
-static __always_inline int dp_set_tunnel(struct __sk_buff *skb, struct dp_ipcache_val *dip,
-					 __u32 src_identity, struct dp_ev_info *ev)
+/*
+ * Tracked traffic needs no identity, so no ipcache lookup: a later fragment of an allowed
+ * datagram, or a conntrack hit (established / reply / related). Returns that DP_OK_*
+ * reason, or DP_OK_POLICY when the packet is not tracked and policy must decide; *l3only
+ * is set for a later fragment whose first fragment is unknown (L3-only verdict).
+ */
+static __always_inline __u8 dp_tracked(struct dp_pkt *p, __u8 dir, __u32 len, __u64 now,
+				       int *l3only)
 {
-	struct bpf_tunnel_key tk = {};
+	int ret;
 
-	if (!dip || !dip->tunnel_ipv4)
-		return DP_DROP_NO_TUNNEL;
-	tk.remote_ipv4 = bpf_ntohl(dip->tunnel_ipv4); /* the helper wants host order */
-	tk.tunnel_id = src_identity & DP_VNI_MASK;
-	tk.tunnel_ttl = 64;
-	if (bpf_skb_set_tunnel_key(skb, &tk, sizeof(tk), BPF_F_ZERO_CSUM_TX) < 0)
-		return DP_DROP_TUNNEL_KEY;
-	ev->flags |= DP_EV_F_TUNNEL;
-	ev->tunnel_id = tk.tunnel_id;
-	ev->tunnel_ipv4 = dip->tunnel_ipv4;
-	return DP_PARSE_OK;
+	if (p->frag == DP_FRAG_LATER) {
+		if (dp_frag_allowed(p, dir, now))
+			return DP_OK_FRAG;
+		*l3only = 1;
+		return DP_OK_POLICY;
+	}
+	ret = dp_ct_lookup(p, dir, len, now);
+	if (ret == DP_CT_NEW)
+		return DP_OK_POLICY;
+	return ret == DP_CT_ESTABLISHED ? DP_OK_CT_ESTABLISHED
+	       : ret == DP_CT_REPLY	? DP_OK_CT_REPLY
+					: DP_OK_CT_RELATED;
+}
+
+static __always_inline int dp_pass_tracked(struct __sk_buff *skb, struct dp_pkt *p,
+					   struct dp_ev_info *ev, __u8 dir, int vxlan, __u8 reason,
+					   __u32 len, __u64 now)
+{
+	if (vxlan && dir == DP_DIR_EGRESS) {
+		/* Tracked packets still need their tunnel key; the VNI is the source identity
+		 * (this machine's, or on a gateway the pod's, from the ipcache). */
+		__u32 src_id = dp_cfg_mode == DP_MODE_GATEWAY
+				   ? dp_ipcache_identity(dp_ipcache_lookup(p->family, p->saddr))
+				   : dp_cfg_identity;
+		struct dp_ipcache_val *dip = dp_ipcache_lookup(p->family, p->daddr);
+		int ret = dp_set_tunnel(skb, dip, src_id, ev);
+
+		if (ret != DP_PARSE_OK)
+			return dp_drop(skb, p, ev, ret, now);
+	}
+	/* A first fragment on a tracked flow (a large datagram on an established flow, a
+	 * large reply such as an EDNS answer) vouches for its later fragments exactly as on
+	 * a new flow: they carry no ports, so only this record lets them follow. */
+	if (p->frag == DP_FRAG_FIRST)
+		dp_frag_remember(p, dir, now);
+	dp_count(dir, reason, len);
+	return TC_ACT_OK;
+}
+
+/* A new flow policy allowed: tunnel key, conntrack entry, first fragment, event. */
+static __always_inline int dp_pass_new(struct __sk_buff *skb, struct dp_pkt *p,
+				       struct dp_ev_info *ev, __u8 dir, int vxlan,
+				       struct dp_ipcache_val *dip, __u32 len, __u64 now)
+{
+	if (vxlan && dir == DP_DIR_EGRESS) {
+		int ret = dp_set_tunnel(skb, dip, ev->src_identity, ev);
+
+		if (ret != DP_PARSE_OK)
+			return dp_drop(skb, p, ev, ret, now);
+	}
+	if (p->frag != DP_FRAG_LATER)
+		dp_ct_create(p, dir, ev->src_identity, ev->dst_identity, len, now);
+	if (p->frag == DP_FRAG_FIRST)
+		dp_frag_remember(p, dir, now);
+	ev->type = DP_EV_VERDICT;
+	ev->reason = DP_OK_POLICY;
+	dp_event_emit(skb, p, ev, now);
+	dp_count(dir, DP_OK_POLICY, len);
+	return TC_ACT_OK;
 }
 
 static __always_inline int dp_handle(struct __sk_buff *skb, __u8 dir, int l3, int vxlan)
@@ -85,131 +141,28 @@ static __always_inline int dp_handle(struct __sk_buff *skb, __u8 dir, int l3, in
 		dp_count(dir, DP_OK_ND, len);
 		return TC_ACT_OK;
 	}
-
-	/* Gateway, from a machine: anti-spoofing applies to every packet, tracked or not.
-	 * Only a registered machine's overlay IP may come in, and over VXLAN only from the
-	 * underlay address registered for it. */
-	if (dp_cfg_mode == DP_MODE_GATEWAY && dir == DP_DIR_INGRESS) {
-		sip = dp_ipcache_lookup(p.family, p.saddr);
-		if (!sip || !(sip->flags & DP_IPC_F_WORKLOAD))
-			return dp_drop(skb, &p, &ev, DP_DROP_SPOOF, now);
-		if (vxlan) {
-			struct bpf_tunnel_key tk = {};
-
-			if (bpf_skb_get_tunnel_key(skb, &tk, sizeof(tk), 0) < 0)
-				return dp_drop(skb, &p, &ev, DP_DROP_TUNNEL_KEY, now);
-			if (bpf_htonl(tk.remote_ipv4) != sip->tunnel_ipv4)
-				return dp_drop(skb, &p, &ev, DP_DROP_SPOOF, now);
-		}
-	}
-
-	/* Tracked traffic first: it needs no identity, so no ipcache lookup. */
-	if (p.frag == DP_FRAG_LATER) {
-		if (dp_frag_allowed(&p, dir, now)) {
-			ok_reason = DP_OK_FRAG;
-			goto pass;
-		}
-		l3only = 1;
-	} else {
-		ret = dp_ct_lookup(&p, dir, len, now);
-		if (ret != DP_CT_NEW) {
-			ok_reason = ret == DP_CT_ESTABLISHED ? DP_OK_CT_ESTABLISHED
-				    : ret == DP_CT_REPLY     ? DP_OK_CT_REPLY
-							     : DP_OK_CT_RELATED;
-			goto pass;
-		}
-	}
-
-	/* A new flow (or an orphan fragment): identities, then policy. */
-	/* A workload needs only the remote side's entry; a gateway both (pod and machine). */
-	if (!sip && (dp_cfg_mode == DP_MODE_GATEWAY || dir == DP_DIR_INGRESS))
-		sip = dp_ipcache_lookup(p.family, p.saddr);
-	if (dp_cfg_mode == DP_MODE_GATEWAY || dir == DP_DIR_EGRESS)
-		dip = dp_ipcache_lookup(p.family, p.daddr);
-	if (dp_cfg_mode == DP_MODE_GATEWAY) {
-		ev.src_identity = dp_ipcache_identity(sip);
-		ev.dst_identity = dp_ipcache_identity(dip);
-	} else if (dir == DP_DIR_EGRESS) {
-		ev.src_identity = dp_cfg_identity;
-		ev.dst_identity = dp_ipcache_identity(dip);
-	} else {
-		ev.dst_identity = dp_cfg_identity;
-		ev.src_identity = dp_ipcache_identity(sip);
-		if (vxlan) {
-			struct bpf_tunnel_key tk = {};
-
-			if (bpf_skb_get_tunnel_key(skb, &tk, sizeof(tk), 0) < 0)
-				return dp_drop(skb, &p, &ev, DP_DROP_TUNNEL_KEY, now);
-			/* The VNI is trusted only from the gateway serving the inner source. */
-			if (sip && sip->tunnel_ipv4 &&
-			    bpf_htonl(tk.remote_ipv4) == sip->tunnel_ipv4)
-				ev.src_identity = tk.tunnel_id & DP_VNI_MASK;
-			else
-				ev.src_identity = DP_ID_WORLD;
-			ev.flags |= DP_EV_F_TUNNEL;
-			ev.tunnel_id = tk.tunnel_id;
-			ev.tunnel_ipv4 = bpf_htonl(tk.remote_ipv4);
-		}
-	}
-
-	/* Gateway, from a machine: the machine's own egress policy first (it may have
-	 * unloaded its datapath), then the pod's ingress policy below. */
-	if (dp_cfg_mode == DP_MODE_GATEWAY && dir == DP_DIR_INGRESS) {
-		dp_policy_check(ev.src_identity, ev.dst_identity, DP_DIR_EGRESS, p.proto,
-				p.pol_port, l3only, &v);
-		if (v.reason != DP_OK_POLICY)
-			goto deny;
-	}
-	if (dir == DP_DIR_EGRESS)
-		dp_policy_check(ev.src_identity, ev.dst_identity, DP_DIR_EGRESS, p.proto,
-				p.pol_port, l3only, &v);
-	else
-		dp_policy_check(ev.dst_identity, ev.src_identity, DP_DIR_INGRESS, p.proto,
-				p.pol_port, l3only, &v);
-	if (v.reason != DP_OK_POLICY)
-		goto deny;
-
-	ev.endpoint = v.endpoint;
-	ev.rule_id = v.rule_id;
-	ev.match = v.match;
-	if (vxlan && dir == DP_DIR_EGRESS) {
-		ret = dp_set_tunnel(skb, dip, ev.src_identity, &ev);
+	if (dp_gw_from_machine(dir)) {
+		ret = dp_gw_antispoof(skb, &p, vxlan, &sip);
 		if (ret != DP_PARSE_OK)
 			return dp_drop(skb, &p, &ev, ret, now);
 	}
-	if (p.frag != DP_FRAG_LATER)
-		dp_ct_create(&p, dir, ev.src_identity, ev.dst_identity, len, now);
-	if (p.frag == DP_FRAG_FIRST)
-		dp_frag_remember(&p, dir, now);
-	ev.type = DP_EV_VERDICT;
-	ev.reason = DP_OK_POLICY;
-	dp_event_emit(skb, &p, &ev, now);
-	dp_count(dir, DP_OK_POLICY, len);
-	return TC_ACT_OK;
+	ok_reason = dp_tracked(&p, dir, len, now, &l3only);
+	if (ok_reason != DP_OK_POLICY)
+		return dp_pass_tracked(skb, &p, &ev, dir, vxlan, ok_reason, len, now);
 
-deny:
+	/* A new flow (or an orphan fragment): identities, then policy. */
+	ret = dp_identities(skb, &p, dir, vxlan, &sip, &dip, &ev);
+	if (ret != DP_PARSE_OK)
+		return dp_drop(skb, &p, &ev, ret, now);
+	dp_verdict(&p, dir, l3only, &ev, &v);
 	ev.endpoint = v.endpoint;
 	ev.rule_id = v.rule_id;
 	ev.match = v.match;
+	if (v.reason == DP_OK_POLICY)
+		return dp_pass_new(skb, &p, &ev, dir, vxlan, dip, len, now);
 	if (l3only && v.reason == DP_DROP_POLICY)
 		v.reason = DP_DROP_FRAG_NO_FIRST;
 	return dp_drop(skb, &p, &ev, v.reason, now);
-
-pass:
-	if (vxlan && dir == DP_DIR_EGRESS) {
-		/* Tracked packets still need their tunnel key; the VNI is the source identity
-		 * (this machine's, or on a gateway the pod's, from the ipcache). */
-		__u32 src_id = dp_cfg_mode == DP_MODE_GATEWAY
-				   ? dp_ipcache_identity(dp_ipcache_lookup(p.family, p.saddr))
-				   : dp_cfg_identity;
-
-		dip = dp_ipcache_lookup(p.family, p.daddr);
-		ret = dp_set_tunnel(skb, dip, src_id, &ev);
-		if (ret != DP_PARSE_OK)
-			return dp_drop(skb, &p, &ev, ret, now);
-	}
-	dp_count(dir, ok_reason, len);
-	return TC_ACT_OK;
 }
 
 SEC("tc")

@@ -56,6 +56,45 @@ const char *dp_dev_kind_name(enum dp_dev_kind kind);
 int dp_attach(const char *bpffs, const char *ifname, const char *netns, enum dp_dev_kind kind);
 int dp_detach(const char *ifname, const char *netns);
 
+/*
+ * ---- what is attached where (stale programs) ----
+ * A program keeps running, with the maps it was loaded with, for as long as it is
+ * attached, even after its pins are gone. After `unload` + `load` without `attach`, the
+ * devices still run the old programs on maps that are no longer pinned, and every write
+ * into the new pins is lost on them. These functions find our tc filters (the fixed
+ * handle/priority dp_attach() uses) and compare the map ids each program uses
+ * (bpf_obj_get_info_by_fd) with the ids of the maps pinned under bpffs.
+ */
+struct dp_attachment {
+	char ifname[16]; /* IF_NAMESIZE */
+	uint32_t ifindex;
+	uint8_t dir;		 /* DP_DIR_INGRESS or DP_DIR_EGRESS (the tc hook) */
+	enum dp_dev_kind kind;	 /* from the program's name; DP_DEV_AUTO if not one of ours */
+	uint32_t prog_id;	 /* the attached program */
+	char prog_name[16];	 /* as the kernel keeps it (15 characters) */
+	uint32_t pinned_prog_id; /* the program pinned under bpffs with that name, 0 = none */
+	bool pinned_maps;	 /* every map the program uses is pinned under bpffs */
+};
+/*
+ * Our filters on the devices `devs[0..n_devs)` of the netns (a path like /run/netns/NAME,
+ * NULL = the current one); devs NULL = every device there. A device that does not exist
+ * has nothing attached. Fills at most `max` entries of out, sets *n to how many exist.
+ */
+int dp_attached_list(const char *bpffs, const char *netns, const char *const *devs, size_t n_devs,
+		     struct dp_attachment *out, size_t max, size_t *n);
+/*
+ * The check a loader, a map writer (sync) or the daemon makes before trusting the pins:
+ * 0 when every filter of ours on those devices runs a program that uses the maps pinned
+ * under bpffs (an older program on the same maps is fine: an upgrade in progress);
+ * -ESTALE when one enforces other maps, each such filter logged as an error (device, hook,
+ * program id). With reattach, the pinned programs of the same kind are attached in their
+ * place first (dp_attach(): atomic replace) and -ESTALE is returned only if that failed —
+ * call it so only once the pinned maps hold the policy, as the stale programs enforce
+ * what was there before and an empty map set enforces nothing.
+ */
+int dp_attached_check(const char *bpffs, const char *netns, const char *const *devs, size_t n_devs,
+		      bool reattach);
+
 struct dp;
 int dp_open(const char *bpffs, struct dp **out);
 void dp_close(struct dp *dp);

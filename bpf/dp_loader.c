@@ -54,9 +54,6 @@ const char *const dp_prog_names[] = {
 };
 const unsigned int dp_prog_count = sizeof(dp_prog_names) / sizeof(dp_prog_names[0]);
 
-#define DP_TC_HANDLE 0x70700 /* "pp": a fixed handle+priority so attach can replace */
-#define DP_TC_PRIO   1
-
 /*
  * libbpf's messages go through our log: warnings as warnings (verifier logs on a failed
  * load), the rest at debug. While probing for an existing clsact qdisc its expected
@@ -82,7 +79,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static void libbpf_log_init(void)
+void dp_libbpf_log_init(void)
 {
 	static bool done;
 
@@ -90,6 +87,11 @@ static void libbpf_log_init(void)
 		libbpf_set_print(libbpf_print);
 		done = true;
 	}
+}
+
+void dp_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet = quiet;
 }
 
 static int pin_path(char *buf, size_t len, const char *bpffs, const char *name)
@@ -217,7 +219,7 @@ int dp_load(const struct dp_load_opts *o)
 	uint32_t hz = 0;
 	int err, i;
 
-	libbpf_log_init();
+	dp_libbpf_log_init();
 	if (mkdir(o->bpffs, 0700) && errno != EEXIST)
 		return -errno;
 	err = probe_hz(o->bpffs, &hz);
@@ -344,11 +346,7 @@ int dp_prog_fd(const char *bpffs, const char *name)
 
 /* ---- netns + device ---- */
 
-struct netns_guard {
-	int orig;
-};
-
-static int netns_enter(const char *netns, struct netns_guard *g)
+int dp_netns_enter(const char *netns, struct dp_netns_guard *g)
 {
 	int fd, err;
 
@@ -374,7 +372,7 @@ static int netns_enter(const char *netns, struct netns_guard *g)
 	return err;
 }
 
-static void netns_leave(struct netns_guard *g)
+void dp_netns_leave(struct dp_netns_guard *g)
 {
 	if (g->orig < 0)
 		return;
@@ -384,7 +382,7 @@ static void netns_leave(struct netns_guard *g)
 }
 
 /* ARPHRD_NONE (TUN, WireGuard) -> l3; ethtool driver "vxlan" -> vxlan; else eth. */
-static int detect_kind(const char *ifname, enum dp_dev_kind *kind)
+int dp_detect_kind(const char *ifname, enum dp_dev_kind *kind)
 {
 	struct ethtool_drvinfo drv = {.cmd = ETHTOOL_GDRVINFO};
 	struct ifreq ifr = {};
@@ -414,12 +412,12 @@ out:
 int dp_attach(const char *bpffs, const char *ifname, const char *netns, enum dp_dev_kind kind)
 {
 	int fds[2] = {-1, -1}, err, ifindex, i;
-	struct netns_guard g;
+	struct dp_netns_guard g;
 	char name[64];
 
-	libbpf_log_init();
+	dp_libbpf_log_init();
 	/* setns() changes only the network namespace: the pins stay reachable. */
-	err = netns_enter(netns, &g);
+	err = dp_netns_enter(netns, &g);
 	if (err)
 		return err;
 	ifindex = (int)if_nametoindex(ifname);
@@ -428,7 +426,7 @@ int dp_attach(const char *bpffs, const char *ifname, const char *netns, enum dp_
 		goto out;
 	}
 	if (kind == DP_DEV_AUTO) {
-		err = detect_kind(ifname, &kind);
+		err = dp_detect_kind(ifname, &kind);
 		if (err)
 			goto out;
 	}
@@ -468,16 +466,16 @@ out:
 	for (i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	netns_leave(&g);
+	dp_netns_leave(&g);
 	return err;
 }
 
 int dp_detach(const char *ifname, const char *netns)
 {
-	struct netns_guard g;
+	struct dp_netns_guard g;
 	int err, ret = 0, ifindex, i;
 
-	err = netns_enter(netns, &g);
+	err = dp_netns_enter(netns, &g);
 	if (err)
 		return err;
 	ifindex = (int)if_nametoindex(ifname);
@@ -496,7 +494,7 @@ int dp_detach(const char *ifname, const char *netns)
 			ret = err;
 	}
 out:
-	netns_leave(&g);
+	dp_netns_leave(&g);
 	return ret;
 }
 

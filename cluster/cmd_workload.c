@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "cluster/ctl.h"
+#include "enroll/server.h"
 #include "lib/cli.h"
+#include "lib/kv/kv.h"
 
 static const struct option opts[] = {CTL_STORE_OPTIONS};
 
@@ -21,7 +23,7 @@ static void help(FILE *out)
 		"\n"
 		"Enrolled machines. ALIVE says whether the machine's agent holds its lease.\n"
 		"delete removes the workload record, its sub-keys and its ipcache entry in one\n"
-		"transaction (the agent's credentials are not revoked by this).\n\n");
+		"transaction, then the machine's etcd user and role (when etcd auth is on).\n\n");
 	ctl_print_store_help(out);
 }
 
@@ -160,6 +162,23 @@ out:
 	return rc;
 }
 
+/* The records (one txn), then the machine's etcd users/roles (its credentials die with it;
+ * also the leftovers of an enrollment that never committed). */
+static int delete_machine(struct store *s, const char *name)
+{
+	int rc = store_workload_delete(s, name), urc;
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	urc = enroll_machine_users_delete(s->kv, name);
+	if (urc < 0 && urc != -EINVAL) {
+		fprintf(stderr, "pseudopodctl workload delete: the store user of %s: %s\n", name,
+			kv_error(s->kv));
+		return urc;
+	}
+	return rc;
+}
+
 static int workload_delete(int argc, char **argv)
 {
 	struct ctl ctl;
@@ -169,7 +188,7 @@ static int workload_delete(int argc, char **argv)
 	rc = parse(&ctl, argc, argv);
 	if (rc >= 0)
 		return rc;
-	return ctl_delete_by_name(&ctl, argc, argv, "workload", store_workload_delete);
+	return ctl_delete_by_name(&ctl, argc, argv, "workload", delete_machine);
 }
 
 static const char usage[] = "Usage: pseudopodctl workload COMMAND [ARGS...]\n"

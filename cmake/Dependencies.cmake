@@ -15,7 +15,9 @@ endfunction()
 
 pp_require(libbpf libbpf libbpf-dev)
 pp_require(libelf libelf libelf-dev)
-pp_require(libcurl libcurl libcurl4-openssl-dev)
+# TLS is GnuTLS everywhere (docs/architecture.md, enroll/): libmicrohttpd is built on it,
+# so libcurl's GnuTLS flavour and GnuTLS's own X.509 API make one TLS stack.
+pp_require(libcurl libcurl libcurl4-gnutls-dev)
 pp_require(libsodium libsodium libsodium-dev)
 pp_require(inih inih libinih-dev)
 pp_require(cmocka cmocka libcmocka-dev)
@@ -23,6 +25,8 @@ pp_require(jansson jansson libjansson-dev)
 pp_require(yaml yaml-0.1 libyaml-dev)
 pp_require(microhttpd libmicrohttpd libmicrohttpd-dev)
 pp_require(mnl libmnl libmnl-dev)
+pp_require(gnutls gnutls libgnutls28-dev)
+
 # promtool (Debian prometheus) is a test tool, not a library: test_agent_metrics and
 # test_agent_cli_api run `promtool check metrics` on the exposition text. Without it they
 # skip that check, except under CI=true, where they fail.
@@ -31,3 +35,17 @@ if(NOT PP_PROMTOOL)
 	message(STATUS "promtool not found: the metrics tests cannot check the exposition "
 		"format. Install it with: apt-get install prometheus   (or run scripts/deps as root)")
 endif()
+
+# Packaging tools (packaging/build-repos, tests/package): programs, not libraries, needed
+# only by the package tests, so a missing one is a note here and a named failure there.
+foreach(tool dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian rpmbuild:rpm
+		rpmlint:rpmlint createrepo_c:createrepo-c apt-ftparchive:apt-utils
+		mmdebstrap:mmdebstrap groff:groff-base)
+	string(REPLACE ":" ";" _t ${tool})
+	list(GET _t 0 _prog)
+	list(GET _t 1 _pkg)
+	find_program(PP_TOOL_${_prog} ${_prog})
+	if(NOT PP_TOOL_${_prog})
+		message(STATUS "${_prog} not found: the package tests need it (apt-get install ${_pkg})")
+	endif()
+endforeach()

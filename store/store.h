@@ -260,4 +260,39 @@ int store_gateway_put(struct store *s, const struct store_gateway *g, int64_t le
 int store_load_gateways(struct store *s, struct store_gateway **out, size_t *n);
 int store_gateway_delete(struct store *s, const char *name);
 
+/* ---- enrollment tokens (store_token.c) ----
+ * tokens/<id>: the SHA-256 of the secret (never the secret), what a redeemed token makes
+ * (labels, namespace, optional machine name), expiry and uses left, on a lease. The lease
+ * outlives expires_at by STORE_TOKEN_GRACE_S so that a late redemption is told "expired N
+ * minutes ago" rather than "invalid"; the enrollment server enforces expires_at itself.
+ * A revoked or used-up token stays (revoked / uses_left 0) until its lease ends, for the
+ * same reason. */
+#define STORE_TOKEN_ID_LEN  6
+#define STORE_TOKEN_GRACE_S 86400
+struct store_token {
+	char id[STORE_TOKEN_ID_LEN + 1];
+	char secret_sha256[65]; /* lowercase hex */
+	struct label_set labels; /* without the namespace label */
+	char namespace_[STORE_NAME_MAX];
+	char name[STORE_NAME_MAX]; /* "" = the machine picks (its hostname) */
+	int64_t created_at, expires_at;
+	uint32_t uses, uses_left;
+	bool revoked;
+};
+/* 6 characters of [a-z0-9]. */
+bool store_token_id_valid(const char *id);
+void store_token_clear(struct store_token *t);
+bool store_token_decode(const char *key, const char *value, size_t len, struct store_token *out,
+			char *err, size_t err_len);
+char *store_token_encode(const struct store_token *t);
+/* Creates tokens/<id> on lease (create-if-absent: -EEXIST when the id is taken). */
+int store_token_create(struct store *s, const struct store_token *t, int64_t lease);
+/* -ENOENT when absent; *mod_revision and *lease of the key as read. */
+int store_token_get(struct store *s, const char *id, struct store_token *out,
+		    int64_t *mod_revision, int64_t *lease);
+int store_load_tokens(struct store *s, struct store_token **out, size_t *n);
+void store_tokens_free(struct store_token *t, size_t n);
+/* Marks tokens/<id> revoked (guarded by its mod_revision, same lease). -ENOENT when absent. */
+int store_token_revoke(struct store *s, const char *id);
+
 #endif

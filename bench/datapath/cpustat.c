@@ -31,6 +31,28 @@ int cpustat_read(struct cpustat *out)
 	return 0;
 }
 
+int cpustat_task_ns(int pid, uint64_t *ns)
+{
+	char path[64];
+	unsigned long long v = 0;
+	FILE *f;
+	int n;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/schedstat");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu", &v);
+	fclose(f);
+	if (n != 1)
+		return -EPROTO;
+	*ns = v;
+	return 0;
+}
+
 uint64_t cpustat_now_ns(void)
 {
 	struct timespec ts;

@@ -19,6 +19,11 @@ struct cpustat {
 
 /* Reads the "cpu" line of /proc/stat. Returns 0 or -errno. */
 int cpustat_read(struct cpustat *out);
+/* A task's time on a CPU in ns (/proc/PID/schedstat, first field; pid 0 = this process).
+ * It includes the softirq work done while the task was current (on veth, the receive path
+ * runs in the sender's context), which is why it is the benchmark's CPU figure on a
+ * machine others share: the machine-wide counters above see their work too. */
+int cpustat_task_ns(int pid, uint64_t *ns);
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t cpustat_now_ns(void);
 

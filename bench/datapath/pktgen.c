@@ -101,7 +101,10 @@ size_t pktgen_build(const struct pktgen_flow *flow, uint8_t *buf)
 		ip.ttl = 64;
 		ip.protocol = flow->proto;
 		ip.tot_len = htons((uint16_t)(sizeof(ip) + l4len));
-		ip.frag_off = htons(IP_DF);
+		ip.id = htons(flow->ip_id);
+		ip.frag_off = htons(flow->frag == PKTGEN_FRAG_FIRST   ? IP_MF
+				    : flow->frag == PKTGEN_FRAG_LATER ? 1480 / 8
+								      : IP_DF);
 		memcpy(&ip.saddr, flow->saddr, 4);
 		memcpy(&ip.daddr, flow->daddr, 4);
 		ip.check = htons(csum_fold(csum_add(0, &ip, sizeof(ip))));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * pktgen: the benchmark's test packets — Ethernet + IPv4 or IPv6 + TCP or UDP, no options
- * or extension headers, checksums filled in (the datapath does not check them, but a
- * packet a real stack would drop is a bad benchmark input), 64 bytes of payload.
+ * or extension headers (IPv4 fragments on request), checksums filled in (the datapath does not
+ * check them, but a packet a real stack would drop is a bad benchmark input), 64 bytes of payload.
  */
 #ifndef PSEUDOPOD_BENCH_PKTGEN_H
 #define PSEUDOPOD_BENCH_PKTGEN_H
@@ -21,6 +21,14 @@ struct pktgen_flow {
 	uint8_t daddr[16];
 	uint16_t sport; /* host order */
 	uint16_t dport; /* host order */
+	uint8_t frag;	/* IPv4 only: PKTGEN_FRAG_* */
+	uint16_t ip_id; /* IPv4 identification (fragments) */
+};
+
+enum {
+	PKTGEN_FRAG_NONE = 0, /* DF set */
+	PKTGEN_FRAG_FIRST,    /* offset 0, MF: carries the L4 header */
+	PKTGEN_FRAG_LATER,    /* offset 1480, MF clear: the same bytes are payload only */
 };
 
 /* Writes the frame into buf (at least PKTGEN_MAX bytes); returns its length. */

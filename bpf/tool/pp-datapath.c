@@ -22,8 +22,9 @@
 #include "lib/parse_num.h"
 #include "lib/policy_entry.h"
 
-#define PROG  "pp-datapath"
-#define BATCH 4096
+#define PROG	 "pp-datapath"
+#define BATCH	 4096
+#define MAX_DEVS 16
 
 static volatile sig_atomic_t stop_flag;
 
@@ -73,9 +74,14 @@ static bool parse_u32_opt(const char *name, const char *v, uint32_t *out)
 static const char load_usage[] =
     "Usage: " PROG " load --bpffs DIR --mode workload|gateway --identity ID\n"
     "                  [--ipcache-max N] [--policy-max N] [--conntrack-max N] [--events-rate N]\n"
+    "                  [--netns PATH] [--dev IFNAME]...\n"
     "Loads the datapath and pins its maps and programs under DIR. Maps already pinned there\n"
     "with the same layout are adopted (conntrack and policy survive); programs are replaced.\n"
-    "--events-rate: events per second per CPU (default 10000, 0 = unlimited).\n";
+    "--events-rate: events per second per CPU (default 10000, 0 = unlimited).\n"
+    "Then checks the devices (--dev, default every device of the netns --netns, default the\n"
+    "current one) for programs of ours still attached on maps that are no longer pinned\n"
+    "(after an unload): if there are, it says which and fails (exit 1); fill the maps and\n"
+    "run 'attach' (see 'status').\n";
 
 static int cmd_load(int argc, char **argv)
 {
@@ -87,11 +93,15 @@ static int cmd_load(int argc, char **argv)
 	    {"policy-max", required_argument, 0, 'P'},
 	    {"conntrack-max", required_argument, 0, 'C'},
 	    {"events-rate", required_argument, 0, 'e'},
+	    {"netns", required_argument, 0, 'n'},
+	    {"dev", required_argument, 0, 'd'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
 	struct dp_load_opts o = {.bpffs = DP_DEFAULT_BPFFS, .events_per_second = 10000};
+	const char *devs[MAX_DEVS], *netns = NULL;
 	bool have_identity = false;
+	size_t n_devs = 0;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -129,6 +139,14 @@ static int cmd_load(int argc, char **argv)
 			if (!parse_u32_opt("--events-rate", optarg, &o.events_per_second))
 				return CLI_EXIT_USAGE;
 			break;
+		case 'n':
+			netns = optarg;
+			break;
+		case 'd':
+			if (n_devs == MAX_DEVS)
+				return usage_err("too many --dev", load_usage);
+			devs[n_devs++] = optarg;
+			break;
 		case 'h':
 			printf("%s", load_usage);
 			return CLI_EXIT_OK;
@@ -139,7 +157,127 @@ static int cmd_load(int argc, char **argv)
 	if (!have_identity && o.mode == DP_MODE_WORKLOAD)
 		return usage_err("workload mode needs --identity", load_usage);
 	err = dp_load(&o);
-	return err ? fail("load", err) : CLI_EXIT_OK;
+	if (err)
+		return fail("load", err);
+	err = dp_attached_check(o.bpffs, netns, n_devs ? devs : NULL, n_devs, false);
+	if (err == -ESTALE) {
+		fprintf(stderr,
+			PROG ": loaded, but programs attached on the devices above enforce "
+			     "maps that are no longer pinned under %s: fill the new maps, then "
+			     "'" PROG " attach' (or detach them)\n",
+			o.bpffs);
+		return CLI_EXIT_FAIL;
+	}
+	return err ? fail("load: checking attached programs", err) : CLI_EXIT_OK;
+}
+
+/* ---- status ---- */
+
+static const char status_usage[] =
+    "Usage: " PROG " status [--bpffs DIR] [--netns PATH] [--dev IFNAME]... [--json] [--reattach]\n"
+    "Shows which of our programs are attached where (device, tc hook, kind, program id), the\n"
+    "id of the program pinned under DIR for the same name, and whether the attached program\n"
+    "uses the maps pinned under DIR. A program on maps that are no longer pinned (left by an\n"
+    "unload + load without attach) enforces a policy no write can change: exit 1 then.\n"
+    "--reattach attaches the pinned programs in its place (only once the maps are filled).\n"
+    "Devices: --dev (repeatable), default every device of the netns.\n";
+
+static void status_print(const struct dp_attachment *a, size_t n, bool json)
+{
+	json_t *arr = json ? json_array() : NULL;
+
+	if (!json)
+		printf("%-15s %-7s %-5s %8s %8s  %s\n", "device", "hook", "kind", "program",
+		       "pinned", "maps");
+	for (size_t i = 0; i < n; i++) {
+		const char *kind = a[i].kind == DP_DEV_AUTO ? "-" : dp_dev_kind_name(a[i].kind);
+
+		if (json) {
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:b}", "device",
+					   a[i].ifname, "hook", dp_dir_name(a[i].dir), "kind", kind,
+					   "prog_id", (json_int_t)a[i].prog_id, "prog_name",
+					   a[i].prog_name, "pinned_prog_id",
+					   (json_int_t)a[i].pinned_prog_id, "is_pinned_prog",
+					   a[i].prog_id == a[i].pinned_prog_id, "pinned_maps",
+					   a[i].pinned_maps));
+			continue;
+		}
+		printf("%-15s %-7s %-5s %8u %8u  %s\n", a[i].ifname, dp_dir_name(a[i].dir), kind,
+		       a[i].prog_id, a[i].pinned_prog_id,
+		       a[i].pinned_maps
+			   ? (a[i].prog_id == a[i].pinned_prog_id ? "pinned"
+								  : "pinned (older program)")
+			   : "NOT PINNED (stale: enforces orphaned maps)");
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(arr);
+	}
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"bpffs", required_argument, 0, 'b'},
+	    {"netns", required_argument, 0, 'n'},
+	    {"dev", required_argument, 0, 'd'},
+	    {"json", no_argument, 0, 'j'},
+	    {"reattach", no_argument, 0, 'r'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
+	};
+	const char *bpffs = DP_DEFAULT_BPFFS, *netns = NULL, *devs[MAX_DEVS];
+	struct dp_attachment a[64];
+	bool json = false, reattach = false;
+	size_t n_devs = 0, n = 0, stale = 0;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			bpffs = optarg;
+			break;
+		case 'n':
+			netns = optarg;
+			break;
+		case 'd':
+			if (n_devs == MAX_DEVS)
+				return usage_err("too many --dev", status_usage);
+			devs[n_devs++] = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'r':
+			reattach = true;
+			break;
+		case 'h':
+			printf("%s", status_usage);
+			return CLI_EXIT_OK;
+		default:
+			return usage_err("bad option", status_usage);
+		}
+	}
+	if (reattach) {
+		err = dp_attached_check(bpffs, netns, n_devs ? devs : NULL, n_devs, true);
+		if (err && err != -ESTALE)
+			return fail("reattach", err);
+	}
+	err = dp_attached_list(bpffs, netns, n_devs ? devs : NULL, n_devs, a, 64, &n);
+	if (err)
+		return fail("status", err);
+	if (n > 64)
+		fprintf(stderr, PROG ": %zu filters, showing 64\n", n);
+	n = n > 64 ? 64 : n;
+	status_print(a, n, json);
+	for (size_t i = 0; i < n; i++)
+		stale += !a[i].pinned_maps;
+	if (stale)
+		fprintf(stderr, PROG ": %zu attached program(s) enforce maps not pinned under %s\n",
+			stale, bpffs);
+	return stale ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 static const char bpffs_usage[] = "Usage: " PROG " unload --bpffs DIR\n"
@@ -926,6 +1064,7 @@ static const struct cli_command commands[] = {
     {"load", cmd_load, "load + pin maps and programs (adopts pinned maps)"},
     {"attach", cmd_attach, "attach to a device's tc ingress+egress (atomic replace)"},
     {"detach", cmd_detach, "remove our tc filters from a device"},
+    {"status", cmd_status, "which programs are attached where, on the pinned maps or not"},
     {"ipcache", cmd_ipcache, "add | del | list | load  address -> identity entries"},
     {"policy", cmd_policy, "add | del | list | load | enforce  policy entries"},
     {"events", cmd_events, "print decoded ring-buffer events"},

@@ -358,14 +358,24 @@ int kv_call(struct kv_client *c, const char *path, json_t *body, json_t **reply)
 	*reply = NULL;
 	if (!text)
 		return -ENOMEM;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 4; attempt++) {
 		rc = kv_ensure_auth(c);
 		if (rc < 0)
 			break;
 		rc = post_failover(c, path, text, reply);
 		/* Simple tokens expire (5 min by default): re-authenticate and retry once. */
-		if (rc == -EACCES && c->user && strstr(c->err, "invalid auth token")) {
+		if (rc == -EACCES && c->user && attempt == 0 &&
+		    strstr(c->err, "invalid auth token")) {
 			kv_drop_token(c);
+			continue;
+		}
+		/* Users or roles changed while etcd checked the request: it refused it before
+		 * applying it. Retry; the last time with a fresh token (JWT tokens carry the
+		 * auth revision they were issued at). */
+		if (rc < 0 && c->user && attempt < 3 &&
+		    strstr(c->err, "revision of auth store is old")) {
+			if (attempt == 2)
+				kv_drop_token(c);
 			continue;
 		}
 		break;

@@ -180,4 +180,22 @@ unsigned kv_watch_reconnects(const struct kv_watch *w);
 unsigned kv_watch_resyncs(const struct kv_watch *w);
 void kv_watch_close(struct kv_watch *w); /* accepts NULL */
 
+/*
+ * Auth administration (kv_auth.c), for enrollment: each machine gets its own user and role.
+ * Need a root (or auth-admin) client; return 0 or -errno like every call (-EEXIST is not
+ * special: etcd says "user name already exists" with -EINVAL, kv_error() has the text).
+ * Permission ranges: key alone (prefix false) or every key starting with key (prefix true).
+ */
+enum kv_perm { KV_PERM_READ = 0, KV_PERM_WRITE = 1, KV_PERM_READWRITE = 2 };
+int kv_auth_user_add(struct kv_client *c, const char *name, const char *password);
+int kv_auth_user_delete(struct kv_client *c, const char *name);
+int kv_auth_role_add(struct kv_client *c, const char *role);
+int kv_auth_role_delete(struct kv_client *c, const char *role);
+int kv_auth_role_grant(struct kv_client *c, const char *role, enum kv_perm perm, const char *key,
+		       bool prefix);
+int kv_auth_user_grant_role(struct kv_client *c, const char *user, const char *role);
+/* Checks a user's password with /v3/auth/authenticate (no client state changes). 0 when the
+ * credentials are valid, -EACCES when etcd refuses them. */
+int kv_auth_check(struct kv_client *c, const char *user, const char *password);
+
 #endif

@@ -155,9 +155,9 @@ expect 2 identity frobnicate
 expect 2 endpoint add --ip 10.0.0.1 -o yaml
 set +e
 h_in "$ns" "$bin" token create >/dev/null 2>&1; rc1=$?
-h_in "$ns" "$bin" serve >/dev/null 2>&1; rc2=$?
+h_in "$ns" "$bin" serve --port 0 >/dev/null 2>&1; rc2=$?
 h_in "$ns" "$bin" >/dev/null 2>&1; rc3=$?
 set -e
-[ "$rc1 $rc2 $rc3" = "2 2 2" ] || h_fail "token/serve/no command: exits $rc1 $rc2 $rc3, expected 2"
+[ "$rc1 $rc2 $rc3" = "2 2 2" ] || h_fail "token create without --server, serve --port 0, no command: exits $rc1 $rc2 $rc3, expected 2"
 h_in "$ns" "$bin" endpoint add --help | grep -q -- "--namespace" || h_fail "endpoint add --help"
 h_pass "pseudopodctl init/endpoint/identity/gateway/workload behave, bad input handled"

@@ -11,10 +11,11 @@
 #define PP_TEST_PKT_H
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#define PKT_MAX 512
+#define PKT_MAX 1600 /* a full 1500-byte-MTU frame (fragment tests) */
 
 struct pkt {
 	uint8_t b[PKT_MAX];
@@ -199,5 +200,46 @@ static inline void pkt_icmp(struct pkt *p, uint8_t type, uint8_t code, uint16_t 
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
+
+/*
+ * Fragment `i` of a UDP datagram carrying `data` bytes (after its 8-byte header), cut the
+ * way a 1500-byte MTU cuts it: 1480 bytes of IPv4 payload per fragment, 1448 for IPv6
+ * (1500 - 40 - 8 rounded down to 8). Returns false when the datagram has no fragment i.
+ * Ethernet framing; IPv4 identification / IPv6 fragment id `id`.
+ */
+static inline bool pkt_udp_frag(struct pkt *p, int v6, const char *src, const char *dst,
+				uint16_t sport, uint16_t dport, uint32_t id, size_t data, int i)
+{
+	size_t total = 8 + data, step = v6 ? 1448 : 1480, off = (size_t)i * step, n;
+	int more;
+
+	if (off >= total)
+		return false;
+	n = total - off < step ? total - off : step;
+	more = off + n < total;
+	p->len = 0;
+	pkt_eth(p, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		pkt_ipv6(p, 44, src, dst);
+		pkt_frag6(p, IPPROTO_UDP, (uint16_t)(off / 8), more, id);
+	} else {
+		pkt_ipv4(p, IPPROTO_UDP, src, dst, (uint16_t)id,
+			 (uint16_t)((more ? 0x2000 : 0) | off / 8), 0);
+	}
+	if (i == 0) {
+		pkt_be16(p, sport);
+		pkt_be16(p, dport);
+		pkt_be16(p, (uint16_t)total);
+		pkt_be16(p, 0);
+		n -= 8;
+	}
+	memset(p->b + p->len, 0xab, n);
+	p->len += n;
+	if (v6)
+		pkt_ip6_done(p);
+	else
+		pkt_ip4_done(p);
+	return true;
+}
 
 #endif

@@ -865,6 +865,76 @@ static void test_ipv6_fragments(void **state)
 	DROP(&W, E_ETH, &p, DP_DROP_FRAG_NO_FIRST);
 }
 
+/*
+ * A datagram larger than the MTU on a flow that is already tracked: its first fragment
+ * passes through conntrack (established or reply), and the later fragments must follow
+ * it. Runs fragments 0..n of a 3000-byte UDP datagram through `prog` and expects the first
+ * to pass with `first_reason` and every later one as DP_OK_FRAG.
+ */
+static void frag_datagram_passes(struct fx *f, int prog, int v6, const char *s, const char *d,
+				 uint16_t sp, uint16_t dp, uint32_t id, int first_reason)
+{
+	struct pkt p;
+	int i;
+
+	for (i = 0; pkt_udp_frag(&p, v6, s, d, sp, dp, id, 3000, i); i++) {
+		if (i == 0)
+			PASS(f, prog, &p, first_reason);
+		else
+			PASS(f, prog, &p, DP_OK_FRAG);
+	}
+	assert_int_equal(i, 3);
+}
+
+/* Fragments of a denied datagram: the first by policy, the rest as orphans. */
+static void frag_datagram_drops(struct fx *f, int prog, int v6, const char *s, const char *d,
+				uint16_t sp, uint16_t dp, uint32_t id)
+{
+	struct pkt p;
+
+	for (int i = 0; pkt_udp_frag(&p, v6, s, d, sp, dp, id, 3000, i); i++) {
+		if (i == 0)
+			DROP(f, prog, &p, DP_DROP_POLICY);
+		else
+			DROP(f, prog, &p, DP_DROP_FRAG_NO_FIRST);
+	}
+}
+
+/* Issue 10 item 3: fragments of established and reply traffic, both families. */
+static void test_fragments_tracked_flow(void **state)
+{
+	struct pkt p;
+
+	(void)state;
+	world(&W);
+	enforce(&W, SELF, DP_EP_F_ENFORCE_INGRESS | DP_EP_F_ENFORCE_EGRESS);
+	pol(&W, SELF, POLICY_EGRESS, POD, IPPROTO_UDP, 53, 53, 0);
+	/* a small query creates the flow; then a 3000-byte datagram on it */
+	udp4(&p, SELF_IP, POD_IP, 40000, 53);
+	PASS(&W, E_ETH, &p, DP_OK_POLICY);
+	frag_datagram_passes(&W, E_ETH, 0, SELF_IP, POD_IP, 40000, 53, 0x100, DP_OK_CT_ESTABLISHED);
+	/* the large answer (EDNS) comes back through the default-deny ingress */
+	frag_datagram_passes(&W, I_ETH, 0, POD_IP, SELF_IP, 53, 40000, 0x200, DP_OK_CT_REPLY);
+	/* the remembered first fragment is per datagram and per hook: another id, or the same
+	 * id on the other hook, is still an orphan */
+	pkt_udp_frag(&p, 0, POD_IP, SELF_IP, 53, 40000, 0x201, 3000, 1);
+	DROP(&W, I_ETH, &p, DP_DROP_FRAG_NO_FIRST);
+	pkt_udp_frag(&p, 0, SELF_IP, POD_IP, 40000, 53, 0x200, 3000, 1);
+	DROP(&W, E_ETH, &p, DP_DROP_FRAG_NO_FIRST);
+	/* a denied flow's fragments still drop, whatever else is tracked */
+	frag_datagram_drops(&W, E_ETH, 0, SELF_IP, POD_IP, 40000, 54, 0x300);
+	frag_datagram_drops(&W, I_ETH, 0, POD_IP, SELF_IP, 53, 40001, 0x301);
+
+	/* IPv6 */
+	pol(&W, SELF, POLICY_EGRESS, POD, IPPROTO_UDP, 5353, 5353, 0);
+	pkt_udp_frag(&p, 1, SELF6, POD6, 40000, 5353, 9, 100, 0); /* one unfragmented-size piece */
+	PASS(&W, E_ETH, &p, DP_OK_POLICY);
+	frag_datagram_passes(&W, E_ETH, 1, SELF6, POD6, 40000, 5353, 10, DP_OK_CT_ESTABLISHED);
+	frag_datagram_passes(&W, I_ETH, 1, POD6, SELF6, 5353, 40000, 11, DP_OK_CT_REPLY);
+	frag_datagram_drops(&W, E_ETH, 1, SELF6, POD6, 40000, 5354, 12);
+	frag_datagram_drops(&W, I_ETH, 1, POD6, SELF6, 5353, 40001, 13);
+}
+
 /* ---- malformed ---- */
 
 static void test_malformed(void **state)
@@ -1070,6 +1140,28 @@ static void test_gateway_both_sides(void **state)
 	assert_int_equal(last_event(&G)->tunnel_ipv4, pkt_ip4("192.168.0.9"));
 }
 
+/* Issue 10 item 3 on a gateway: fragments of a tracked machine <-> pod flow, both ways. */
+static void test_gateway_fragments(void **state)
+{
+	struct pkt p;
+
+	(void)state;
+	gw_world();
+	pol(&G, MACHINE, POLICY_EGRESS, POD, IPPROTO_UDP, 53, 53, 0);
+	pol(&G, POD, POLICY_INGRESS, MACHINE, IPPROTO_UDP, 53, 53, 0);
+	enforce(&G, POD, DP_EP_F_ENFORCE_INGRESS | DP_EP_F_ENFORCE_EGRESS);
+	udp4(&p, SELF_IP, POD_IP, 40000, 53);
+	PASS(&G, I_ETH, &p, DP_OK_POLICY);
+	frag_datagram_passes(&G, I_ETH, 0, SELF_IP, POD_IP, 40000, 53, 0x10, DP_OK_CT_ESTABLISHED);
+	frag_datagram_passes(&G, E_ETH, 0, POD_IP, SELF_IP, 53, 40000, 0x11, DP_OK_CT_REPLY);
+	/* fragments from a source that is no machine: anti-spoofing, first and later alike */
+	pkt_udp_frag(&p, 0, "10.1.0.6", POD_IP, 40000, 53, 0x12, 3000, 0);
+	DROP(&G, I_ETH, &p, DP_DROP_SPOOF);
+	pkt_udp_frag(&p, 0, "10.1.0.6", POD_IP, 40000, 53, 0x12, 3000, 1);
+	DROP(&G, I_ETH, &p, DP_DROP_SPOOF);
+	frag_datagram_drops(&G, I_ETH, 0, SELF_IP, POD_IP, 40000, 54, 0x13);
+}
+
 /* ---- events rate limit ---- */
 
 static void test_events_rate_limit(void **state)
@@ -1140,6 +1232,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_icmpv6_nd_and_error, reset),
 	    cmocka_unit_test_setup(test_ipv4_fragments, reset),
 	    cmocka_unit_test_setup(test_ipv6_fragments, reset),
+	    cmocka_unit_test_setup(test_fragments_tracked_flow, reset),
+	    cmocka_unit_test_setup(test_gateway_fragments, reset),
 	    cmocka_unit_test_setup(test_malformed, reset),
 	    cmocka_unit_test_setup(test_l3_device, reset),
 	    cmocka_unit_test_setup(test_vxlan_egress_sets_key, reset),
