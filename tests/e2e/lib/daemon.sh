@@ -109,8 +109,19 @@ CONF
 }
 
 # d_listen: TCP listeners on the machine's overlay address (once pseudopodd put it there).
+# 5432 serves connections concurrently (a long-lived connection must not starve probes,
+# as with nc -lk, which serves one at a time); 22 is nc.
 d_listen() {
-	h_tcp_listen "$D_VM" 10.201.0.10 5432
+	h_spawn "$D_VM" tcp-5432 python3 -c '
+import socketserver
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        while self.request.recv(4096):
+            pass
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer.daemon_threads = True
+socketserver.ThreadingTCPServer(("10.201.0.10", 5432), H).serve_forever()' >/dev/null
+	h_wait_for 5 h_in "$D_VM" sh -c "ss -Hltn 'sport = :5432' | grep -q LISTEN"
 	h_tcp_listen "$D_VM" 10.201.0.10 22
 }
 
