@@ -36,6 +36,8 @@ void daemon_applied(struct daemon *d, const char *source, int64_t revision)
 {
 	d->policy_source = source;
 	d->policy_revision = revision;
+	if (!strcmp(source, "store"))
+		d->dp.closed = false; /* the store's policy replaced the fail-closed state */
 	if (d->ready)
 		return;
 	if (!d->dp.adopted)
@@ -136,22 +138,24 @@ static int on_snapshot_timer(void *ctx)
 
 static int first_state(struct daemon *d)
 {
+	bool closed = d->cfg.agent.fail_mode == CONFIG_FAIL_CLOSED;
 	char err[DAEMON_ERR_MAX];
 	int rc = daemon_store_first_sync(d);
 
 	if (rc == 0)
 		return 0;
-	if (d->dp.adopted) {
-		/* the pins are at least as new as any snapshot we wrote: they stay */
+	/* Adopted pins are at least as new as any snapshot this machine wrote: they stay,
+	 * in static mode always, in closed mode while a snapshot vouches for a known state. */
+	rc = daemon_snapshot_restore(d, !d->dp.adopted, err, sizeof(err));
+	if (d->dp.adopted && (rc == 0 || !closed)) {
 		log_warn("store unreachable: the adopted pins keep enforcing their policy");
 		daemon_applied(d, "pins", 0);
 		return 0;
 	}
-	rc = daemon_snapshot_restore(d, err, sizeof(err));
 	if (rc == 0)
 		return 0;
 	log_warn("store unreachable and the snapshot cannot be used (%s)", err);
-	if (d->cfg.agent.fail_mode == CONFIG_FAIL_CLOSED) {
+	if (closed) {
 		rc = daemon_datapath_fail_closed(d);
 		if (rc < 0)
 			return rc;

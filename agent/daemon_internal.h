@@ -154,7 +154,8 @@ struct agent_policy_sync *daemon_policy_sync(struct daemon *d);
 
 /* daemon_snapshot.c */
 int daemon_snapshot_save(struct daemon *d);
-int daemon_snapshot_restore(struct daemon *d, char *err, size_t err_len);
+/* Reads and checks <state-dir>/policy.snapshot; with write, writes it into the maps. */
+int daemon_snapshot_restore(struct daemon *d, bool write, char *err, size_t err_len);
 
 /* daemon_api.c */
 int daemon_api_start(struct daemon *d, char *err, size_t err_len);

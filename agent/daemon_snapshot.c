@@ -235,7 +235,7 @@ static int snapshot_write(struct daemon *d, const struct daemon_snapshot *s)
 	return rc;
 }
 
-int daemon_snapshot_restore(struct daemon *d, char *err, size_t err_len)
+int daemon_snapshot_restore(struct daemon *d, bool write, char *err, size_t err_len)
 {
 	struct daemon_snapshot s;
 	char path[CONFIG_PATH_MAX + 32], why[512];
@@ -255,6 +255,10 @@ int daemon_snapshot_restore(struct daemon *d, char *err, size_t err_len)
 		return -EINVAL;
 	}
 	free(buf);
+	if (!write) {
+		daemon_snapshot_free(&s);
+		return 0;
+	}
 	rc = snapshot_write(d, &s);
 	if (rc < 0)
 		snprintf(err, err_len, "writing the snapshot into the maps: %s", strerror(-rc));
