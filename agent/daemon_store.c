@@ -28,7 +28,7 @@
 #include "store/store_options.h"
 
 #define DAEMON_WATCH_ACTIVE_MS 5
-#define DAEMON_WATCH_IDLE_MS   25
+#define DAEMON_WATCH_IDLE_MS   50
 #define DAEMON_ALIVE_TTL_S     15
 #define DAEMON_RETRY_MS	       2000
 #define DAEMON_LOCK_MS	       2000
