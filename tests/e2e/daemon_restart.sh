@@ -39,6 +39,24 @@ st=$(d_status)
 "$PP_CLI" policy trace --socket "$D_SOCK" --src 10.200.1.6 --dst 10.201.0.10 --dport 5432 \
 	-o json | jq -e '.verdict == "denied"' >/dev/null || h_fail "trace db -> 5432"
 
+# observe: the flows from the datapath's ring buffer with both identities' labels.
+"$PP_CLI" observe --socket "$D_SOCK" --last 50 -o json >"$H_TMP/flows.json"
+jq -se 'map(select(.verdict == "DROPPED" and .["l4.TCP.destination_port"] == 5432 and
+	(.["source.labels"] | index("k8s:app=db")))) | length > 0' "$H_TMP/flows.json" >/dev/null ||
+	h_fail "observe: no dropped db -> 5432 flow with labels: $(head -c 600 "$H_TMP/flows.json")"
+jq -se 'map(select(.verdict == "FORWARDED" and .["l4.TCP.destination_port"] == 5432 and
+	.ingress_allowed_by[0].key == "prod/billing-from-web")) | length > 0' "$H_TMP/flows.json" \
+	>/dev/null || h_fail "observe: no forwarded web -> 5432 flow naming its policy"
+# metrics: the Prometheus text passes promtool (when installed; the unit tests require it
+# under CI=true), with the datapath's counters and the store gauges.
+h_in "$D_VM" curl -sf http://127.0.0.1:9962/metrics >"$H_TMP/metrics.txt" || h_fail "/metrics"
+grep -q '^pseudopod_store_connected 1' "$H_TMP/metrics.txt" || h_fail "metrics: store_connected"
+grep -q '^pseudopod_drop_count_total{reason="policy-default-deny",direction="ingress"}' \
+	"$H_TMP/metrics.txt" || h_fail "metrics: no default-deny drops counted"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$H_TMP/metrics.txt" || h_fail "promtool check metrics"
+fi
+
 # The probes: one file line per attempt, "ok" or "fail".
 probe() {
 	local ns=$1 port=$2 out=$3
