@@ -41,10 +41,10 @@ st=$(d_status)
 
 # observe: the flows from the datapath's ring buffer with both identities' labels.
 "$PP_CLI" observe --socket "$D_SOCK" --last 50 -o json >"$H_TMP/flows.json"
-jq -se 'map(select(.verdict == "DROPPED" and .["l4.TCP.destination_port"] == 5432 and
-	(.["source.labels"] | index("k8s:app=db")))) | length > 0' "$H_TMP/flows.json" >/dev/null ||
+jq -se 'map(select(.verdict == "DROPPED" and .l4.TCP.destination_port == 5432 and
+	(.source.labels | index("k8s:app=db")))) | length > 0' "$H_TMP/flows.json" >/dev/null ||
 	h_fail "observe: no dropped db -> 5432 flow with labels: $(head -c 600 "$H_TMP/flows.json")"
-jq -se 'map(select(.verdict == "FORWARDED" and .["l4.TCP.destination_port"] == 5432 and
+jq -se 'map(select(.verdict == "FORWARDED" and .l4.TCP.destination_port == 5432 and
 	.ingress_allowed_by[0].key == "prod/billing-from-web")) | length > 0' "$H_TMP/flows.json" \
 	>/dev/null || h_fail "observe: no forwarded web -> 5432 flow naming its policy"
 # metrics: the Prometheus text passes promtool (when installed; the unit tests require it
