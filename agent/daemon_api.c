@@ -157,9 +157,11 @@ static int h_policy(json_t **out, void *ctx)
 		    api_policy_entry_json(&v[i], v[i].identity ? labels_of(v[i].identity, d) : NULL,
 					  named ? pol : NULL, named ? rule : NULL));
 	}
+	json_t *pj = policy_json(d);
 	*out = json_pack("{s:I, s:I, s:O, s:o}", "endpoint", (json_int_t)ep, "revision",
 			 (json_int_t)d->policy_revision, "enforcement",
-			 json_object_get(policy_json(d), "enforcement"), "entries", arr);
+			 json_object_get(pj, "enforcement"), "entries", arr);
+	json_decref(pj);
 	return *out ? 0 : -ENOMEM;
 }
 
