@@ -6,28 +6,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/why.h"
 #include "store/store.h"
 #include "store/store_internal.h"
-
-static bool terr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool terr(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 bool store_token_id_valid(const char *id)
 {
@@ -63,11 +48,11 @@ static bool get_int(const char *key, json_t *o, const char *field, bool required
 
 	if (!v) {
 		*out = 0;
-		return required ? terr(err, err_len, "%s: %s: missing", key, field) : true;
+		return required ? why_false(err, err_len, "%s: %s: missing", key, field) : true;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
-		return terr(err, err_len, "%s: %s: expected an integer in 0..%lld", key, field,
-			    (long long)max);
+		return why_false(err, err_len, "%s: %s: expected an integer in 0..%lld", key, field,
+				 (long long)max);
 	*out = json_integer_value(v);
 	return true;
 }
@@ -79,11 +64,11 @@ static bool get_string(const char *key, json_t *o, const char *field, bool requi
 
 	out[0] = '\0';
 	if (!v)
-		return required ? terr(err, err_len, "%s: %s: missing", key, field) : true;
+		return required ? why_false(err, err_len, "%s: %s: missing", key, field) : true;
 	if (!json_is_string(v) || json_string_length(v) >= size ||
 	    strlen(json_string_value(v)) != json_string_length(v))
-		return terr(err, err_len, "%s: %s: expected a string of at most %zu bytes", key,
-			    field, size - 1);
+		return why_false(err, err_len, "%s: %s: expected a string of at most %zu bytes",
+				 key, field, size - 1);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return true;
 }
@@ -98,8 +83,8 @@ static bool token_fields(const char *key, json_t *o, struct store_token *t, char
 	if (!get_int(key, o, "version", true, INT32_MAX, &ver, err, err_len))
 		return false;
 	if (ver != STORE_RECORD_VERSION)
-		return terr(err, err_len, "%s: version: %lld is not supported (expected 1)", key,
-			    (long long)ver);
+		return why_false(err, err_len, "%s: version: %lld is not supported (expected 1)",
+				 key, (long long)ver);
 	if (!get_string(key, o, "secret_sha256", true, t->secret_sha256, sizeof(t->secret_sha256),
 			err, err_len) ||
 	    !get_string(key, o, "namespace", true, t->namespace_, sizeof(t->namespace_), err,
@@ -111,25 +96,25 @@ static bool token_fields(const char *key, json_t *o, struct store_token *t, char
 	    !get_int(key, o, "uses_left", true, UINT32_MAX, &left, err, err_len))
 		return false;
 	if (!hex64_valid(t->secret_sha256))
-		return terr(err, err_len, "%s: secret_sha256: expected 64 lowercase hex digits",
-			    key);
+		return why_false(err, err_len,
+				 "%s: secret_sha256: expected 64 lowercase hex digits", key);
 	if (!store_name_valid(t->namespace_, false))
-		return terr(err, err_len, "%s: namespace: '%s' is not a valid namespace", key,
-			    t->namespace_);
+		return why_false(err, err_len, "%s: namespace: '%s' is not a valid namespace", key,
+				 t->namespace_);
 	if (t->name[0] && !store_name_valid(t->name, true))
-		return terr(err, err_len, "%s: name: '%s' is not a valid workload name", key,
-			    t->name);
+		return why_false(err, err_len, "%s: name: '%s' is not a valid workload name", key,
+				 t->name);
 	if (uses < 1 || left > uses)
-		return terr(err, err_len, "%s: uses: expected uses >= 1 and uses_left <= uses",
-			    key);
+		return why_false(err, err_len, "%s: uses: expected uses >= 1 and uses_left <= uses",
+				 key);
 	if (rev && !json_is_boolean(rev))
-		return terr(err, err_len, "%s: revoked: expected true or false", key);
+		return why_false(err, err_len, "%s: revoked: expected true or false", key);
 	if (!json_is_array(json_object_get(o, "labels")) ||
 	    !label_set_from_json(&t->labels, json_object_get(o, "labels"), why, sizeof(why)))
-		return terr(err, err_len, "%s: labels: %s", key,
-			    json_is_array(json_object_get(o, "labels"))
-				? why
-				: "expected an array of labels");
+		return why_false(err, err_len, "%s: labels: %s", key,
+				 json_is_array(json_object_get(o, "labels"))
+				     ? why
+				     : "expected an array of labels");
 	t->uses = (uint32_t)uses;
 	t->uses_left = (uint32_t)left;
 	t->revoked = json_is_true(rev);
@@ -146,13 +131,14 @@ bool store_token_decode(const char *key, const char *value, size_t len, struct s
 
 	memset(out, 0, sizeof(*out));
 	if (!store_token_id_valid(id))
-		return terr(err, err_len, "%s: key: '%s' is not a token id (6 of a-z0-9)", key, id);
+		return why_false(err, err_len, "%s: key: '%s' is not a token id (6 of a-z0-9)", key,
+				 id);
 	memcpy(out->id, id, STORE_TOKEN_ID_LEN + 1);
 	o = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return terr(err, err_len, "%s: expected a JSON object (%s)", key,
-			    o ? "not an object" : jerr.text);
+		return why_false(err, err_len, "%s: expected a JSON object (%s)", key,
+				 o ? "not an object" : jerr.text);
 	}
 	ok = token_fields(key, o, out, err, err_len);
 	json_decref(o);
