@@ -169,36 +169,50 @@ out:
 	return text;
 }
 
-int store_token_create(struct store *s, const struct store_token *t, int64_t lease)
+/*
+ * Writes t at key in one transaction, when key's compare field (version or mod revision)
+ * still equals want. 0 with *succeeded saying whether the compare held; -errno otherwise
+ * (the store's error set, except for -ENOMEM).
+ */
+static int token_put_if(struct store *s, const char *key, const struct store_token *t,
+			enum kv_cmp_target target, int64_t want, int64_t lease, bool *succeeded)
 {
 	struct kv_txn_result res = {0};
-	char key[512], *value;
-	struct kv_txn *txn;
+	char *value = store_token_encode(t);
+	struct kv_txn *txn = kv_txn_new();
+	int rc = -ENOMEM;
+
+	*succeeded = false;
+	if (value && txn) {
+		rc = kv_txn_cmp(txn, key, target, KV_EQUAL, want);
+		if (rc == 0)
+			rc = kv_txn_put(txn, true, key, value, strlen(value), lease);
+		if (rc == 0)
+			rc = kv_txn_commit(s->kv, txn, &res);
+		if (rc < 0)
+			store_kverr(s, rc, key);
+		else
+			*succeeded = res.succeeded;
+	}
+	kv_txn_result_free(&res);
+	kv_txn_free(txn);
+	free(value);
+	return rc;
+}
+
+int store_token_create(struct store *s, const struct store_token *t, int64_t lease)
+{
+	char key[512];
+	bool ok;
 	int rc;
 
 	if ((rc = store_key(s, key, sizeof(key), "tokens/%s", t->id)) < 0)
 		return rc;
-	value = store_token_encode(t);
-	txn = kv_txn_new();
-	if (!value || !txn) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = kv_txn_cmp(txn, key, KV_CMP_VERSION, KV_EQUAL, 0);
-	if (rc == 0)
-		rc = kv_txn_put(txn, true, key, value, strlen(value), lease);
-	if (rc == 0)
-		rc = kv_txn_commit(s->kv, txn, &res);
-	if (rc < 0) {
-		store_kverr(s, rc, key);
-	} else if (!res.succeeded) {
+	rc = token_put_if(s, key, t, KV_CMP_VERSION, 0, lease, &ok);
+	if (rc == 0 && !ok) {
 		store_seterr(s, "%s: token id already taken", key);
 		rc = -EEXIST;
 	}
-out:
-	kv_txn_result_free(&res);
-	kv_txn_free(txn);
-	free(value);
 	return rc;
 }
 
@@ -272,43 +286,26 @@ void store_tokens_free(struct store_token *t, size_t n)
 
 int store_token_revoke(struct store *s, const char *id)
 {
-	struct kv_txn_result res = {0};
 	struct store_token t;
 	int64_t mod = 0, lease = 0;
-	char key[512], *value = NULL;
-	struct kv_txn *txn = NULL;
+	char key[512];
+	bool ok;
 	int rc;
 
 	rc = store_token_get(s, id, &t, &mod, &lease);
 	if (rc < 0)
 		return rc;
 	t.revoked = true;
-	value = store_token_encode(&t);
-	txn = kv_txn_new();
-	if (!value || !txn) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if ((rc = store_key(s, key, sizeof(key), "tokens/%s", id)) < 0)
-		goto out;
-	rc = kv_txn_cmp(txn, key, KV_CMP_MOD, KV_EQUAL, mod);
+	rc = store_key(s, key, sizeof(key), "tokens/%s", id);
 	if (rc == 0)
-		rc = kv_txn_put(txn, true, key, value, strlen(value), lease);
-	if (rc == 0)
-		rc = kv_txn_commit(s->kv, txn, &res);
-	if (rc < 0) {
-		store_kverr(s, rc, key);
-	} else if (!res.succeeded) {
+		rc = token_put_if(s, key, &t, KV_CMP_MOD, mod, lease, &ok);
+	if (rc == 0 && !ok) {
 		store_seterr(s,
 			     "%s: changed while revoking it (used or revoked meanwhile); "
 			     "try again",
 			     key);
 		rc = -EAGAIN;
 	}
-out:
-	kv_txn_result_free(&res);
-	kv_txn_free(txn);
-	free(value);
 	store_token_clear(&t);
 	return rc;
 }
