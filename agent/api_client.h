@@ -54,4 +54,18 @@ int api_client_report(int err, const char *socket_path, const char *why);
  * message (daemon not running, its {"error"}, ...) on stderr and returns 1. */
 int api_client_fetch(const char *socket_path, const char *path_query, json_t **out);
 
+/* The options the API commands share: -o table|json, --socket, --config. */
+struct api_client_opts {
+	bool json;
+	const char *socket_path, *config;
+};
+/*
+ * Handles one getopt_long() result c that is not a command's own option: -o, -S (--socket),
+ * -c (--config), -h, or an unknown option. Returns -1 to go on parsing, else the exit code
+ * (0 after -h printed usage; 2 after a bad -o value or an unknown option, with the message
+ * "pseudopod CMD: ..." and usage on stderr).
+ */
+int api_client_opt(int c, const char *arg, struct api_client_opts *o, const char *cmd,
+		   const char *usage);
+
 #endif
