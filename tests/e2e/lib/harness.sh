@@ -362,6 +362,30 @@ h_wireguard_go() {
 		h_fail "wireguard-go for $dev did not start"
 }
 
+# h_wg_pair A A_IP B B_IP A_OVERLAY B_OVERLAY...: a wireguard-go tunnel between hosts A and
+# B (underlay addresses A_IP, B_IP; port 51871) configured with plain `wg`: device $wga in A
+# with A_OVERLAY/24, $wgb in B with every B_OVERLAY/24 (A routes all of them into the
+# tunnel), fresh keys in $H_TMP/a.key and b.key, both devices up. It sets wga and wgb
+# (names unique to the run, see h_wireguard_go): not to be called in $(...).
+h_wg_pair() {
+	local a=$1 aip=$2 b=$3 bip=$4 aov=$5 allowed="" ip
+	shift 5
+	wga="wga$H_RUN"
+	wgb="wgb$H_RUN"
+	(umask 077; wg genkey >"$H_TMP/a.key"; wg genkey >"$H_TMP/b.key")
+	h_wireguard_go "$a" "$wga"
+	h_wireguard_go "$b" "$wgb"
+	for ip in "$@"; do allowed+="${allowed:+,}$ip/32"; done
+	h_in "$a" wg set "$wga" private-key "$H_TMP/a.key" listen-port 51871 \
+		peer "$(wg pubkey <"$H_TMP/b.key")" endpoint "$bip:51871" allowed-ips "$allowed"
+	h_in "$b" wg set "$wgb" private-key "$H_TMP/b.key" listen-port 51871 \
+		peer "$(wg pubkey <"$H_TMP/a.key")" endpoint "$aip:51871" allowed-ips "$aov/32"
+	h_in "$a" ip addr add "$aov/24" dev "$wga"
+	for ip in "$@"; do h_in "$b" ip addr add "$ip/24" dev "$wgb"; done
+	h_in "$a" ip link set "$wga" up
+	h_in "$b" ip link set "$wgb" up
+}
+
 # The datapath under test, through pp-datapath. h_datapath (in the test's own shell, not in
 # $(...)) picks a per-run bpffs root $H_BPFFS that is unpinned at exit; pd ARGS... runs
 # pp-datapath on it; h_dp_attach NS DEV attaches the programs to DEV in NS, detached at exit.
