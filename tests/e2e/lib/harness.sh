@@ -386,6 +386,17 @@ h_wg_pair() {
 	h_in "$b" ip link set "$wgb" up
 }
 
+# h_vxlan_external NS DEV [ADDR]: a collect-metadata ("external") VXLAN device DEV on
+# port 8472 in NS, as the datapath's VXLAN mode uses (the VNI and remote are set per packet),
+# with ADDR if given, up. Skips the test (77) on a kernel without that mode.
+h_vxlan_external() {
+	local ns=$1 dev=$2 addr=${3:-}
+	h_in "$ns" ip link add "$dev" type vxlan external dstport 8472 ||
+		h_skip "kernel lacks VXLAN collect-metadata (external) mode"
+	[ -z "$addr" ] || h_in "$ns" ip addr add "$addr" dev "$dev"
+	h_in "$ns" ip link set "$dev" up
+}
+
 # The datapath under test, through pp-datapath. h_datapath (in the test's own shell, not in
 # $(...)) picks a per-run bpffs root $H_BPFFS that is unpinned at exit; pd ARGS... runs
 # pp-datapath on it; h_dp_attach NS DEV attaches the programs to DEV in NS, detached at exit.
