@@ -16,6 +16,7 @@
 #ifndef PSEUDOPOD_AGENT_API_CLIENT_H
 #define PSEUDOPOD_AGENT_API_CLIENT_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,6 +60,14 @@ struct api_client_opts {
 	bool json;
 	const char *socket_path, *config;
 };
+/* Their struct option entries (no terminator), handled by api_client_opt(). */
+/* clang-format off */
+#define API_CLIENT_OPTIONS_LONG                                                             \
+	{ "output", required_argument, NULL, 'o' },                                         \
+	{ "socket", required_argument, NULL, 'S' },                                         \
+	{ "config", required_argument, NULL, 'c' },                                         \
+	{ "help", no_argument, NULL, 'h' }
+/* clang-format on */
 /*
  * Handles one getopt_long() result c that is not a command's own option: -o, -S (--socket),
  * -c (--config), -h, or an unknown option. Returns -1 to go on parsing, else the exit code

@@ -147,10 +147,7 @@ static int parse(int argc, char **argv, struct observe_opts *o)
 					     {"ip", required_argument, NULL, 'I'},
 					     {"port", required_argument, NULL, 'P'},
 					     {"identity", required_argument, NULL, 'D'},
-					     {"output", required_argument, NULL, 'o'},
-					     {"socket", required_argument, NULL, 'S'},
-					     {"config", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
+					     API_CLIENT_OPTIONS_LONG,
 					     {NULL, 0, NULL, 0}};
 	static const char *const keys[128] = {
 	    ['n'] = "last", ['V'] = "verdict", ['I'] = "ip", ['P'] = "port", ['D'] = "identity"};

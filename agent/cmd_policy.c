@@ -115,10 +115,7 @@ static int parse(int argc, char **argv, struct policy_opts *o, bool trace)
 					     {"dst", required_argument, NULL, 'd'},
 					     {"dport", required_argument, NULL, 'p'},
 					     {"proto", required_argument, NULL, 'P'},
-					     {"output", required_argument, NULL, 'o'},
-					     {"socket", required_argument, NULL, 'S'},
-					     {"config", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
+					     API_CLIENT_OPTIONS_LONG,
 					     {NULL, 0, NULL, 0}};
 	static const char *const keys[128] = {
 	    ['s'] = "src", ['d'] = "dst", ['p'] = "dport", ['P'] = "proto"};
