@@ -362,6 +362,15 @@ h_wireguard_go() {
 		h_fail "wireguard-go for $dev did not start"
 }
 
+# h_tunnel_key NAME: a fresh private key in $H_TMP/NAME.key written by pp-tunnel (mode
+# 0600, as the agent writes it at enrollment); prints its public key:
+#   WLPUB=$(h_tunnel_key wl)
+h_tunnel_key() {
+	local t
+	t=$(h_bin pp-tunnel)
+	"$t" writekey "$H_TMP/$1.key" && "$t" readkey "$H_TMP/$1.key"
+}
+
 # h_wg_pair A A_IP B B_IP A_OVERLAY B_OVERLAY...: a wireguard-go tunnel between hosts A and
 # B (underlay addresses A_IP, B_IP; port 51871) configured with plain `wg`: device $wga in A
 # with A_OVERLAY/24, $wgb in B with every B_OVERLAY/24 (A routes all of them into the
