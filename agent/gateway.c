@@ -14,6 +14,8 @@
 #include "tunnel/supervisor.h"
 
 #define GW_RETRY_MS 1000 /* after a failed flush */
+/* The kv watches have no pollable fd: the caller steps the gateway at least this often. */
+#define GW_WATCH_STEP_MS 50
 
 int64_t gw_now_ms(void)
 {
@@ -202,7 +204,7 @@ int gateway_timeout_ms(const struct gateway *gw)
 		t = tunnel_supervisor_timeout_ms(gw->sup);
 	if (gw->retry_at_ms > now && gw->retry_at_ms - now < t)
 		t = gw->retry_at_ms - now;
-	return t > 60000 ? 60000 : (int)t;
+	return t > GW_WATCH_STEP_MS ? GW_WATCH_STEP_MS : (int)t;
 }
 
 void gateway_stats(const struct gateway *gw, struct gateway_stats *out)

@@ -89,7 +89,8 @@ int gateway_open(const struct gateway_opts *o, struct gateway **out, char *err, 
  * logged and retried.
  */
 int gateway_poll(struct gateway *gw, int timeout_ms, char *err, size_t err_len);
-/* Milliseconds until gateway_poll() has timed work to do (lease, supervision, retry). */
+/* Milliseconds until gateway_poll() must run again: timed work (lease, supervision, retry),
+ * and at most 50 ms because the store watches have no pollable fd (they are stepped). */
 int gateway_timeout_ms(const struct gateway *gw);
 void gateway_stats(const struct gateway *gw, struct gateway_stats *out);
 void gateway_close(struct gateway *gw); /* accepts NULL */
