@@ -279,6 +279,7 @@ static void cb_event(void *arg, enum kv_event_type t, const struct kv_pair *kv)
 
 	if (gw->restart)
 		return;
+	gw->delivered++;
 	if (k == STORE_KIND_IDENTITY && a->which == GW_W_IDENTITIES)
 		on_identity(gw, t, kv->key, kv);
 	else if (k == STORE_KIND_POLICY && a->which == GW_W_POLICIES)
@@ -296,6 +297,7 @@ static void cb_synced(void *arg, int64_t revision)
 	bool was = gw_all_synced(gw);
 
 	(void)revision;
+	gw->delivered++;
 	gw->synced[a->which] = true;
 	if (a->which == GW_W_WORKLOADS)
 		gw_peers_sweep(gw);
@@ -353,15 +355,32 @@ int gw_watches_open(struct gateway *gw, char *err, size_t err_len)
 	return 0;
 }
 
-/* The first watch waits, the others are drained: one loop step sees all four. */
+/*
+ * The watches have no pollable fd (curl multi handles inside lib/kv), so the wait is cut
+ * into short slices spread over the four, ending as soon as one delivered an event: a
+ * change on any prefix is seen within one round (4 x GW_WATCH_SLICE_MS), not after the
+ * whole wait.
+ */
+#define GW_WATCH_SLICE_MS 5
+
 int gw_watches_poll(struct gateway *gw, int timeout_ms)
 {
+	int64_t deadline = gw_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int rc = 0;
 
 	if (!gw->w[0])
 		gw->restart = true; /* a reopen failed earlier: try again */
-	for (int i = 0; i < GW_W_N && !rc && gw->w[i]; i++)
-		rc = kv_watch_poll(gw->w[i], i == 0 ? timeout_ms : 0);
+	gw->delivered = 0;
+	do {
+		for (int i = 0; i < GW_W_N && !rc && gw->w[i]; i++) {
+			int64_t left = deadline - gw_now_ms();
+
+			rc =
+			    kv_watch_poll(gw->w[i], left <= 0		       ? 0
+						    : left < GW_WATCH_SLICE_MS ? (int)left
+									       : GW_WATCH_SLICE_MS);
+		}
+	} while (!rc && !gw->delivered && gw->w[0] && gw_now_ms() < deadline);
 	if (!rc && gw->restart) {
 		char err[256];
 

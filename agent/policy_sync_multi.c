@@ -113,8 +113,10 @@ static int mm_read(struct dp *dp, const struct agent_policy_multi *m, struct mm_
 {
 	int rc = dp_policy_foreach(dp, mm_row_cb, pl);
 
-	/* The ipcache is read even when unchanged: the capacity check counts every entry. */
-	rc = rc ?: dp_ipcache_foreach(dp, mm_ipc_cb, pl);
+	/* The ipcache only when it is written: a policy-only change (the common case) then
+	 * costs a read of the policy map alone. */
+	if (!rc && m->ipcache)
+		rc = dp_ipcache_foreach(dp, mm_ipc_cb, pl);
 	for (size_t i = 0; !rc && i < m->n_eps; i++)
 		rc = dp_endpoint_get(dp, m->eps[i].endpoint, &pl->flags_before[i]);
 	if (rc)

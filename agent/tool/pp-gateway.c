@@ -166,9 +166,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	while (!stop) {
-		int t = gateway_timeout_ms(gw);
-
-		rc = gateway_poll(gw, t < 100 ? t : 100, err, sizeof(err));
+		rc = gateway_poll(gw, gateway_timeout_ms(gw), err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", PROG, err[0] ? err : strerror(-rc));
 			break;
