@@ -82,6 +82,27 @@ static void on_identity(struct gateway *gw, enum kv_event_type t, const char *ke
 
 /* ---- policies/ ---- */
 
+/*
+ * A policy record the engine cannot use. Live, the engine keeps the version it has (what
+ * the gateway enforced before the bad write). In a listing (start, compaction) there is no
+ * such version: the last valid one from etcd's history stands in, as in agent/policy_sync;
+ * without one the record is skipped. false: nothing to apply.
+ */
+static bool policy_recover(struct gateway *gw, const char *path, struct store_policy *out,
+			   const char *why)
+{
+	int64_t rev = 0;
+
+	if (!gw_all_synced(gw) &&
+	    store_policy_last_valid(&gw->store, path, 16, out, &rev) == 0) {
+		log_warn("gateway: policies/%s: %s; using its last valid version (revision %lld)",
+			 path, why, (long long)rev);
+		return true;
+	}
+	log_warn("gateway: skipping policies/%s: %s (the last valid version stays)", path, why);
+	return false;
+}
+
 static void on_policy(struct gateway *gw, enum kv_event_type t, const char *path,
 		      const struct kv_pair *kv)
 {
@@ -96,10 +117,12 @@ static void on_policy(struct gateway *gw, enum kv_event_type t, const char *path
 		after_changes(gw, &ch);
 		return;
 	}
-	if (!store_policy_decode(path, kv->value, kv->value_len, &p, why, sizeof(why))) {
-		log_warn("gateway: skipping policies/%s: %s (the last valid version stays)", path,
-			 why);
-		return;
+	if (!store_policy_decode(path, kv->value, kv->value_len, &p, why, sizeof(why)) ||
+	    !store_policy_usable(p.object, why, sizeof(why))) {
+		json_decref(p.object);
+		p.object = NULL;
+		if (!policy_recover(gw, path, &p, why))
+			return;
 	}
 	agent_policy_engine_key(&p, key, sizeof(key));
 	rc = policy_engine_policy_set(gw->engine, key, p.object, changes_of(gw, &ch), why,

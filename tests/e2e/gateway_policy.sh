@@ -11,7 +11,8 @@
 #   5. m1's own egress policy (to app=db on 5432 only) is re-checked at the gateway: m1
 #      cannot reach p2, which enforces nothing;
 #   6. a source m1 does not own is dropped at the gateway;
-#   7. a policy change takes effect live (per-endpoint diff);
+#   7. a policy change takes effect live (per-endpoint diff); malformed records change
+#      nothing;
 #   8. a new workloads/ record -> its peer appears; deleted -> its peer goes;
 #   9. a gateway restart adopts the maps and keeps enforcing.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
@@ -179,6 +180,20 @@ policy "$H_TMP/legacy2.yaml"
 h_wait_for 10 h_tcp_connect "$m1" 10.200.1.6 8080 || h_fail "the policy change did not take effect"
 h_expect_tcp_blocked "$m1" 10.200.1.5 5433
 h_log "ok: a policy change takes effect live"
+
+# Bad records change nothing: p1's policy overwritten with garbage, a garbage ipcache record
+# over p2's address, a workload record that does not decode.
+etcdctl_ put "${P}policies/prod/db" '{"kind":' >/dev/null
+etcdctl_ put "${P}ipcache/10.200.1.6/32" 'not json' >/dev/null
+etcdctl_ put "${P}workloads/junk" '{"version":1}' >/dev/null
+h_wait_for 10 grep -q 'skipping policies/prod/db' "$H_TMP/gw.log" || h_fail "the bad policy was not noticed"
+h_expect_tcp_blocked "$m2" 10.200.1.5 5432 # p1's ingress policy still in force
+h_wait_for 10 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 -> p1 after bad records"
+h_wait_for 10 h_tcp_connect "$m1" 10.200.1.6 8080 || h_fail "m1 -> p2 after a bad ipcache record"
+policy "$H_TMP/db.yaml"
+ctl endpoint add --ip 10.200.1.6 --labels app=api --namespace prod >/dev/null || h_fail "p2 again"
+etcdctl_ del "${P}workloads/junk" >/dev/null
+h_log "ok: malformed policy, ipcache and workload records change nothing"
 
 # 8. a new workload record -> peer; deleted -> peer gone, and its traffic with it
 M3ID=$(workload m3 10.201.0.7 10.99.0.4 app=legacy-db)
