@@ -93,8 +93,7 @@ static bool policy_recover(struct gateway *gw, const char *path, struct store_po
 {
 	int64_t rev = 0;
 
-	if (!gw_all_synced(gw) &&
-	    store_policy_last_valid(&gw->store, path, 16, out, &rev) == 0) {
+	if (!gw_all_synced(gw) && store_policy_last_valid(&gw->store, path, 16, out, &rev) == 0) {
 		log_warn("gateway: policies/%s: %s; using its last valid version (revision %lld)",
 			 path, why, (long long)rev);
 		return true;

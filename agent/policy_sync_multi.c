@@ -354,7 +354,10 @@ int agent_policy_multi_apply(struct dp *dp, const struct agent_policy_multi *m,
 		err[0] = '\0';
 	pl.pd = calloc(m->n_eps + 1, sizeof(*pl.pd));
 	pl.flags_before = calloc(m->n_eps + 1, sizeof(*pl.flags_before));
-	if (!pl.pd || !pl.flags_before)
+	/* Never NULL, even when a map is empty: the diff helpers get real arrays. */
+	pl.rows.v = malloc((pl.rows.cap = 256) * pl.rows.size);
+	pl.ipc.v = malloc((pl.ipc.cap = 256) * pl.ipc.size);
+	if (!pl.pd || !pl.flags_before || !pl.rows.v || !pl.ipc.v)
 		goto out;
 	rc = mm_read(dp, m, &pl, err, err_len);
 	rc = rc ?: mm_diff(m, &pl, err, err_len);

@@ -222,4 +222,6 @@ h_log "ok: the restarted gateway adopted the maps (no write)"
 h_wait_for 15 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 -> p1:5432 after the restart"
 h_expect_tcp_blocked "$m2" 10.200.1.5 5432
 h_kill "$gpid"
+# (an ASan/UBSan build reports leaks and undefined behaviour in the gateway's log at exit)
+! grep -q 'Sanitizer\|runtime error' "$H_TMP"/gw.log "$H_TMP"/gw2.log || h_fail "sanitizer report in the gateway's log"
 h_pass "gateway: registration, peers per workload, pods' ingress/egress and machines' egress enforced at the gateway, anti-spoofing, live changes, restart"
