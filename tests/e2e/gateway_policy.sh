@@ -9,7 +9,8 @@
 #   3. p1's ingress policy (fromEndpoints app=legacy-db) admits m1 and refuses m2;
 #   4. p1's egress policy (toEndpoints app=legacy-db) reaches m1, not m2;
 #   5. m1's own egress policy (to app=db on 5432 only) is re-checked at the gateway: m1
-#      cannot reach p2, which enforces nothing;
+#      cannot reach p2, which enforces nothing — also after m1 loaded, synced, attached and
+#      then detached its own datapath;
 #   6. a source m1 does not own is dropped at the gateway;
 #   7. a policy change takes effect live (per-endpoint diff); malformed records change
 #      nothing;
@@ -110,6 +111,10 @@ gpid=$(start_gateway gw)
 h_wait_for 30 grep -q '^ready' "$H_TMP/gw.log" || h_fail "the gateway did not become ready"
 h_log "gateway: $(grep '^ready' "$H_TMP/gw.log")"
 
+events_pid=$(h_spawn "$g" events "$PPD" events --bpffs "$H_BPFFS" --json)
+h_wait_for 10 h_reading_ringbuf "$events_pid" || h_fail "pp-datapath events did not start"
+P1ID=$(identity_of 10.200.1.5)
+
 # 1. registration on a lease
 reg=$(etcdctl_ get -w json "${P}gateways/gw-$H_RUN")
 grep -q '"lease":[1-9]' <<<"$reg" || h_fail "gateways/gw-$H_RUN missing or not on a lease: $reg"
@@ -150,6 +155,29 @@ h_expect_tcp_blocked "$m2" 10.200.1.5 5432
 h_expect_tcp_blocked "$m1" 10.200.1.5 5433
 h_expect_tcp_blocked "$m1" 10.200.1.6 8080
 h_expect_tcp_ok "$m2" 10.200.1.6 8080 # nothing selects m2 or p2: allowed
+# The same with m1's own datapath loaded, synced and attached, then detached by the machine:
+# the gateway's re-check of m1's egress policy still refuses p2.
+MB="/sys/fs/bpf/pp-e2e-$H_RUN-m1"
+h_on_exit "$PPD unload --bpffs $MB"
+"$PPD" load --bpffs "$MB" --mode workload --identity "$M1ID" || h_fail "m1: pp-datapath load"
+h_in "$m1" "$(h_bin pp-policy-sync)" --store "$url" --prefix "$P" --bpffs "$MB" \
+	--identity "$M1ID" --once >/dev/null || h_fail "m1: pp-policy-sync"
+h_on_exit "$PPD detach --dev $IF1 --netns /run/netns/$m1"
+"$PPD" attach --bpffs "$MB" --dev "$IF1" --netns "/run/netns/$m1" || h_fail "m1: attach"
+h_expect_tcp_blocked "$m1" 10.200.1.6 8080 # refused by m1's own program first
+"$PPD" detach --dev "$IF1" --netns "/run/netns/$m1" || h_fail "m1: detach"
+h_expect_tcp_blocked "$m1" 10.200.1.6 8080 # m1 detached its programs: the gateway refuses
+h_wait_for 10 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 -> p1:5432 after the detach"
+h_log "ok: a machine that detaches its programs is still limited by the gateway"
+# The gateway's events name the endpoint whose policy decided.
+ev="$H_TMP/events.log"
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"dport":5432.*"src_identity":'"$M2ID"',"dst_identity":'"$P1ID"'.*"endpoint":'"$P1ID" "$ev" ||
+	h_fail "no gateway drop of m2 -> p1 by p1's ingress policy"
+h_wait_for 10 grep -q '"verdict":"DROPPED".*"dport":8080.*"src_identity":'"$M1ID"'.*"endpoint":'"$M1ID" "$ev" ||
+	h_fail "no gateway drop of m1 -> p2 by m1's egress policy"
+h_wait_for 10 grep -q '"verdict":"FORWARDED".*"dport":5432.*"src_identity":'"$M1ID"',"dst_identity":'"$P1ID"'.*"endpoint":'"$P1ID" "$ev" ||
+	h_fail "no gateway forward of m1 -> p1 by p1's ingress policy"
+h_log "ok: the gateway's events name the deciding endpoint"
 # 4. p1's egress policy limits which machines it reaches
 h_expect_tcp_ok "$p1" 10.201.0.5 9000
 h_expect_tcp_blocked "$p1" 10.201.0.6 9000
@@ -211,6 +239,7 @@ has_peer "$(pub m1)" 10.201.0.5/32 || h_fail "removing m3 touched m1's peer"
 h_log "ok: deleting a workload removes its peer"
 
 # 9. restart: the new process adopts device and maps; enforcement holds meanwhile
+h_kill "$events_pid"
 h_kill "$gpid"
 h_expect_tcp_blocked "$m2" 10.200.1.5 5432
 gpid=$(start_gateway gw2)
