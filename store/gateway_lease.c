@@ -37,20 +37,22 @@ int store_gateway_reg_start(struct store *s, struct store_gateway_reg *r,
 	return reg_grant(s, r, now_ms);
 }
 
+#define REG_RETRY_MS 1000
+
 int64_t store_gateway_reg_timeout_ms(const struct store_gateway_reg *r, int64_t now_ms)
 {
 	int64_t due = r->renewed_ms + r->ttl_s * 1000 / 3;
 
+	if (r->retry_ms > due)
+		due = r->retry_ms;
 	return !r->lease || due <= now_ms ? 0 : due - now_ms;
 }
 
-int store_gateway_reg_tick(struct store *s, struct store_gateway_reg *r, int64_t now_ms)
+static int reg_renew(struct store *s, struct store_gateway_reg *r, int64_t now_ms)
 {
 	int64_t ttl = 0;
 	int rc;
 
-	if (store_gateway_reg_timeout_ms(r, now_ms) > 0)
-		return 0;
 	if (!r->lease)
 		return reg_grant(s, r, now_ms);
 	rc = kv_lease_keepalive(s->kv, r->lease, &ttl);
@@ -67,6 +69,17 @@ int store_gateway_reg_tick(struct store *s, struct store_gateway_reg *r, int64_t
 	r->lease = 0;
 	r->regrants++;
 	return reg_grant(s, r, now_ms);
+}
+
+int store_gateway_reg_tick(struct store *s, struct store_gateway_reg *r, int64_t now_ms)
+{
+	int rc;
+
+	if (store_gateway_reg_timeout_ms(r, now_ms) > 0)
+		return 0;
+	rc = reg_renew(s, r, now_ms);
+	r->retry_ms = rc ? now_ms + REG_RETRY_MS : 0;
+	return rc;
 }
 
 int store_gateway_reg_stop(struct store *s, struct store_gateway_reg *r)

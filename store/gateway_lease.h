@@ -10,7 +10,9 @@
  * - store_gateway_reg_tick() renews the lease when a third of the TTL has passed since the
  *   last renewal; a lease etcd no longer knows (expired while the store was unreachable,
  *   or revoked) is replaced by a new one and the record put again. A failed renewal is
- *   retried on the next tick; the record is never written without a live lease.
+ *   retried a second later (each attempt may wait for the store's timeout, so the caller's
+ *   loop is not held in back-to-back attempts while the store is down); the record is
+ *   never written without a live lease.
  * - store_gateway_reg_stop() revokes the lease (the record goes with it).
  * - Returns 0 or -errno; store_error() says why.
  */
@@ -26,6 +28,7 @@ struct store_gateway_reg {
 	int64_t ttl_s;
 	int64_t lease;	    /* 0 = none yet */
 	int64_t renewed_ms; /* monotonic ms of the last renewal */
+	int64_t retry_ms;   /* after a failure: not before this (the store may be down) */
 	unsigned regrants;  /* leases replaced after expiry (for status/metrics) */
 };
 

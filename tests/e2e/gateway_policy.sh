@@ -121,6 +121,13 @@ grep -q '"lease":[1-9]' <<<"$reg" || h_fail "gateways/gw-$H_RUN missing or not o
 etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q "$GWPUB" ||
 	h_fail "the registration does not carry the gateway's public key"
 h_log "ok: gateways/gw-$H_RUN registered on a lease"
+# A lease etcd no longer knows (revoked here; expired during a store outage) takes the record
+# with it: the gateway registers again on a new lease.
+lease=$(sed -n 's/.*"lease":\([0-9]*\).*/\1/p' <<<"$reg")
+etcdctl_ lease revoke "$(printf '%x' "$lease")" >/dev/null || h_fail "lease revoke"
+registered() { etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q .; }
+h_wait_for 10 registered || h_fail "the gateway did not register again after its lease was revoked"
+h_log "ok: re-registered on a new lease after the old one was revoked"
 
 # 2. peers
 peers() { h_in "$g" wg show "$IFG" allowed-ips; }
