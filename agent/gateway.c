@@ -230,6 +230,7 @@ void gateway_close(struct gateway *gw)
 	gw_vec_free(&gw->dirty);
 	gw_vec_free(&gw->removed);
 	free(gw->eps);
+	free(gw->local_ids);
 	kv_close(gw->kv);
 	free(gw);
 }

@@ -96,6 +96,8 @@ struct gateway {
 	/* policy */
 	uint32_t *eps; /* local endpoints, sorted */
 	size_t n_eps;
+	uint32_t *local_ids; /* identities of local machines and pods, labelled or not */
+	size_t n_local_ids;
 	struct gw_vec dirty;   /* uint32_t endpoints to rewrite */
 	struct gw_vec removed; /* uint32_t endpoints to remove */
 	bool eps_dirty, ipc_dirty, full;

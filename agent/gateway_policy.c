@@ -90,11 +90,25 @@ static int wanted_endpoints(struct gateway *gw, uint32_t **out, size_t *n_out)
 			v[n++] = p->ipc.identity;
 	}
 	qsort(v, n, sizeof(*v), u32_cmp);
+	/* Every local identity, labelled or not (stale_map_endpoints() keeps their keys). */
+	free(gw->local_ids);
+	gw->local_ids = malloc((n + 1) * sizeof(*v));
+	if (!gw->local_ids) {
+		free(v);
+		return -ENOMEM;
+	}
+	gw->n_local_ids = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!gw->n_local_ids || gw->local_ids[gw->n_local_ids - 1] != v[i])
+			gw->local_ids[gw->n_local_ids++] = v[i];
 	*n_out = 0;
 	for (size_t i = 0; i < n; i++) {
 		/* An identity the engine does not know has no labels to select it by: it
-		 * becomes an endpoint once identities/<id> arrives. */
-		if (!policy_engine_identity_labels(gw->engine, v[i])) {
+		 * becomes an endpoint once identities/<id> arrives. One that was an endpoint
+		 * and lost its record stays one with the labels it had (fail-static: its
+		 * machine's egress is not opened by a deleted identity record). */
+		if (!policy_engine_identity_labels(gw->engine, v[i]) &&
+		    !u32_in(gw->eps, gw->n_eps, v[i])) {
 			log_debug("gateway: identity %u has no identities/ record yet", v[i]);
 			continue;
 		}
@@ -129,7 +143,8 @@ static int reconcile_endpoints(struct gateway *gw)
 		if (u32_in(gw->eps, gw->n_eps, want[i]) && gw_vec_find(&gw->dirty, &want[i]) < 0 &&
 		    !gw->full)
 			continue;
-		rc = policy_engine_endpoint_set(gw->engine, want[i], l, NULL);
+		if (l)
+			rc = policy_engine_endpoint_set(gw->engine, want[i], l, NULL);
 		set_add(gw, &gw->dirty, want[i]);
 	}
 	free(gw->eps);
@@ -139,7 +154,8 @@ static int reconcile_endpoints(struct gateway *gw)
 	return rc;
 }
 
-/* Endpoints the maps hold (a previous run's) that are not local: removed in a full flush. */
+/* Endpoints the maps hold (a previous run's) that are not local: removed in a full flush.
+ * A local identity whose labels are not known yet keeps what the maps hold for it. */
 static int stale_map_endpoints(struct gateway *gw)
 {
 	int fd = dp_map_fd(gw->dp, "endpoints");
@@ -151,7 +167,8 @@ static int stale_map_endpoints(struct gateway *gw)
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (!u32_in(gw->eps, gw->n_eps, key))
+		if (!u32_in(gw->eps, gw->n_eps, key) &&
+		    !u32_in(gw->local_ids, gw->n_local_ids, key))
 			set_add(gw, &gw->removed, key);
 	}
 	return 0;

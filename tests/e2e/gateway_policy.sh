@@ -229,6 +229,17 @@ policy "$H_TMP/db.yaml"
 ctl endpoint add --ip 10.200.1.6 --labels app=api --namespace prod >/dev/null || h_fail "p2 again"
 etcdctl_ del "${P}workloads/junk" >/dev/null
 h_log "ok: malformed policy, ipcache and workload records change nothing"
+# m1's identity record deleted: pods' rules no longer match it (p1 stops admitting it), but
+# the gateway keeps m1's own egress keys (fail-static): p2:8081, which p2 would refuse with
+# a reset, stays dropped. Restored, m1 is admitted again.
+idrec=$(etcdctl_ get --print-value-only "${P}identities/$M1ID")
+etcdctl_ del "${P}identities/$M1ID" >/dev/null
+m1_refused_by_p1() { ! h_tcp_connect "$m1" 10.200.1.5 5432 2; }
+h_wait_for 15 m1_refused_by_p1 || h_fail "p1 still admits m1 without its identity record"
+h_expect_tcp_blocked "$m1" 10.200.1.6 8081
+etcdctl_ put "${P}identities/$M1ID" "$idrec" >/dev/null
+h_wait_for 15 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 not admitted after its identity came back"
+h_log "ok: a deleted identity record does not open the machine's egress"
 
 # 8. a new workload record -> peer; deleted -> peer gone, and its traffic with it
 M3ID=$(workload m3 10.201.0.7 10.99.0.4 app=legacy-db)
