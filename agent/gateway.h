@@ -72,7 +72,7 @@ struct gateway_opts {
 };
 
 struct gateway_stats {
-	bool synced;	  /* every listing complete and the last flush written */
+	bool synced;	  /* the first full sync is written (stays true: READY) */
 	size_t endpoints; /* local endpoints (identities) enforced */
 	size_t peers;	  /* WireGuard peers configured */
 	size_t flushes, flush_errors;

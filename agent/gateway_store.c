@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,8 +391,16 @@ int gw_watches_poll(struct gateway *gw, int timeout_ms)
 	int64_t deadline = gw_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int rc = 0;
 
-	if (!gw->w[0])
-		gw->restart = true; /* a reopen failed earlier: try again */
+	if (!gw->w[0]) {
+		/* A reopen failed earlier: try again, at most once a second. */
+		int64_t wait = gw->reopen_at_ms - gw_now_ms();
+
+		if (wait > 0) {
+			poll(NULL, 0, (int)(wait < timeout_ms ? wait : timeout_ms));
+			return gw->fatal;
+		}
+		gw->restart = true;
+	}
 	gw->delivered = 0;
 	do {
 		for (int i = 0; i < GW_W_N && !rc && gw->w[i]; i++) {
@@ -410,8 +419,10 @@ int gw_watches_poll(struct gateway *gw, int timeout_ms)
 			 "the engine from a fresh listing; the maps keep enforcing meanwhile");
 		gw_watches_close(gw);
 		rc = gw_watches_open(gw, err, sizeof(err));
-		if (rc)
-			log_warn("gateway: %s (retried)", err);
+		if (rc) {
+			log_warn("gateway: %s (retried in a second)", err);
+			gw->reopen_at_ms = gw_now_ms() + 1000;
+		}
 		rc = rc == -ENOMEM ? rc : 0;
 	}
 	if (!rc && gw->fatal)
