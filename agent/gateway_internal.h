@@ -83,10 +83,11 @@ struct gateway {
 	struct kv_watch *w[GW_W_N];
 	struct gw_watch_arg warg[GW_W_N];
 	bool synced[GW_W_N];
-	bool restart;	      /* identities/ or policies/ relisted: rebuild the engine */
-	int fatal;	      /* a watch's unrecoverable error */
-	unsigned delivered;   /* events and listings delivered in this poll */
-	int64_t reopen_at_ms; /* after a failed reopen of the watches */
+	bool restart;	       /* identities/ or policies/ relisted: rebuild the engine */
+	int fatal;	       /* a watch's unrecoverable error */
+	unsigned delivered;    /* events and listings delivered in this poll */
+	int64_t reopen_at_ms;  /* after a failed reopen of the watches */
+	int64_t last_event_ms; /* the watches' last delivery (slice length) */
 	struct policy_engine *engine;
 	struct gw_vec workloads; /* struct gw_workload by name */
 	struct gw_vec pods;	 /* struct gw_pod by prefix */

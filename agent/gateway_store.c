@@ -381,14 +381,18 @@ int gw_watches_open(struct gateway *gw, char *err, size_t err_len)
 /*
  * The watches have no pollable fd (curl multi handles inside lib/kv), so the wait is cut
  * into short slices spread over the four, ending as soon as one delivered an event: a
- * change on any prefix is seen within one round (4 x GW_WATCH_SLICE_MS), not after the
- * whole wait.
+ * change on any prefix is seen within one round (4 slices), not after the whole wait.
+ * Slices are short while the store is busy and longer once it has been quiet for a while:
+ * every slice is a wake-up, and an idle gateway should cost next to nothing (measured in
+ * docs/agent.md). A pollable fd from lib/kv would remove the trade-off.
  */
-#define GW_WATCH_SLICE_MS 5
+#define GW_WATCH_SLICE_BUSY_MS 5
+#define GW_WATCH_SLICE_IDLE_MS 20
+#define GW_WATCH_QUIET_MS      2000
 
 int gw_watches_poll(struct gateway *gw, int timeout_ms)
 {
-	int64_t deadline = gw_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = gw_now_ms() + (timeout_ms > 0 ? timeout_ms : 0), slice;
 	int rc = 0;
 
 	if (!gw->w[0]) {
@@ -402,16 +406,19 @@ int gw_watches_poll(struct gateway *gw, int timeout_ms)
 		gw->restart = true;
 	}
 	gw->delivered = 0;
+	slice = gw_now_ms() - gw->last_event_ms < GW_WATCH_QUIET_MS ? GW_WATCH_SLICE_BUSY_MS
+								    : GW_WATCH_SLICE_IDLE_MS;
 	do {
 		for (int i = 0; i < GW_W_N && !rc && gw->w[i]; i++) {
 			int64_t left = deadline - gw_now_ms();
 
-			rc =
-			    kv_watch_poll(gw->w[i], left <= 0		       ? 0
-						    : left < GW_WATCH_SLICE_MS ? (int)left
-									       : GW_WATCH_SLICE_MS);
+			rc = kv_watch_poll(gw->w[i], left <= 0	    ? 0
+						     : left < slice ? (int)left
+								    : slice);
 		}
 	} while (!rc && !gw->delivered && gw->w[0] && gw_now_ms() < deadline);
+	if (gw->delivered)
+		gw->last_event_ms = gw_now_ms();
 	if (!rc && gw->restart) {
 		char err[256];
 
