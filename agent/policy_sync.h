@@ -264,10 +264,10 @@ struct agent_policy_ep_want {
 struct agent_policy_multi {
 	const struct agent_policy_ep_want *eps; /* each endpoint at most once */
 	size_t n_eps;
-	bool ipcache; /* false: the ipcache is left as it is */
-	const struct dp_ipcache_entry *ipc_a;	/* store-owned entries (win a shared prefix) */
+	bool ipcache;			      /* false: the ipcache is left as it is */
+	const struct dp_ipcache_entry *ipc_a; /* store-owned entries (win a shared prefix) */
 	size_t n_ipc_a;
-	const struct dp_ipcache_entry *ipc_b;	/* the engine's CIDR identities */
+	const struct dp_ipcache_entry *ipc_b; /* the engine's CIDR identities */
 	size_t n_ipc_b;
 	const struct dp_ipcache_entry *ipc_keep; /* prefixes left as they are */
 	size_t n_ipc_keep;
