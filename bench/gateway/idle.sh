@@ -6,7 +6,7 @@
 export PP_SOURCE_DIR PP_BUILD_DIR
 source "$PP_SOURCE_DIR/tests/e2e/lib/harness.sh"
 h_init
-CTL=$(h_bin pseudopodctl); GWB=$(h_bin pp-gateway); T=$(h_bin pp-tunnel); PPD=$(h_bin pp-datapath)
+CTL=$(h_bin pseudopodctl); GWB=$(h_bin pp-gateway); PPD=$(h_bin pp-datapath)
 P="/pp$H_RUN/"
 h_underlay
 ens=$(h_host etcd 10.99.0.9/24); url=$(h_etcd "$ens")
@@ -21,7 +21,7 @@ pid=$(h_spawn "$g" gw "$GWB" --store "$url" --prefix "$P" --name gw --bpffs "$B"
 h_wait_for 30 grep -q '^ready' "$H_TMP/gw.log" || h_fail "not ready"
 sleep 2
 hz=$(getconf CLK_TCK)
-t() { awk '{print $14 + $15}' /proc/$pid/stat; }
-a=$(t); s0=$(date +%s%N); sleep ${SECS:-30}; b=$(t); s1=$(date +%s%N)
+t() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+a=$(t); s0=$(date +%s%N); sleep "${SECS:-30}"; b=$(t); s1=$(date +%s%N)
 awk -v a="$a" -v b="$b" -v hz="$hz" -v ns=$((s1 - s0)) 'BEGIN {printf "idle CPU: %.3f%% of a core over %.0f s (%d ticks)\n", (b-a)/hz*100/(ns/1e9), ns/1e9, b-a}'
 h_pass "gateway idle"

@@ -25,7 +25,6 @@ h_on_exit "$PPD unload --bpffs $B"; h_on_exit "ip -n $g link del $IFG"; h_on_exi
 h_spawn "$g" gw "$GWB" --store "$url" --prefix "$P" --name gw --bpffs "$B" --dev "$IFG" \
   --underlay 10.99.0.1 --private-key "$H_TMP/gw.key" --backend userspace --log-level warn >/dev/null
 h_wait_for 30 grep -q '^ready' "$H_TMP/gw.log" || h_fail "not ready"
-DB=$(h_in "$ens" etcdctl --endpoints "$url" get --print-value-only "${P}ipcache/10.200.1.5/32" | sed -n 's/.*"identity": *\([0-9]*\).*/\1/p')
 N=${N:-50}
 for i in $(seq 1 "$N"); do
   port=$((10000 + i))

@@ -83,7 +83,8 @@ h_wait_for 30 grep -q '^ready' "$H_TMP/g2.log" || h_fail "g2 not ready"
 
 # 1. both registered, both with a peer per machine
 registered() { etcdctl_ get --print-value-only "${P}gateways/$1-$H_RUN" | grep -q .; }
-registered g1 && registered g2 || h_fail "both gateways should be registered"
+registered g1 || h_fail "g1 should be registered"
+registered g2 || h_fail "g2 should be registered"
 for g in g1 g2; do
 	ns=$([ $g = g1 ] && echo "$g1" || echo "$g2")
 	for m in m1 m2; do
