@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "agent/api.h"
+#include "lib/body_buf.h"
 #include "lib/log.h"
 #include "lib/parse_num.h"
 
@@ -43,9 +44,7 @@ struct api_server {
 
 /* Per-request state across MHD's calls of the access handler. */
 struct api_conn {
-	char *body;
-	size_t len;
-	bool too_large;
+	struct body_buf body;
 	struct flows_param params[API_PARAMS_MAX];
 	size_t n_params;
 	bool too_many;
@@ -328,23 +327,11 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* Appends to the body up to body_max; the rest is read and thrown away (413 at the end). */
+/* Out of memory is answered like an oversized body: 413, the request refused either way. */
 static void take_body(struct api_server *s, struct api_conn *st, const char *data, size_t len)
 {
-	char *nb;
-
-	if (st->too_large || len > s->opts.body_max - st->len) {
-		st->too_large = true;
-		return;
-	}
-	nb = realloc(st->body, st->len + len + 1);
-	if (!nb) {
-		st->too_large = true;
-		return;
-	}
-	memcpy(nb + st->len, data, len);
-	st->body = nb;
-	st->len += len;
-	st->body[st->len] = '\0';
+	if (body_buf_append(&st->body, data, len, s->opts.body_max) < 0)
+		st->body.too_large = true;
 }
 
 /* Refuses a declared Content-Length over the limit before reading any of it. */
@@ -369,7 +356,7 @@ static enum MHD_Result answer(struct api_server *s, struct MHD_Connection *c, co
 	size_t n = 0;
 	int status;
 
-	if (st->too_large) {
+	if (st->body.too_large) {
 		snprintf(why, sizeof(why), "request body over %zu bytes", s->opts.body_max);
 		return send_error(c, s, url, 413, why);
 	}
@@ -378,9 +365,9 @@ static enum MHD_Result answer(struct api_server *s, struct MHD_Connection *c, co
 		snprintf(why, sizeof(why), "more than %u query parameters", API_PARAMS_MAX);
 		return send_error(c, s, url, 400, why);
 	}
-	if (!strcmp(method, "POST") && st->len) {
-		if (!api_body_params(st->body, st->len, &doc, all, API_PARAMS_MAX - st->n_params,
-				     &n, why, sizeof(why)))
+	if (!strcmp(method, "POST") && st->body.len) {
+		if (!api_body_params(st->body.data, st->body.len, &doc, all,
+				     API_PARAMS_MAX - st->n_params, &n, why, sizeof(why)))
 			return send_error(c, s, url, 400, why);
 	}
 	memcpy(all + n, st->params, st->n_params * sizeof(all[0]));
@@ -406,7 +393,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = st;
 		if (declared_too_large(s, c)) {
-			st->too_large = true;
+			st->body.too_large = true;
 			return answer(s, c, url, method, st);
 		}
 		return MHD_YES;
@@ -425,7 +412,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct api_conn *st = *con_cls;
 
 	if (st) {
-		free(st->body);
+		body_buf_free(&st->body);
 		free(st);
 		*con_cls = NULL;
 	}

@@ -12,6 +12,7 @@
 
 #include "agent/api.h"
 #include "agent/api_client.h"
+#include "lib/cli.h"
 #include "lib/config.h"
 
 struct reply {
@@ -205,4 +206,31 @@ int api_client_fetch(const char *socket_path, const char *path_query, json_t **o
 		return 1;
 	}
 	return 0;
+}
+
+int api_client_opt(int c, const char *arg, struct api_client_opts *o, const char *cmd,
+		   const char *usage)
+{
+	switch (c) {
+	case 'o':
+		if (strcmp(arg, "json") && strcmp(arg, "table")) {
+			fprintf(stderr, "pseudopod %s: -o: expected table or json, not %s\n\n%s",
+				cmd, arg, usage);
+			return CLI_EXIT_USAGE;
+		}
+		o->json = !strcmp(arg, "json");
+		return -1;
+	case 'S':
+		o->socket_path = arg;
+		return -1;
+	case 'c':
+		o->config = arg;
+		return -1;
+	case 'h':
+		fputs(usage, stdout);
+		return CLI_EXIT_OK;
+	default:
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
 }

@@ -16,6 +16,7 @@
 #ifndef PSEUDOPOD_AGENT_API_CLIENT_H
 #define PSEUDOPOD_AGENT_API_CLIENT_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -53,5 +54,27 @@ int api_client_report(int err, const char *socket_path, const char *why);
 /* api_client_get() for the CLI: 0 with *out set on a 2xx reply; otherwise prints the
  * message (daemon not running, its {"error"}, ...) on stderr and returns 1. */
 int api_client_fetch(const char *socket_path, const char *path_query, json_t **out);
+
+/* The options the API commands share: -o table|json, --socket, --config. */
+struct api_client_opts {
+	bool json;
+	const char *socket_path, *config;
+};
+/* Their struct option entries (no terminator), handled by api_client_opt(). */
+/* clang-format off */
+#define API_CLIENT_OPTIONS_LONG                                                             \
+	{ "output", required_argument, NULL, 'o' },                                         \
+	{ "socket", required_argument, NULL, 'S' },                                         \
+	{ "config", required_argument, NULL, 'c' },                                         \
+	{ "help", no_argument, NULL, 'h' }
+/* clang-format on */
+/*
+ * Handles one getopt_long() result c that is not a command's own option: -o, -S (--socket),
+ * -c (--config), -h, or an unknown option. Returns -1 to go on parsing, else the exit code
+ * (0 after -h printed usage; 2 after a bad -o value or an unknown option, with the message
+ * "pseudopod CMD: ..." and usage on stderr).
+ */
+int api_client_opt(int c, const char *arg, struct api_client_opts *o, const char *cmd,
+		   const char *usage);
 
 #endif

@@ -50,8 +50,8 @@ static const char observe_usage[] =
     "Exit status: 0 ok; 1 pseudopodd not running or reported an error; 2 usage.\n";
 
 struct observe_opts {
-	bool follow, json;
-	const char *socket_path, *config;
+	struct api_client_opts api;
+	bool follow;
 	const char *last; /* --last, for the first request only */
 	char query[1024];
 };
@@ -108,7 +108,7 @@ static int fetch(const struct observe_opts *o, const char *sock, const char *ext
 	rc = api_client_fetch(sock, path, &reply);
 	if (rc)
 		return rc;
-	if (o->json)
+	if (o->api.json)
 		print_json_lines(reply);
 	else
 		cli_render_flows(stdout, reply);
@@ -147,10 +147,7 @@ static int parse(int argc, char **argv, struct observe_opts *o)
 					     {"ip", required_argument, NULL, 'I'},
 					     {"port", required_argument, NULL, 'P'},
 					     {"identity", required_argument, NULL, 'D'},
-					     {"output", required_argument, NULL, 'o'},
-					     {"socket", required_argument, NULL, 'S'},
-					     {"config", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
+					     API_CLIENT_OPTIONS_LONG,
 					     {NULL, 0, NULL, 0}};
 	static const char *const keys[128] = {
 	    ['n'] = "last", ['V'] = "verdict", ['I'] = "ip", ['P'] = "port", ['D'] = "identity"};
@@ -173,28 +170,13 @@ static int parse(int argc, char **argv, struct observe_opts *o)
 				return rc;
 			continue;
 		}
-		switch (c) {
-		case 'f':
+		if (c == 'f') {
 			o->follow = true;
-			break;
-		case 'o':
-			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
-				return usage_error("-o: expected table or json, not ", optarg);
-			o->json = !strcmp(optarg, "json");
-			break;
-		case 'S':
-			o->socket_path = optarg;
-			break;
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'h':
-			fputs(observe_usage, stdout);
-			return CLI_EXIT_OK;
-		default:
-			fputs(observe_usage, stderr);
-			return CLI_EXIT_USAGE;
+			continue;
 		}
+		rc = api_client_opt(c, optarg, &o->api, "observe", observe_usage);
+		if (rc >= 0)
+			return rc;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument ", argv[optind]);
@@ -210,7 +192,7 @@ int cmd_observe(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (!api_client_socket_path(o.socket_path, o.config, sock, sizeof(sock), why,
+	if (!api_client_socket_path(o.api.socket_path, o.api.config, sock, sizeof(sock), why,
 				    sizeof(why))) {
 		fprintf(stderr, "pseudopod observe: %s\n", why);
 		return CLI_EXIT_FAIL; /* a bad config file is not a usage error */

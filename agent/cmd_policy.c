@@ -38,8 +38,7 @@ static const char policy_usage[] =
     "not running or reported an error (e.g. a bad address); 2 usage.\n";
 
 struct policy_opts {
-	bool json;
-	const char *socket_path, *config;
+	struct api_client_opts api;
 	char query[1024];
 	bool has_src, has_dst;
 };
@@ -116,14 +115,11 @@ static int parse(int argc, char **argv, struct policy_opts *o, bool trace)
 					     {"dst", required_argument, NULL, 'd'},
 					     {"dport", required_argument, NULL, 'p'},
 					     {"proto", required_argument, NULL, 'P'},
-					     {"output", required_argument, NULL, 'o'},
-					     {"socket", required_argument, NULL, 'S'},
-					     {"config", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
+					     API_CLIENT_OPTIONS_LONG,
 					     {NULL, 0, NULL, 0}};
 	static const char *const keys[128] = {
 	    ['s'] = "src", ['d'] = "dst", ['p'] = "dport", ['P'] = "proto"};
-	int c;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -136,25 +132,9 @@ static int parse(int argc, char **argv, struct policy_opts *o, bool trace)
 			o->has_dst |= c == 'd';
 			continue;
 		}
-		switch (c) {
-		case 'o':
-			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
-				return usage_error("-o: expected table or json, not ", optarg);
-			o->json = !strcmp(optarg, "json");
-			break;
-		case 'S':
-			o->socket_path = optarg;
-			break;
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'h':
-			fputs(policy_usage, stdout);
-			return CLI_EXIT_OK;
-		default:
-			fputs(policy_usage, stderr);
-			return CLI_EXIT_USAGE;
-		}
+		rc = api_client_opt(c, optarg, &o->api, "policy", policy_usage);
+		if (rc >= 0)
+			return rc;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument ", argv[optind]);
@@ -181,7 +161,7 @@ int cmd_policy(int argc, char **argv)
 	rc = parse(argc - 1, argv + 1, &o, trace);
 	if (rc >= 0)
 		return rc;
-	if (!api_client_socket_path(o.socket_path, o.config, sock, sizeof(sock), why,
+	if (!api_client_socket_path(o.api.socket_path, o.api.config, sock, sizeof(sock), why,
 				    sizeof(why))) {
 		fprintf(stderr, "pseudopod policy: %s\n", why);
 		return CLI_EXIT_FAIL; /* a bad config file is not a usage error */
@@ -190,7 +170,7 @@ int cmd_policy(int argc, char **argv)
 	rc = api_client_fetch(sock, path, &reply);
 	if (rc)
 		return rc;
-	if (o.json) {
+	if (o.api.json) {
 		json_dumpf(reply, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 	} else if (trace) {

@@ -239,11 +239,7 @@ void cli_render_status(FILE *out, const json_t *status)
 /* Options every API command takes; returns -1 to go on, else an exit code. */
 static int parse(int argc, char **argv, const char **socket_path, const char **config, bool *json)
 {
-	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-					     {"socket", required_argument, NULL, 'S'},
-					     {"config", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {API_CLIENT_OPTIONS_LONG, {NULL, 0, NULL, 0}};
 	int c;
 
 	optind = 1;

@@ -247,4 +247,46 @@ int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ip
 int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, char *err,
 				size_t err_len);
 
+/* ---- several local endpoints (gateway mode; agent/policy_sync_multi.c) ---- */
+/*
+ * One endpoint's desired state: its entries (the engine's, sorted) and flags
+ * (agent_policy_enforce_flags()). remove: the endpoint is no longer local — all its keys
+ * go and its flags are cleared, after every ipcache change (so no address still names it
+ * while it stops enforcing).
+ */
+struct agent_policy_ep_want {
+	uint32_t endpoint;
+	const struct policy_entry *entries;
+	size_t n;
+	uint32_t flags;
+	bool remove;
+};
+struct agent_policy_multi {
+	const struct agent_policy_ep_want *eps; /* each endpoint at most once */
+	size_t n_eps;
+	bool ipcache;			      /* false: the ipcache is left as it is */
+	const struct dp_ipcache_entry *ipc_a; /* store-owned entries (win a shared prefix) */
+	size_t n_ipc_a;
+	const struct dp_ipcache_entry *ipc_b; /* the engine's CIDR identities */
+	size_t n_ipc_b;
+	const struct dp_ipcache_entry *ipc_keep; /* prefixes left as they are */
+	size_t n_ipc_keep;
+};
+struct agent_policy_multi_report {
+	size_t eps, eps_removed, ipc_add, ipc_change, ipc_del, pol_add, pol_del, pol_relabel;
+	size_t flags_changed;
+};
+/*
+ * The same contract as the single-endpoint sync, over several endpoints at once: the maps
+ * are read back once, each listed endpoint's entries are diffed against its own rows, the
+ * whole change is capacity-checked before the first write (-ENOSPC, nothing written), and
+ * written in the order: every endpoint's additions (denies first), ipcache
+ * additions/changes, flags, every endpoint's removals (allows first), ipcache removals,
+ * then removed endpoints' keys and flags. Endpoints not listed are not touched. The
+ * caller holds the pin directory's writer lock. cb (may be NULL) sees each change.
+ */
+int agent_policy_multi_apply(struct dp *dp, const struct agent_policy_multi *m,
+			     agent_policy_change_cb cb, void *cb_arg,
+			     struct agent_policy_multi_report *rep, char *err, size_t err_len);
+
 #endif

@@ -5,6 +5,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,4 +111,16 @@ int enroll_http_post(const char *url, const char *path, const char *ca_file, con
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	return rc;
+}
+
+void enroll_progress(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fflush(out);
 }

@@ -53,6 +53,10 @@ struct enroll_leave_opts {
 };
 int enroll_client_leave(const struct enroll_leave_opts *o, char *msg, size_t msg_len);
 
+/* One progress line for enroll and leave: printed to out (NULL: quiet) and flushed at once,
+ * so a user watching a slow step sees what is happening. */
+void enroll_progress(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* HTTP with libcurl (client.c); exposed for leave.c and the benchmark. */
 struct enroll_http_reply {
 	long status;

@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <netdb.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "enroll/proto.h"
 #include "enroll/state.h"
 #include "lib/config.h"
+#include "lib/why.h"
 #include "tunnel/keys.h"
 
 struct run {
@@ -43,32 +43,6 @@ struct run {
 	size_t msg_len;
 };
 
-static int fail(struct run *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(struct run *x, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(x->msg, x->msg_len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-static void say(const struct run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(const struct run *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!x->o->out)
-		return;
-	va_start(ap, fmt);
-	vfprintf(x->o->out, fmt, ap);
-	va_end(ap);
-	fflush(x->o->out);
-}
-
 static void path(const struct run *x, char *buf, size_t len, const char *name)
 {
 	enroll_state_path(buf, len, x->state_dir, name);
@@ -82,7 +56,8 @@ static int load_config(struct run *x)
 	config_defaults(&x->cfg);
 	if (access(x->config_path, F_OK) == 0 &&
 	    !config_load(&x->cfg, x->config_path, err, sizeof(err)))
-		return fail(x, -EINVAL, "%s (fix the file, or pass --config)", err);
+		return why_rc(-EINVAL, x->msg, x->msg_len, "%s (fix the file, or pass --config)",
+			      err);
 	snprintf(x->state_dir, sizeof(x->state_dir), "%s", x->cfg.agent.state_dir);
 	return 0;
 }
@@ -110,8 +85,8 @@ static int detect_underlay(struct run *x, char out[STORE_IP_MAX])
 	}
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc != 0)
-		return fail(x, -EHOSTUNREACH, "%s: %s (check the server name, or DNS)", host,
-			    gai_strerror(rc));
+		return why_rc(-EHOSTUNREACH, x->msg, x->msg_len,
+			      "%s: %s (check the server name, or DNS)", host, gai_strerror(rc));
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	rc = fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
 		     getsockname(fd, (struct sockaddr *)&ss, &sl) == 0
@@ -121,8 +96,9 @@ static int detect_underlay(struct run *x, char out[STORE_IP_MAX])
 		close(fd);
 	freeaddrinfo(ai);
 	if (rc < 0)
-		return fail(x, rc, "no route to %s (%s): check the network, or pass --underlay-ip",
-			    host, strerror(-rc));
+		return why_rc(rc, x->msg, x->msg_len,
+			      "no route to %s (%s): check the network, or pass --underlay-ip", host,
+			      strerror(-rc));
 	if (ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, STORE_IP_MAX);
 	else
@@ -138,9 +114,9 @@ static int pick_name(struct run *x)
 
 	if (x->o->name) {
 		if (!store_name_valid(x->o->name, true))
-			return fail(x, -EINVAL,
-				    "--name %s: expected a DNS name (a-z, 0-9, '-', '.')",
-				    x->o->name);
+			return why_rc(-EINVAL, x->msg, x->msg_len,
+				      "--name %s: expected a DNS name (a-z, 0-9, '-', '.')",
+				      x->o->name);
 		snprintf(x->req.name, sizeof(x->req.name), "%s", x->o->name);
 	}
 	if (gethostname(host, sizeof(host)) == 0) {
@@ -163,26 +139,26 @@ static int check_pin(struct run *x, char *ca_path, size_t ca_path_len)
 
 	rc = enroll_http_get_unverified(x->join.url, "/v1/ca", &r, why, sizeof(why));
 	if (rc < 0)
-		return fail(x, rc,
-			    "cannot reach the enrollment server: %s (is 'pseudopodctl serve' "
-			    "running there? a proxy in the way? check https_proxy/no_proxy)",
-			    why);
+		return why_rc(rc, x->msg, x->msg_len,
+			      "cannot reach the enrollment server: %s (is 'pseudopodctl serve' "
+			      "running there? a proxy in the way? check https_proxy/no_proxy)",
+			      why);
 	if (r.status != 200 || !enroll_pki_pin(r.body, r.len, pin, why, sizeof(why))) {
 		enroll_http_reply_free(&r);
-		return fail(x, -EPROTO,
-			    "%s does not serve a CA certificate on /v1/ca: the join string does "
-			    "not point at a pseudopod enrollment server",
-			    x->join.url);
+		return why_rc(-EPROTO, x->msg, x->msg_len,
+			      "%s does not serve a CA certificate on /v1/ca: the join string does "
+			      "not point at a pseudopod enrollment server",
+			      x->join.url);
 	}
 	if (sodium_memcmp(pin, x->join.pin, ENROLL_PIN_LEN) != 0) {
 		enroll_pin_format(x->join.pin, want);
 		enroll_pin_format(pin, got);
 		enroll_http_reply_free(&r);
-		return fail(x, -EACCES,
-			    "CA pin mismatch: the join string does not belong to this server "
-			    "(expected %s, the server has %s); the token was not sent. Check the "
-			    "URL, or create the token on the cluster this server serves",
-			    want, got);
+		return why_rc(-EACCES, x->msg, x->msg_len,
+			      "CA pin mismatch: the join string does not belong to this server "
+			      "(expected %s, the server has %s); the token was not sent. Check the "
+			      "URL, or create the token on the cluster this server serves",
+			      want, got);
 	}
 	rc = enroll_mkdirs(x->state_dir, 0700);
 	path(x, ca_path, ca_path_len, ENROLL_CLUSTER_CA_FILE);
@@ -190,9 +166,10 @@ static int check_pin(struct run *x, char *ca_path, size_t ca_path_len)
 		rc = enroll_write_file_nodirsync(ca_path, r.body, r.len, 0644);
 	enroll_http_reply_free(&r);
 	if (rc < 0)
-		return fail(x, rc, "%s: %s (run as root, or set [agent] state-dir)", ca_path,
-			    strerror(-rc));
-	say(x, "cluster CA matches the pin in the join string\n");
+		return why_rc(rc, x->msg, x->msg_len,
+			      "%s: %s (run as root, or set [agent] state-dir)", ca_path,
+			      strerror(-rc));
+	enroll_progress(x->o->out, "cluster CA matches the pin in the join string\n");
 	return 0;
 }
 
@@ -202,10 +179,11 @@ static int refused(struct run *x, const struct enroll_http_reply *r)
 	char code[64], message[512];
 
 	if (!enroll_error_decode(r->body, r->len, code, message))
-		return fail(x, -EPROTO, "the enrollment server answered HTTP %ld without a reason",
-			    r->status);
-	return fail(x, r->status == 503 || r->status == 429 ? -EAGAIN : -EPERM,
-		    "enrollment refused (%s): %s", code, message);
+		return why_rc(-EPROTO, x->msg, x->msg_len,
+			      "the enrollment server answered HTTP %ld without a reason",
+			      r->status);
+	return why_rc(r->status == 503 || r->status == 429 ? -EAGAIN : -EPERM, x->msg, x->msg_len,
+		      "enrollment refused (%s): %s", code, message);
 }
 
 static int post_enroll(struct run *x, const char *ca_path)
@@ -215,16 +193,16 @@ static int post_enroll(struct run *x, const char *ca_path)
 	int rc;
 
 	if (!body)
-		return fail(x, -ENOMEM, "out of memory");
+		return why_rc(-ENOMEM, x->msg, x->msg_len, "out of memory");
 	rc = enroll_http_post(x->join.url, "/v1/enroll", ca_path, body, &r, why, sizeof(why));
 	sodium_memzero(body, strlen(body));
 	free(body);
 	if (rc < 0)
-		return fail(x, rc,
-			    "enrollment request failed: %s (the token may still be unused: retry "
-			    "the same command; if it says the token was used, check "
-			    "'pseudopodctl workload get NAME' on the cluster)",
-			    why);
+		return why_rc(rc, x->msg, x->msg_len,
+			      "enrollment request failed: %s (the token may still be unused: retry "
+			      "the same command; if it says the token was used, check "
+			      "'pseudopodctl workload get NAME' on the cluster)",
+			      why);
 	if (r.status != 200) {
 		rc = refused(x, &r);
 		enroll_http_reply_free(&r);
@@ -232,7 +210,8 @@ static int post_enroll(struct run *x, const char *ca_path)
 	}
 	if (!enroll_response_decode(r.body, r.len, &x->resp, why, sizeof(why))) {
 		enroll_http_reply_free(&r);
-		return fail(x, -EPROTO, "the enrollment server's reply is malformed: %s", why);
+		return why_rc(-EPROTO, x->msg, x->msg_len,
+			      "the enrollment server's reply is malformed: %s", why);
 	}
 	x->resp_body = r.body;
 	x->resp_len = r.len;
@@ -286,11 +265,11 @@ static int write_state(struct run *x)
 		rc = write_state_json(x, p);
 	}
 	if (rc < 0)
-		return fail(x, rc,
-			    "%s: %s. The cluster registered this machine as '%s' but its state "
-			    "could not be saved: fix the state directory, run 'pseudopodctl "
-			    "workload delete %s' on the cluster and enroll with a new token",
-			    p, strerror(-rc), x->resp.workload.name, x->resp.workload.name);
+		return why_rc(rc, x->msg, x->msg_len,
+			      "%s: %s. The cluster registered this machine as '%s' but its state "
+			      "could not be saved: fix the state directory, run 'pseudopodctl "
+			      "workload delete %s' on the cluster and enroll with a new token",
+			      p, strerror(-rc), x->resp.workload.name, x->resp.workload.name);
 	return 0;
 }
 
@@ -325,15 +304,16 @@ static int write_config(struct run *x)
 	sets[n++] = (struct enroll_conf_set){"tunnel", "vxlan-port", vxport};
 	rc = enroll_read_file(x->config_path, false, 1 << 20, &old, &len, err, sizeof(err));
 	if (rc < 0 && rc != -ENOENT)
-		return fail(x, rc, "%s", err);
+		return why_rc(rc, x->msg, x->msg_len, "%s", err);
 	text = enroll_conf_apply(old, sets, n);
 	free(old);
 	if (!text)
-		return fail(x, -ENOMEM, "out of memory");
+		return why_rc(-ENOMEM, x->msg, x->msg_len, "out of memory");
 	config_defaults(&check);
 	if (!config_load_string(&check, x->config_path, text, err, sizeof(err))) {
 		free(text);
-		return fail(x, -EINVAL, "the updated config would not load: %s", err);
+		return why_rc(-EINVAL, x->msg, x->msg_len, "the updated config would not load: %s",
+			      err);
 	}
 	{
 		char dir[PATH_MAX], *slash;
@@ -348,8 +328,9 @@ static int write_config(struct run *x)
 	rc = enroll_write_file(x->config_path, text, strlen(text), 0644);
 	free(text);
 	if (rc < 0)
-		return fail(x, rc, "%s: %s (the state is saved; fix it and re-run with --force)",
-			    x->config_path, strerror(-rc));
+		return why_rc(rc, x->msg, x->msg_len,
+			      "%s: %s (the state is saved; fix it and re-run with --force)",
+			      x->config_path, strerror(-rc));
 	return 0;
 }
 
@@ -360,14 +341,14 @@ static void start_service(struct run *x)
 	pid_t pid;
 
 	if (x->o->no_start) {
-		say(x, "not starting pseudopod.service (--no-start)\n");
+		enroll_progress(x->o->out, "not starting pseudopod.service (--no-start)\n");
 		return;
 	}
 	if (access("/run/systemd/system", F_OK) != 0) {
-		say(x,
-		    "systemd is not running here: start the agent yourself with "
-		    "'pseudopodd --config %s'\n",
-		    x->config_path);
+		enroll_progress(x->o->out,
+				"systemd is not running here: start the agent yourself with "
+				"'pseudopodd --config %s'\n",
+				x->config_path);
 		return;
 	}
 	pid = fork();
@@ -379,10 +360,12 @@ static void start_service(struct run *x)
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		say(x, "started pseudopod.service\n");
+		enroll_progress(x->o->out, "started pseudopod.service\n");
 	else
-		say(x, "could not start pseudopod.service: see 'systemctl status "
-		       "pseudopod.service', then 'systemctl enable --now pseudopod.service'\n");
+		enroll_progress(
+		    x->o->out,
+		    "could not start pseudopod.service: see 'systemctl status "
+		    "pseudopod.service', then 'systemctl enable --now pseudopod.service'\n");
 }
 
 static void cleanup_failed(struct run *x)
@@ -407,7 +390,8 @@ static int already_enrolled(struct run *x)
 {
 	if (!is_enrolled(x) || x->o->force)
 		return 0;
-	say(x,
+	enroll_progress(
+	    x->o->out,
 	    "already enrolled as '%s' (state in %s): nothing changed. To enroll again, run "
 	    "'pseudopod leave' first, or 'pseudopod enroll --force JOIN' with a new token\n",
 	    x->cfg.agent.name[0] ? x->cfg.agent.name : "?", x->state_dir);
@@ -421,15 +405,15 @@ static int enroll_steps(struct run *x)
 	int rc;
 
 	if (!enroll_join_decode(x->o->join, strlen(x->o->join), &x->join, why, sizeof(why)))
-		return fail(x, -EINVAL, "%s", why);
+		return why_rc(-EINVAL, x->msg, x->msg_len, "%s", why);
 	if ((rc = load_config(x)) < 0 || (rc = already_enrolled(x)) != 0)
 		return rc;
 	if (x->o->force && is_enrolled(x)) {
 		struct enroll_leave_opts lo = {.config_path = x->config_path, .out = x->o->out};
 
-		say(x, "--force: leaving the cluster first\n");
+		enroll_progress(x->o->out, "--force: leaving the cluster first\n");
 		if (enroll_client_leave(&lo, why, sizeof(why)) < 0)
-			say(x, "warning: %s; enrolling anyway\n", why);
+			enroll_progress(x->o->out, "warning: %s; enrolling anyway\n", why);
 	}
 	x->req.token = x->join.token;
 	if ((rc = pick_name(x)) < 0)
@@ -439,7 +423,7 @@ static int enroll_steps(struct run *x)
 	else if ((rc = detect_underlay(x, x->req.underlay_ip)) < 0)
 		return rc;
 	if (tunnel_key_generate(x->priv) < 0 || tunnel_key_public(pub, x->priv) < 0)
-		return fail(x, -EIO, "generating the WireGuard key failed");
+		return why_rc(-EIO, x->msg, x->msg_len, "generating the WireGuard key failed");
 	tunnel_key_to_base64(x->req.wg_public_key, pub);
 	if ((rc = check_pin(x, ca_path, sizeof(ca_path))) < 0)
 		return rc;
@@ -449,10 +433,10 @@ static int enroll_steps(struct run *x)
 			cleanup_failed(x);
 		return rc;
 	}
-	say(x, "enrolled as '%s': identity %u, overlay IP %s, namespace %s\n",
-	    x->resp.workload.name, x->resp.workload.identity, x->resp.workload.overlay_ip,
-	    x->resp.workload.namespace_);
-	say(x, "state in %s, config in %s\n", x->state_dir, x->config_path);
+	enroll_progress(x->o->out, "enrolled as '%s': identity %u, overlay IP %s, namespace %s\n",
+			x->resp.workload.name, x->resp.workload.identity,
+			x->resp.workload.overlay_ip, x->resp.workload.namespace_);
+	enroll_progress(x->o->out, "state in %s, config in %s\n", x->state_dir, x->config_path);
 	start_service(x);
 	return 0;
 }
@@ -465,7 +449,7 @@ int enroll_client_run(const struct enroll_client_opts *o, char *msg, size_t msg_
 	x.config_path = o->config_path ? o->config_path : CONFIG_DEFAULT_PATH;
 	msg[0] = '\0';
 	if (sodium_init() < 0)
-		return fail(&x, -EIO, "libsodium failed to initialise");
+		return why_rc(-EIO, x.msg, x.msg_len, "libsodium failed to initialise");
 	rc = enroll_steps(&x);
 	sodium_memzero(x.priv, sizeof(x.priv));
 	sodium_memzero(&x.req, sizeof(x.req));

@@ -7,7 +7,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/file.h"
+#include "lib/why.h"
 
 int enroll_fsync_dir(const char *path)
 {
@@ -75,21 +75,6 @@ int enroll_write_file_nodirsync(const char *path, const void *data, size_t len, 
 	return rc;
 }
 
-static int rfail(int rc, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int rfail(int rc, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size_t *len, char *why,
 		     size_t why_len)
 {
@@ -117,13 +102,13 @@ int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size
 			char *nb;
 
 			if (b && cap > max) {
-				rc = rfail(-EFBIG, why, why_len, "%s: larger than %zu bytes", path,
-					   max);
+				rc = why_rc(-EFBIG, why, why_len, "%s: larger than %zu bytes", path,
+					    max);
 				goto out;
 			}
 			nb = realloc(b, ncap + 1);
 			if (!nb) {
-				rc = rfail(-ENOMEM, why, why_len, "%s: out of memory", path);
+				rc = why_rc(-ENOMEM, why, why_len, "%s: out of memory", path);
 				goto out;
 			}
 			b = nb;
@@ -133,7 +118,7 @@ int enroll_read_file(const char *path, bool secret, size_t max, char **buf, size
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			rc = rfail(-errno, why, why_len, "%s: %s", path, strerror(errno));
+			rc = why_rc(-errno, why, why_len, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (got == 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "enroll/proto.h"
+#include "lib/body_buf.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/parse_num.h"
@@ -50,9 +51,7 @@ struct httpd {
 
 /* One request in flight. */
 struct req {
-	char *body;
-	size_t len;
-	bool too_big;
+	struct body_buf body; /* holds the token's secret: body_buf_free() wipes it */
 	double start;
 	char peer[INET6_ADDRSTRLEN];
 };
@@ -212,14 +211,16 @@ static enum MHD_Result dispatch_post(struct httpd *h, struct MHD_Connection *c, 
 	struct worker_store *w;
 	enum MHD_Result rc;
 
-	if (r->too_big)
+	if (r->body.too_large)
 		return error_reply(c, r, "POST", url, 413, "too_large",
 				   "request body larger than 16384 bytes");
 	w = pool_get(h);
 	if (!strcmp(url, "/v1/enroll"))
-		enroll_handle_enroll(&w->store, &h->o->cfg, r->body ? r->body : "", r->len, &rep);
+		enroll_handle_enroll(&w->store, &h->o->cfg, r->body.data ? r->body.data : "",
+				     r->body.len, &rep);
 	else
-		enroll_handle_leave(&w->store, &h->o->cfg, r->body ? r->body : "", r->len, &rep);
+		enroll_handle_leave(&w->store, &h->o->cfg, r->body.data ? r->body.data : "",
+				    r->body.len, &rep);
 	pool_put(h, w);
 	rc = send_reply(c, rep.status ? rep.status : 500, "application/json",
 			rep.body ? rep.body : "{\"error\":\"internal\"}");
@@ -285,17 +286,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (r->too_big || r->len + n > ENROLL_BODY_MAX) {
-			r->too_big = true; /* keep draining, answer 413 at the end */
-			return MHD_YES;
-		}
-		char *p = realloc(r->body, r->len + n + 1);
-		if (!p)
+		/* Past ENROLL_BODY_MAX: keep draining, answer 413 at the end. */
+		if (body_buf_append(&r->body, upload_data, n, ENROLL_BODY_MAX) < 0)
 			return MHD_NO;
-		memcpy(p + r->len, upload_data, n);
-		r->body = p;
-		r->len += n;
-		r->body[r->len] = '\0';
 		return MHD_YES;
 	}
 	if (!strcmp(method, "GET") && !strcmp(url, "/healthz")) {
@@ -322,10 +315,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *r = *con_cls;
 
 	if (r) {
-		if (r->body) {
-			sodium_memzero(r->body, r->len); /* the token's secret */
-			free(r->body);
-		}
+		body_buf_free(&r->body);
 		free(r);
 	}
 	*con_cls = NULL;

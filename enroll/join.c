@@ -6,25 +6,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool jerr(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool jerr(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
+#include "lib/why.h"
 
 static bool id_char(char c)
 {
@@ -41,17 +27,17 @@ bool enroll_token_parse(const char *text, size_t len, struct enroll_token *out, 
 {
 	memset(out, 0, sizeof(*out));
 	if (len != ENROLL_TOKEN_LEN || text[ENROLL_TOKEN_ID_LEN] != '.')
-		return jerr(why, why_len,
-			    "token: expected <id>.<secret> (6 + 1 + 32 characters), got %zu "
-			    "characters",
-			    len);
+		return why_false(why, why_len,
+				 "token: expected <id>.<secret> (6 + 1 + 32 characters), got %zu "
+				 "characters",
+				 len);
 	for (size_t i = 0; i < ENROLL_TOKEN_ID_LEN; i++)
 		if (!id_char(text[i]))
-			return jerr(why, why_len, "token: id: expected 6 of a-z0-9");
+			return why_false(why, why_len, "token: id: expected 6 of a-z0-9");
 	for (size_t i = ENROLL_TOKEN_ID_LEN + 1; i < len; i++)
 		if (!hex_char(text[i]))
-			return jerr(why, why_len,
-				    "token: secret: expected 32 lowercase hex digits");
+			return why_false(why, why_len,
+					 "token: secret: expected 32 lowercase hex digits");
 	memcpy(out->id, text, ENROLL_TOKEN_ID_LEN);
 	memcpy(out->secret, text + ENROLL_TOKEN_ID_LEN + 1, ENROLL_SECRET_LEN);
 	return true;
@@ -87,11 +73,11 @@ bool enroll_pin_parse(const char *text, uint8_t pin[ENROLL_PIN_LEN], char *why, 
 	const char *end;
 
 	if (strncmp(text, "sha256:", 7) || strlen(text + 7) != 2 * ENROLL_PIN_LEN)
-		return jerr(why, why_len, "CA pin: expected sha256:<64 hex digits>");
+		return why_false(why, why_len, "CA pin: expected sha256:<64 hex digits>");
 	if (sodium_hex2bin(pin, ENROLL_PIN_LEN, text + 7, 2 * ENROLL_PIN_LEN, NULL, &bin_len,
 			   &end) != 0 ||
 	    bin_len != ENROLL_PIN_LEN || *end)
-		return jerr(why, why_len, "CA pin: expected sha256:<64 hex digits>");
+		return why_false(why, why_len, "CA pin: expected sha256:<64 hex digits>");
 	return true;
 }
 
@@ -107,19 +93,21 @@ bool enroll_url_parse(const char *text, char out[ENROLL_URL_MAX], char *why, siz
 	const char *host = text + 8, *slash;
 
 	if (strncmp(text, "https://", 8))
-		return jerr(why, why_len, "url: '%.64s' must start with https://", text);
+		return why_false(why, why_len, "url: '%.64s' must start with https://", text);
 	if (len >= ENROLL_URL_MAX)
-		return jerr(why, why_len, "url: longer than %d characters", ENROLL_URL_MAX - 1);
+		return why_false(why, why_len, "url: longer than %d characters",
+				 ENROLL_URL_MAX - 1);
 	for (const char *p = text; *p; p++)
 		if (!isgraph((unsigned char)*p))
-			return jerr(why, why_len, "url: contains a space or control character");
+			return why_false(why, why_len,
+					 "url: contains a space or control character");
 	slash = strchr(host, '/');
 	if (slash == host || !*host)
-		return jerr(why, why_len, "url: '%.64s' has no host", text);
+		return why_false(why, why_len, "url: '%.64s' has no host", text);
 	if (slash && slash[1])
-		return jerr(why, why_len, "url: '%.64s' must not have a path", text);
+		return why_false(why, why_len, "url: '%.64s' must not have a path", text);
 	if (strpbrk(host, "?#@"))
-		return jerr(why, why_len, "url: '%.64s' must be https://host[:port]", text);
+		return why_false(why, why_len, "url: '%.64s' must be https://host[:port]", text);
 	len = slash ? (size_t)(slash - text) : len;
 	memcpy(out, text, len);
 	out[len] = '\0';
@@ -157,7 +145,7 @@ static const char *field(json_t *o, const char *name, char *why, size_t why_len)
 	json_t *v = json_object_get(o, name);
 
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-		jerr(why, why_len, "join string: %s: missing or not a string", name);
+		why_false(why, why_len, "join string: %s: missing or not a string", name);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -174,7 +162,7 @@ static bool join_fields(json_t *o, struct enroll_join *out, char *why, size_t wh
 	if (!enroll_url_parse(url, out->url, sub, sizeof(sub)) ||
 	    !enroll_pin_parse(ca, out->pin, sub, sizeof(sub)) ||
 	    !enroll_token_parse(token, strlen(token), &out->token, sub, sizeof(sub)))
-		return jerr(why, why_len, "join string: %s", sub);
+		return why_false(why, why_len, "join string: %s", sub);
 	return true;
 }
 
@@ -194,26 +182,28 @@ bool enroll_join_decode(const char *text, size_t len, struct enroll_join *out, c
 	while (len && isspace((unsigned char)text[len - 1]))
 		len--;
 	if (len < plen || memcmp(text, ENROLL_JOIN_PREFIX, plen))
-		return jerr(why, why_len,
-			    "join string: expected it to start with '%s' (copy the whole line "
-			    "'pseudopodctl token create' printed)",
-			    ENROLL_JOIN_PREFIX);
+		return why_false(why, why_len,
+				 "join string: expected it to start with '%s' (copy the whole line "
+				 "'pseudopodctl token create' printed)",
+				 ENROLL_JOIN_PREFIX);
 	if (len > ENROLL_JOIN_MAX)
-		return jerr(why, why_len, "join string: longer than %d characters",
-			    ENROLL_JOIN_MAX);
+		return why_false(why, why_len, "join string: longer than %d characters",
+				 ENROLL_JOIN_MAX);
 	if (sodium_base642bin(bin, sizeof(bin), text + plen, len - plen, NULL, &bin_len, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    end != text + len)
-		return jerr(why, why_len,
-			    "join string: not valid base64url after '%s' (truncated or altered "
-			    "when copied?)",
-			    ENROLL_JOIN_PREFIX);
+		return why_false(
+		    why, why_len,
+		    "join string: not valid base64url after '%s' (truncated or altered "
+		    "when copied?)",
+		    ENROLL_JOIN_PREFIX);
 	o = json_loadb((const char *)bin, bin_len, JSON_REJECT_DUPLICATES, &jerror);
 	sodium_memzero(bin, sizeof(bin));
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return jerr(why, why_len,
-			    "join string: payload is not a JSON object (truncated or altered?)");
+		return why_false(
+		    why, why_len,
+		    "join string: payload is not a JSON object (truncated or altered?)");
 	}
 	ok = join_fields(o, out, why, why_len);
 	json_decref(o);

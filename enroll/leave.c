@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <net/if.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "lib/config.h"
 #include "lib/file.h"
 #include "lib/kv/kv.h"
+#include "lib/why.h"
 #include "store/store.h"
 #include "tunnel/link.h"
 
@@ -37,33 +37,6 @@ struct leave {
 	char *msg;
 	size_t msg_len;
 };
-
-static int lfail(struct leave *x, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int lfail(struct leave *x, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(x->msg, x->msg_len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-static void lsay(const struct leave *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void lsay(const struct leave *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!x->o->out)
-		return;
-	va_start(ap, fmt);
-	vfprintf(x->o->out, fmt, ap);
-	va_end(ap);
-	fflush(x->o->out);
-}
 
 static void spath(const struct leave *x, char *buf, size_t len, const char *name)
 {
@@ -88,7 +61,7 @@ static int read_state(struct leave *x)
 	spath(x, p, sizeof(p), ENROLL_STATE_FILE);
 	rc = enroll_read_file(p, false, 1 << 20, &text, &len, x->msg, x->msg_len);
 	if (rc == -ENOENT)
-		return lfail(x, rc, "this machine is not enrolled (no %s)", p);
+		return why_rc(rc, x->msg, x->msg_len, "this machine is not enrolled (no %s)", p);
 	if (rc < 0)
 		return rc;
 	o = json_loadb(text, len, 0, NULL);
@@ -102,11 +75,11 @@ static int read_state(struct leave *x)
 	copy_str(st, "user", x->user, sizeof(x->user));
 	json_decref(o);
 	if (!store_name_valid(x->name, true) || !x->endpoints[0])
-		return lfail(x, -EPROTO,
-			     "%s: damaged (no machine name or store): use 'pseudopod "
-			     "leave --offline' and 'pseudopodctl workload delete' on "
-			     "the cluster",
-			     p);
+		return why_rc(-EPROTO, x->msg, x->msg_len,
+			      "%s: damaged (no machine name or store): use 'pseudopod "
+			      "leave --offline' and 'pseudopodctl workload delete' on "
+			      "the cluster",
+			      p);
 	if (x->user[0]) {
 		/* the same secret-file rule the agent's store connection applies to it */
 		spath(x, p, sizeof(p), ENROLL_STORE_PASSWORD_FILE);
@@ -140,11 +113,11 @@ static int leave_direct(struct leave *x, const char *user, const char *password)
 		if (rc == -ENOENT)
 			rc = 0;
 		if (rc < 0)
-			lfail(x, rc, "%s", store_error(&s));
+			why_rc(rc, x->msg, x->msg_len, "%s", store_error(&s));
 		else if (user && (rc = enroll_machine_users_delete(kv, x->name)) < 0)
-			lfail(x, rc, "deleting the store user: %s", kv_error(kv));
+			why_rc(rc, x->msg, x->msg_len, "deleting the store user: %s", kv_error(kv));
 	} else {
-		lfail(x, rc, "store '%s': %s", x->endpoints, strerror(-rc));
+		why_rc(rc, x->msg, x->msg_len, "store '%s': %s", x->endpoints, strerror(-rc));
 	}
 	kv_close(kv);
 	return rc;
@@ -165,16 +138,17 @@ static int leave_via_server(struct leave *x)
 	body = enroll_leave_request_encode(&req);
 	sodium_memzero(&req, sizeof(req));
 	if (!body)
-		return lfail(x, -ENOMEM, "out of memory");
+		return why_rc(-ENOMEM, x->msg, x->msg_len, "out of memory");
 	spath(x, ca, sizeof(ca), ENROLL_CLUSTER_CA_FILE);
 	rc = enroll_http_post(x->server, "/v1/leave", ca, body, &r, why, sizeof(why));
 	sodium_memzero(body, strlen(body));
 	free(body);
 	if (rc < 0)
-		return lfail(x, rc, "%s", why);
+		return why_rc(rc, x->msg, x->msg_len, "%s", why);
 	if (r.status != 200) {
 		enroll_error_decode(r.body, r.len, code, message);
-		lfail(x, -EPERM, "the enrollment server refused (%s): %s", code, message);
+		why_rc(-EPERM, x->msg, x->msg_len, "the enrollment server refused (%s): %s", code,
+		       message);
 		rc = -EPERM;
 	}
 	enroll_http_reply_free(&r);
@@ -195,14 +169,16 @@ static int leave_cluster(struct leave *x)
 		char why[700];
 
 		snprintf(why, sizeof(why), "%s", x->msg);
-		return lfail(x, rc,
-			     "could not deregister '%s' from the cluster: %s. Nothing was "
-			     "changed. Retry, use --operator USER with the operator's store "
-			     "credentials, or --offline (then run 'pseudopodctl workload delete "
-			     "%s' on the cluster)",
-			     x->name, why, x->name);
+		return why_rc(rc, x->msg, x->msg_len,
+			      "could not deregister '%s' from the cluster: %s. Nothing was "
+			      "changed. Retry, use --operator USER with the operator's store "
+			      "credentials, or --offline (then run 'pseudopodctl workload delete "
+			      "%s' on the cluster)",
+			      x->name, why, x->name);
 	}
-	lsay(x, "deregistered '%s' from the cluster (records and store user removed)\n", x->name);
+	enroll_progress(x->o->out,
+			"deregistered '%s' from the cluster (records and store user removed)\n",
+			x->name);
 	return 0;
 }
 
@@ -217,28 +193,29 @@ static void leave_local(struct leave *x)
 
 	if (access(x->cfg.agent.bpffs_root, F_OK) == 0) {
 		rc = dp_unload(x->cfg.agent.bpffs_root);
-		lsay(x,
-		     rc < 0 ? "warning: unpinning %s: %s\n" : "removed the datapath pins in %s\n",
-		     x->cfg.agent.bpffs_root, strerror(-rc));
+		enroll_progress(x->o->out,
+				rc < 0 ? "warning: unpinning %s: %s\n"
+				       : "removed the datapath pins in %s\n",
+				x->cfg.agent.bpffs_root, strerror(-rc));
 	}
 	if (if_nametoindex(x->cfg.tunnel.device) != 0) {
 		rc = tunnel_link_delete(x->cfg.tunnel.device);
-		lsay(x,
-		     rc < 0 ? "warning: deleting tunnel device %s: %s\n"
-			    : "deleted tunnel device %s and its routes\n",
-		     x->cfg.tunnel.device, strerror(-rc));
+		enroll_progress(x->o->out,
+				rc < 0 ? "warning: deleting tunnel device %s: %s\n"
+				       : "deleted tunnel device %s and its routes\n",
+				x->cfg.tunnel.device, strerror(-rc));
 	}
 	if (x->o->keep_state) {
-		lsay(x, "kept the enrollment state in %s\n", x->cfg.agent.state_dir);
+		enroll_progress(x->o->out, "kept the enrollment state in %s\n", x->cfg.agent.state_dir);
 		return;
 	}
 	/* enrollment.json first: once it is gone the machine counts as not enrolled. */
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		spath(x, p, sizeof(p), files[i]);
 		if (unlink(p) < 0 && errno != ENOENT)
-			lsay(x, "warning: %s: %s\n", p, strerror(errno));
+			enroll_progress(x->o->out, "warning: %s: %s\n", p, strerror(errno));
 	}
-	lsay(x, "removed the enrollment state in %s\n", x->cfg.agent.state_dir);
+	enroll_progress(x->o->out, "removed the enrollment state in %s\n", x->cfg.agent.state_dir);
 }
 
 int enroll_client_leave(const struct enroll_leave_opts *o, char *msg, size_t msg_len)
@@ -252,17 +229,18 @@ int enroll_client_leave(const struct enroll_leave_opts *o, char *msg, size_t msg
 	config_defaults(&x.cfg);
 	if (access(x.config_path, F_OK) == 0 &&
 	    !config_load(&x.cfg, x.config_path, err, sizeof(err)))
-		return lfail(&x, -EINVAL, "%s", err);
+		return why_rc(-EINVAL, x.msg, x.msg_len, "%s", err);
 	rc = read_state(&x);
 	/* --offline --keep-state is the package's prerm: it also runs on a machine that was
 	 * never enrolled (nothing to deregister; pins or a device may still be there). */
 	if (rc < 0 && !(o->offline && (rc != -ENOENT || o->keep_state)))
 		goto out;
 	if (o->offline) {
-		lsay(&x,
-		     "warning: --offline: the cluster still lists '%s'; run 'pseudopodctl "
-		     "workload delete %s' there\n",
-		     x.name[0] ? x.name : "this machine", x.name[0] ? x.name : "NAME");
+		enroll_progress(
+		    x.o->out,
+		    "warning: --offline: the cluster still lists '%s'; run 'pseudopodctl "
+		    "workload delete %s' there\n",
+		    x.name[0] ? x.name : "this machine", x.name[0] ? x.name : "NAME");
 	} else if ((rc = leave_cluster(&x)) < 0) {
 		goto out;
 	}

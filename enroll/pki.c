@@ -9,7 +9,6 @@
 #include <gnutls/x509.h>
 #include <limits.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "enroll/files.h"
 #include "lib/net.h"
+#include "lib/why.h"
 
 #define CA_DAYS	    3650
 #define SERVER_DAYS 365
@@ -26,19 +26,6 @@ struct pair {
 	gnutls_x509_crt_t crt;
 	gnutls_x509_privkey_t key;
 };
-
-static int pkerr(char *why, size_t why_len, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int pkerr(char *why, size_t why_len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static void pair_free(struct pair *p)
 {
@@ -76,17 +63,17 @@ static int pair_load(const char *dir, const char *base, struct pair *p, char *wh
 	if (rc < 0)
 		goto out;
 	if (gnutls_x509_crt_init(&p->crt) < 0 || gnutls_x509_privkey_init(&p->key) < 0) {
-		rc = pkerr(why, why_len, -ENOMEM, "out of memory");
+		rc = why_rc(-ENOMEM, why, why_len, "out of memory");
 		goto out;
 	}
 	d = (gnutls_datum_t){(unsigned char *)crt, (unsigned)crt_len};
 	if (gnutls_x509_crt_import(p->crt, &d, GNUTLS_X509_FMT_PEM) < 0) {
-		rc = pkerr(why, why_len, -EINVAL, "%s: not a PEM certificate", crt_path);
+		rc = why_rc(-EINVAL, why, why_len, "%s: not a PEM certificate", crt_path);
 		goto out;
 	}
 	d = (gnutls_datum_t){(unsigned char *)key, (unsigned)key_len};
 	if (gnutls_x509_privkey_import(p->key, &d, GNUTLS_X509_FMT_PEM) < 0) {
-		rc = pkerr(why, why_len, -EINVAL, "%s: not a PEM private key", key_path);
+		rc = why_rc(-EINVAL, why, why_len, "%s: not a PEM private key", key_path);
 		goto out;
 	}
 	rc = 0;
@@ -151,7 +138,7 @@ static int ca_create(struct pair *ca, char *why, size_t why_len)
 		rc = set_key_id(ca->crt);
 	if (rc == 0 && gnutls_x509_crt_sign2(ca->crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0) < 0)
 		rc = -EINVAL;
-	return rc < 0 ? pkerr(why, why_len, rc, "creating the CA certificate failed") : 0;
+	return rc < 0 ? why_rc(rc, why, why_len, "creating the CA certificate failed") : 0;
 }
 
 static int add_sans(gnutls_x509_crt_t crt, const char *const *names, size_t n_names,
@@ -161,18 +148,18 @@ static int add_sans(gnutls_x509_crt_t crt, const char *const *names, size_t n_na
 		if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, names[i],
 							 (unsigned)strlen(names[i]),
 							 GNUTLS_FSAN_APPEND) < 0)
-			return pkerr(why, why_len, -EINVAL, "--server-name %s: not usable",
-				     names[i]);
+			return why_rc(-EINVAL, why, why_len, "--server-name %s: not usable",
+				      names[i]);
 	for (size_t i = 0; i < n_ips; i++) {
 		struct net_prefix ip;
 		char err[160];
 
 		if (!net_ip_parse(ips[i], AF_UNSPEC, &ip, err, sizeof(err)))
-			return pkerr(why, why_len, -EINVAL, "--server-ip %s", err);
+			return why_rc(-EINVAL, why, why_len, "--server-ip %s", err);
 		if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip.addr,
 							 net_family_bits(ip.family) / 8,
 							 GNUTLS_FSAN_APPEND) < 0)
-			return pkerr(why, why_len, -EINVAL, "--server-ip %s: not usable", ips[i]);
+			return why_rc(-EINVAL, why, why_len, "--server-ip %s: not usable", ips[i]);
 	}
 	return 0;
 }
@@ -186,12 +173,12 @@ static int server_create(struct pair *srv, const struct pair *ca, const char *co
 	int rc;
 
 	if (n_names + n_ips == 0 || n_names + n_ips > ENROLL_PKI_MAX_SANS)
-		return pkerr(why, why_len, -EINVAL,
-			     "the server certificate needs 1..%d --server-name/--server-ip",
-			     ENROLL_PKI_MAX_SANS);
+		return why_rc(-EINVAL, why, why_len,
+			      "the server certificate needs 1..%d --server-name/--server-ip",
+			      ENROLL_PKI_MAX_SANS);
 	rc = pair_new(srv, n_names ? names[0] : ips[0], SERVER_DAYS);
 	if (rc < 0)
-		return pkerr(why, why_len, rc, "creating the server key failed");
+		return why_rc(rc, why, why_len, "creating the server key failed");
 	rc = add_sans(srv->crt, names, n_names, ips, n_ips, why, why_len);
 	if (rc < 0)
 		return rc;
@@ -202,7 +189,7 @@ static int server_create(struct pair *srv, const struct pair *ca, const char *co
 	    gnutls_x509_crt_get_subject_key_id(ca->crt, id, &id_len, NULL) < 0 ||
 	    gnutls_x509_crt_set_authority_key_id(srv->crt, id, id_len) < 0 ||
 	    gnutls_x509_crt_sign2(srv->crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0) < 0)
-		return pkerr(why, why_len, -EINVAL, "signing the server certificate failed");
+		return why_rc(-EINVAL, why, why_len, "signing the server certificate failed");
 	return 0;
 }
 
@@ -233,7 +220,7 @@ static int pair_write(const char *dir, const char *base, const struct pair *p,
 		rc = enroll_write_file(path, both, strlen(both), 0644);
 	}
 	if (rc < 0)
-		pkerr(why, why_len, rc, "%s: %s", path, strerror(-rc));
+		why_rc(rc, why, why_len, "%s: %s", path, strerror(-rc));
 out:
 	if (key.data) {
 		sodium_memzero(key.data, key.size);
@@ -242,7 +229,7 @@ out:
 	gnutls_free(crt.data);
 	gnutls_free(ca.data);
 	free(both);
-	return rc == -ENOMEM ? pkerr(why, why_len, rc, "out of memory") : rc;
+	return rc == -ENOMEM ? why_rc(rc, why, why_len, "out of memory") : rc;
 }
 
 static int crt_pin(gnutls_x509_crt_t crt, uint8_t pin[ENROLL_PIN_LEN])
@@ -272,10 +259,10 @@ int enroll_pki_ensure(const char *dir, const char *const *names, size_t n_names,
 
 	memset(out, 0, sizeof(*out));
 	if (sodium_init() < 0)
-		return pkerr(why, why_len, -EIO, "libsodium failed to initialise");
+		return why_rc(-EIO, why, why_len, "libsodium failed to initialise");
 	rc = enroll_mkdirs(dir, 0755);
 	if (rc < 0)
-		return pkerr(why, why_len, rc, "%s: %s", dir, strerror(-rc));
+		return why_rc(rc, why, why_len, "%s: %s", dir, strerror(-rc));
 	rc = pair_load(dir, "ca", &ca, why, why_len);
 	if (rc == -ENOENT) {
 		rc = ca_create(&ca, why, why_len);
@@ -294,7 +281,7 @@ int enroll_pki_ensure(const char *dir, const char *const *names, size_t n_names,
 		out->server_created = rc == 0;
 	}
 	if (rc == 0 && crt_pin(ca.crt, out->pin) < 0)
-		rc = pkerr(why, why_len, -EINVAL, "the CA's public key cannot be exported");
+		rc = why_rc(-EINVAL, why, why_len, "the CA's public key cannot be exported");
 out:
 	pair_free(&ca);
 	pair_free(&srv);
@@ -309,13 +296,13 @@ bool enroll_pki_pin(const char *pem, size_t len, uint8_t pin[ENROLL_PIN_LEN], ch
 	bool ok = false;
 
 	if (len > (1u << 20) || gnutls_x509_crt_init(&crt) < 0) {
-		pkerr(why, why_len, 0, "CA certificate: too large");
+		why_rc(0, why, why_len, "CA certificate: too large");
 		return false;
 	}
 	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0)
-		pkerr(why, why_len, 0, "CA certificate: not a PEM certificate");
+		why_rc(0, why, why_len, "CA certificate: not a PEM certificate");
 	else if (crt_pin(crt, pin) < 0)
-		pkerr(why, why_len, 0, "CA certificate: its public key cannot be read");
+		why_rc(0, why, why_len, "CA certificate: its public key cannot be read");
 	else
 		ok = true;
 	gnutls_x509_crt_deinit(crt);
@@ -332,7 +319,7 @@ int enroll_pki_server_url(const char *dir, unsigned port, char out[ENROLL_URL_MA
 	int rc = pair_load(dir, "server", &srv, why, why_len), type;
 
 	if (rc == -ENOENT)
-		return pkerr(why, why_len, rc, "%s/server.crt: missing", dir);
+		return why_rc(rc, why, why_len, "%s/server.crt: missing", dir);
 	if (rc < 0)
 		return rc;
 	type = gnutls_x509_crt_get_subject_alt_name(srv.crt, 0, san, &len, &critical);
@@ -344,7 +331,7 @@ int enroll_pki_server_url(const char *dir, unsigned port, char out[ENROLL_URL_MA
 		snprintf(out, ENROLL_URL_MAX, len == 4 ? "https://%s:%u" : "https://[%s]:%u", text,
 			 port);
 	} else {
-		rc = pkerr(why, why_len, -EINVAL, "%s/server.crt: no DNS name or IP address", dir);
+		rc = why_rc(-EINVAL, why, why_len, "%s/server.crt: no DNS name or IP address", dir);
 	}
 	pair_free(&srv);
 	return rc;

@@ -8,27 +8,12 @@
 
 #include <sys/socket.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/net.h"
-
-static bool perr(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool perr(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
+#include "lib/why.h"
 
 static json_t *load_object(const char *body, size_t len, char *why, size_t why_len)
 {
@@ -38,9 +23,9 @@ static json_t *load_object(const char *body, size_t len, char *why, size_t why_l
 	if (json_is_object(o))
 		return o;
 	if (o)
-		perr(why, why_len, "body: expected a JSON object");
+		why_false(why, why_len, "body: expected a JSON object");
 	else
-		perr(why, why_len, "body: not JSON (%s at byte %d)", e.text, e.position);
+		why_false(why, why_len, "body: not JSON (%s at byte %d)", e.text, e.position);
 	json_decref(o);
 	return NULL;
 }
@@ -53,11 +38,11 @@ static bool str_field(json_t *o, const char *name, bool required, char *out, siz
 
 	out[0] = '\0';
 	if (!v)
-		return required ? perr(why, why_len, "%s: missing", name) : true;
+		return required ? why_false(why, why_len, "%s: missing", name) : true;
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-		return perr(why, why_len, "%s: expected a string", name);
+		return why_false(why, why_len, "%s: expected a string", name);
 	if (json_string_length(v) >= size)
-		return perr(why, why_len, "%s: longer than %zu characters", name, size - 1);
+		return why_false(why, why_len, "%s: longer than %zu characters", name, size - 1);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return true;
 }
@@ -100,20 +85,21 @@ bool enroll_request_decode(const char *body, size_t len, struct enroll_request *
 		       why, why_len))
 		goto out;
 	if (!enroll_token_parse(token, strlen(token), &out->token, sub, sizeof(sub))) {
-		perr(why, why_len, "%s", sub);
+		why_false(why, why_len, "%s", sub);
 		goto out;
 	}
 	if (out->name[0] && !store_name_valid(out->name, true)) {
-		perr(why, why_len, "name: '%s' is not a valid machine name (RFC 1123 subdomain)",
-		     out->name);
+		why_false(why, why_len,
+			  "name: '%s' is not a valid machine name (RFC 1123 subdomain)", out->name);
 		goto out;
 	}
 	if (!net_ip_parse(out->underlay_ip, AF_UNSPEC, &ip, err, sizeof(err))) {
-		perr(why, why_len, "underlay_ip: %s", err);
+		why_false(why, why_len, "underlay_ip: %s", err);
 		goto out;
 	}
 	if (out->wg_public_key[0] && !wg_key_text_valid(out->wg_public_key)) {
-		perr(why, why_len, "wg_public_key: expected 44 characters of base64 (32 bytes)");
+		why_false(why, why_len,
+			  "wg_public_key: expected 44 characters of base64 (32 bytes)");
 		goto out;
 	}
 	ok = true;
@@ -157,7 +143,7 @@ bool enroll_leave_request_decode(const char *body, size_t len, struct enroll_lea
 	     str_field(o, "password", true, out->password, sizeof(out->password), why, why_len);
 	json_decref(o);
 	if (ok && !store_name_valid(out->name, true))
-		ok = perr(why, why_len, "name: '%s' is not a valid machine name", out->name);
+		ok = why_false(why, why_len, "name: '%s' is not a valid machine name", out->name);
 	if (!ok)
 		memset(out, 0, sizeof(*out));
 	return ok;
@@ -193,12 +179,12 @@ static char *dump_field(json_t *o, const char *name, char *why, size_t why_len)
 	char *text;
 
 	if (!json_is_object(v)) {
-		perr(why, why_len, "%s: missing or not an object", name);
+		why_false(why, why_len, "%s: missing or not an object", name);
 		return NULL;
 	}
 	text = json_dumps(v, JSON_COMPACT);
 	if (!text)
-		perr(why, why_len, "%s: out of memory", name);
+		why_false(why, why_len, "%s: out of memory", name);
 	return text;
 }
 
@@ -209,12 +195,12 @@ static bool response_gateways(json_t *o, struct enroll_response *out, char *why,
 	char sub[400];
 
 	if (!json_is_object(gws))
-		return perr(why, why_len, "gateways: missing or not an object");
+		return why_false(why, why_len, "gateways: missing or not an object");
 	if (json_object_size(gws) > 256)
-		return perr(why, why_len, "gateways: more than 256");
+		return why_false(why, why_len, "gateways: more than 256");
 	out->gateways = calloc(json_object_size(gws) + 1, sizeof(*out->gateways));
 	if (!out->gateways)
-		return perr(why, why_len, "gateways: out of memory");
+		return why_false(why, why_len, "gateways: out of memory");
 	json_object_foreach(gws, name, v)
 	{
 		char *text = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
@@ -224,8 +210,8 @@ static bool response_gateways(json_t *o, struct enroll_response *out, char *why,
 
 		free(text);
 		if (!ok)
-			return perr(why, why_len, "gateways: %s",
-				    json_is_object(v) ? sub : "expected objects");
+			return why_false(why, why_len, "gateways: %s",
+					 json_is_object(v) ? sub : "expected objects");
 		out->n_gateways++;
 	}
 	return true;
@@ -237,7 +223,7 @@ static bool response_store(json_t *o, struct enroll_response *out, char *why, si
 	json_t *ca = json_object_get(st, "ca");
 
 	if (!json_is_object(st))
-		return perr(why, why_len, "store: missing or not an object");
+		return why_false(why, why_len, "store: missing or not an object");
 	if (!str_field(st, "endpoints", true, out->store_endpoints, sizeof(out->store_endpoints),
 		       why, why_len) ||
 	    !str_field(st, "prefix", true, out->store_prefix, sizeof(out->store_prefix), why,
@@ -247,17 +233,19 @@ static bool response_store(json_t *o, struct enroll_response *out, char *why, si
 		       why_len))
 		return false;
 	if (!out->store_endpoints[0] || strpbrk(out->store_endpoints, " \t\r\n"))
-		return perr(why, why_len, "store.endpoints: expected a comma list of URLs");
+		return why_false(why, why_len, "store.endpoints: expected a comma list of URLs");
 	if (out->store_prefix[0] != '/' || strpbrk(out->store_prefix, " \t\r\n"))
-		return perr(why, why_len, "store.prefix: expected a key prefix starting with '/'");
+		return why_false(why, why_len,
+				 "store.prefix: expected a key prefix starting with '/'");
 	if (ca && (!json_is_string(ca) || json_string_length(ca) > 65536 ||
 		   strlen(json_string_value(ca)) != json_string_length(ca) ||
 		   !strstr(json_string_value(ca), "-----BEGIN CERTIFICATE-----")))
-		return perr(why, why_len, "store.ca: expected PEM certificates");
+		return why_false(why, why_len, "store.ca: expected PEM certificates");
 	if (ca && !(out->store_ca = strdup(json_string_value(ca))))
-		return perr(why, why_len, "store.ca: out of memory");
+		return why_false(why, why_len, "store.ca: out of memory");
 	if (out->store_user[0] && !out->store_password[0])
-		return perr(why, why_len, "store.password: missing for user '%s'", out->store_user);
+		return why_false(why, why_len, "store.password: missing for user '%s'",
+				 out->store_user);
 	return true;
 }
 
@@ -269,19 +257,19 @@ static bool response_fields(json_t *o, struct enroll_response *out, char *why, s
 	if (!str_field(o, "name", true, name, sizeof(name), why, why_len))
 		return false;
 	if (!store_name_valid(name, true))
-		return perr(why, why_len, "name: '%s' is not a valid machine name", name);
+		return why_false(why, why_len, "name: '%s' is not a valid machine name", name);
 	if (!(text = dump_field(o, "workload", why, why_len)))
 		return false;
 	ok = store_workload_decode(name, text, strlen(text), &out->workload, sub, sizeof(sub));
 	free(text);
 	if (!ok)
-		return perr(why, why_len, "workload: %s", sub);
+		return why_false(why, why_len, "workload: %s", sub);
 	if (!(text = dump_field(o, "cluster", why, why_len)))
 		return false;
 	ok = store_config_decode(text, strlen(text), &out->cluster, sub, sizeof(sub));
 	free(text);
 	if (!ok)
-		return perr(why, why_len, "cluster: %s", sub);
+		return why_false(why, why_len, "cluster: %s", sub);
 	return response_gateways(o, out, why, why_len) && response_store(o, out, why, why_len);
 }
 
@@ -293,12 +281,12 @@ bool enroll_response_decode(const char *body, size_t len, struct enroll_response
 
 	memset(out, 0, sizeof(*out));
 	if (len > ENROLL_REPLY_MAX)
-		return perr(why, why_len, "reply: larger than %d bytes", ENROLL_REPLY_MAX);
+		return why_false(why, why_len, "reply: larger than %d bytes", ENROLL_REPLY_MAX);
 	o = load_object(body, len, why, why_len);
 	if (!o)
 		return false;
 	ok = json_integer_value(json_object_get(o, "version")) == 1 ||
-	     perr(why, why_len, "version: expected 1");
+	     why_false(why, why_len, "version: expected 1");
 	ok = ok && response_fields(o, out, why, why_len);
 	json_decref(o);
 	if (!ok)

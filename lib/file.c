@@ -4,25 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static int fail(int rc, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int rc, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#include "lib/why.h"
 
 static const char *kind_of(mode_t m)
 {
@@ -44,22 +30,22 @@ int file_open_regular(const char *path, int extra_flags, int *fd, struct stat *s
 
 	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | extra_flags);
 	if (f < 0)
-		return fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
+		return why_rc(-errno, why, why_len, "%s: %s", path, strerror(errno));
 	if (fstat(f, st) < 0) {
 		rc = -errno;
 		close(f);
-		return fail(rc, why, why_len, "%s: %s", path, strerror(-rc));
+		return why_rc(rc, why, why_len, "%s: %s", path, strerror(-rc));
 	}
 	if (!S_ISREG(st->st_mode)) {
 		close(f);
-		return fail(-EINVAL, why, why_len, "%s: is %s, expected a regular file", path,
-			    kind_of(st->st_mode));
+		return why_rc(-EINVAL, why, why_len, "%s: is %s, expected a regular file", path,
+			      kind_of(st->st_mode));
 	}
 	flags = fcntl(f, F_GETFL);
 	if (flags < 0 || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) < 0) {
 		rc = -errno;
 		close(f);
-		return fail(rc, why, why_len, "%s: %s", path, strerror(-rc));
+		return why_rc(rc, why, why_len, "%s: %s", path, strerror(-rc));
 	}
 	*fd = f;
 	return 0;
@@ -70,15 +56,15 @@ int file_secret_ok(const char *path, const struct stat *st, char *why, size_t wh
 	uid_t me = geteuid();
 
 	if (st->st_uid != 0 && st->st_uid != me)
-		return fail(-EPERM, why, why_len,
-			    "%s: owned by uid %u; a file holding a secret must be owned by root "
-			    "or by the user running this (uid %u)",
-			    path, (unsigned)st->st_uid, (unsigned)me);
+		return why_rc(-EPERM, why, why_len,
+			      "%s: owned by uid %u; a file holding a secret must be owned by root "
+			      "or by the user running this (uid %u)",
+			      path, (unsigned)st->st_uid, (unsigned)me);
 	if (st->st_mode & 077)
-		return fail(-EPERM, why, why_len,
-			    "%s: mode %04o lets group/others read or change a secret; it must be "
-			    "0600 or stricter (chmod 600 %s)",
-			    path, (unsigned)(st->st_mode & 07777), path);
+		return why_rc(-EPERM, why, why_len,
+			      "%s: mode %04o lets group/others read or change a secret; it must be "
+			      "0600 or stricter (chmod 600 %s)",
+			      path, (unsigned)(st->st_mode & 07777), path);
 	return 0;
 }
 
@@ -103,15 +89,15 @@ int file_read_all(const char *path, bool secret, char *buf, size_t max, size_t *
 			n = read(fd, &extra, 1);
 			if (n == 0)
 				break;
-			rc = fail(n < 0 ? -errno : -EFBIG, why, why_len, "%s: %s", path,
-				  n < 0 ? strerror(errno) : "too big for this kind of file");
+			rc = why_rc(n < 0 ? -errno : -EFBIG, why, why_len, "%s: %s", path,
+				    n < 0 ? strerror(errno) : "too big for this kind of file");
 			goto out;
 		}
 		n = read(fd, buf + used, max - 1 - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
+			rc = why_rc(-errno, why, why_len, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)

@@ -3,25 +3,11 @@
 #include "lib/net.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-static bool fail(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
+#include "lib/why.h"
 
 unsigned int net_family_bits(int family)
 {
@@ -64,9 +50,9 @@ bool net_ip_parse(const char *text, int family, struct net_prefix *out, char *wh
 		return true;
 	/* Say "an IPv6 address where IPv4 is expected" rather than "not an address". */
 	if (family != AF_UNSPEC && addr_parse(text, strlen(text), AF_UNSPEC, &any))
-		return fail(why, why_len, "'%s' is an %s address, expected an %s address", text,
-			    family_name(any.family), family_name(family));
-	return fail(why, why_len, "'%s' is not an %s address", text, family_name(family));
+		return why_false(why, why_len, "'%s' is an %s address, expected an %s address",
+				 text, family_name(any.family), family_name(family));
+	return why_false(why, why_len, "'%s' is not an %s address", text, family_name(family));
 }
 
 /* Decimal 0..max, digits only, no leading zero. */
@@ -115,17 +101,19 @@ bool net_prefix_parse(const char *text, enum net_host_bits host_bits, struct net
 
 	if (!addr_parse(text, alen, AF_UNSPEC, out)) {
 		if (alen == 0 || alen >= NET_IP_STRLEN)
-			return fail(why, why_len,
-				    "'%.64s': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8", text);
-		return fail(why, why_len, "'%s': '%.*s' is not an IPv4 or IPv6 address", text,
-			    (int)alen, text);
+			return why_false(why, why_len,
+					 "'%.64s': expected ADDRESS[/LENGTH], e.g. 10.0.0.0/8",
+					 text);
+		return why_false(why, why_len, "'%s': '%.*s' is not an IPv4 or IPv6 address", text,
+				 (int)alen, text);
 	}
 	if (slash) {
 		if (!len_parse(slash + 1, net_family_bits(out->family), &len))
-			return fail(why, why_len,
-				    "'%s': prefix length must be a number from 0 to %u (digits "
-				    "only, no leading zero)",
-				    text, net_family_bits(out->family));
+			return why_false(
+			    why, why_len,
+			    "'%s': prefix length must be a number from 0 to %u (digits "
+			    "only, no leading zero)",
+			    text, net_family_bits(out->family));
 		out->len = (uint8_t)len;
 	}
 	if (host_bits == NET_HOST_BITS_KEEP || !net_prefix_has_host_bits(out))
@@ -139,9 +127,9 @@ bool net_prefix_parse(const char *text, enum net_host_bits host_bits, struct net
 
 		net_prefix_format(&n, net);
 	}
-	return fail(why, why_len,
-		    "'%s': host bits set below the /%u prefix length (the network is %s)", text,
-		    out->len, net);
+	return why_false(why, why_len,
+			 "'%s': host bits set below the /%u prefix length (the network is %s)",
+			 text, out->len, net);
 }
 
 bool net_prefix_contains(const struct net_prefix *outer, const struct net_prefix *inner)

@@ -40,23 +40,20 @@ char *cidr_format(const struct cidr *c, char buf[CIDR_STRLEN])
 	return buf;
 }
 
+/* struct cidr and struct net_prefix hold the same fields; the prefix arithmetic is lib/net's. */
+static struct net_prefix cidr_to_net(const struct cidr *c)
+{
+	struct net_prefix p = { .family = c->family, .len = c->len };
+
+	memcpy(p.addr, c->addr, sizeof(p.addr));
+	return p;
+}
+
 bool cidr_contains(const struct cidr *outer, const struct cidr *inner)
 {
-	unsigned full, rem;
+	struct net_prefix o = cidr_to_net(outer), i = cidr_to_net(inner);
 
-	if (outer->family != inner->family || outer->len > inner->len)
-		return false;
-	full = outer->len / 8;
-	rem = outer->len % 8;
-	if (memcmp(outer->addr, inner->addr, full))
-		return false;
-	if (rem) {
-		uint8_t mask = (uint8_t)(0xff << (8 - rem));
-
-		if ((outer->addr[full] & mask) != (inner->addr[full] & mask))
-			return false;
-	}
-	return true;
+	return net_prefix_contains(&o, &i);
 }
 
 bool cidr_equal(const struct cidr *a, const struct cidr *b)

@@ -4,16 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/why.h"
 #include "policy/err.h"
 
+/* lib/why's why_false() under the policy engine's name (its parsers' one error style). */
 bool policy_err_set(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || !err_len)
-		return false;
 	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
+	why_vset(err, err_len, fmt, ap);
 	va_end(ap);
 	return false;
 }

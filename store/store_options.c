@@ -3,7 +3,6 @@
 #include "store/store_options.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,22 +10,8 @@
 
 #include "lib/file.h"
 #include "lib/kv/kv.h"
+#include "lib/why.h"
 #include "store/store.h"
-
-static int fail(int rc, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int rc, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 void store_options_init(struct store_options *o)
 {
@@ -53,11 +38,11 @@ int store_options_flag(struct store_options *o, int opt, const char *arg, char *
 		/* etcdctl's USER:PASS form would leave the password in ps for the whole run;
 		 * the message names only the user part. */
 		if (strchr(arg, ':')) {
-			fail(-1, why, why_len,
-			     "--store-user '%.*s:...': a password on the command line is visible "
-			     "to every local user; use --store-user USER with "
-			     "--store-password-file FILE or " STORE_PASSWORD_ENV,
-			     (int)strcspn(arg, ":"), arg);
+			why_rc(-1, why, why_len,
+			       "--store-user '%.*s:...': a password on the command line is visible "
+			       "to every local user; use --store-user USER with "
+			       "--store-password-file FILE or " STORE_PASSWORD_ENV,
+			       (int)strcspn(arg, ":"), arg);
 			return -1;
 		}
 		o->user = arg;
@@ -99,10 +84,10 @@ static int copy_flag(char *dst, size_t size, const char *src, const char *flag, 
 	if (!src)
 		return 0;
 	if (strlen(src) >= size)
-		return fail(-ENAMETOOLONG, why, why_len,
-			    "%s: value is %zu characters long, "
-			    "expected at most %zu",
-			    flag, strlen(src), size - 1);
+		return why_rc(-ENAMETOOLONG, why, why_len,
+			      "%s: value is %zu characters long, "
+			      "expected at most %zu",
+			      flag, strlen(src), size - 1);
 	memcpy(dst, src, strlen(src) + 1);
 	return 0;
 }
@@ -134,7 +119,7 @@ static int read_password(struct store_options *o, char *why, size_t why_len)
 	/* An explicit flag beats the environment, which beats the config file. */
 	if (!o->password_file && env && env[0]) {
 		if (strlen(env) >= sizeof(o->password))
-			return fail(-E2BIG, why, why_len, STORE_PASSWORD_ENV ": too long");
+			return why_rc(-E2BIG, why, why_len, STORE_PASSWORD_ENV ": too long");
 		memcpy(o->password, env, strlen(env) + 1);
 		return 0;
 	}
@@ -176,9 +161,9 @@ int store_options_resolve(struct store_options *o, char *why, size_t why_len)
 	if (!st->endpoints[0])
 		snprintf(st->endpoints, sizeof(st->endpoints), "http://127.0.0.1:2379");
 	if ((st->cert_file[0] != '\0') != (st->key_file[0] != '\0'))
-		return fail(-EINVAL, why, why_len,
-			    "a client certificate and its key go together (--store-cert FILE "
-			    "--store-key FILE)");
+		return why_rc(-EINVAL, why, why_len,
+			      "a client certificate and its key go together (--store-cert FILE "
+			      "--store-key FILE)");
 	if ((rc = check_file(st->ca_file, false, why, why_len)) ||
 	    (rc = check_file(st->cert_file, false, why, why_len)) ||
 	    (rc = check_file(st->key_file, true, why, why_len)) ||
@@ -186,8 +171,8 @@ int store_options_resolve(struct store_options *o, char *why, size_t why_len)
 		return rc;
 	if (o->password[0] && !st->user[0]) {
 		memset(o->password, 0, sizeof(o->password));
-		return fail(-EINVAL, why, why_len,
-			    "a store password needs a user (--store-user USER or [store] user)");
+		return why_rc(-EINVAL, why, why_len,
+			      "a store password needs a user (--store-user USER or [store] user)");
 	}
 	return 0;
 }
@@ -212,12 +197,12 @@ int store_options_connect(struct store_options *o, struct kv_client **kv, struct
 	ko.timeout_ms = st->timeout_ms;
 	rc = kv_open(kv, &ko);
 	if (rc < 0)
-		return fail(rc, why, why_len, "store '%s': %s", st->endpoints, strerror(-rc));
+		return why_rc(rc, why, why_len, "store '%s': %s", st->endpoints, strerror(-rc));
 	rc = store_init(s, *kv, st->prefix);
 	if (rc < 0) {
 		kv_close(*kv);
 		*kv = NULL;
-		return fail(rc, why, why_len, "store prefix '%s': %s", st->prefix, strerror(-rc));
+		return why_rc(rc, why, why_len, "store prefix '%s': %s", st->prefix, strerror(-rc));
 	}
 	return 0;
 }

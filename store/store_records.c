@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +20,7 @@
 
 #include "lib/net.h"
 #include "lib/parse_num.h"
-
-static bool ferr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool ferr(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
+#include "lib/why.h"
 
 /* The part of key after the last '/' (or the n-th from the end). */
 static const char *key_tail(const char *key, int parts)
@@ -75,10 +60,11 @@ bool store_labels_assignable(const struct label_set *labels, char *err, size_t e
 	for (size_t i = 0; i < labels->n; i++) {
 		for (size_t j = 0; j < sizeof(refused) / sizeof(refused[0]); j++) {
 			if (!strncmp(labels->labels[i], refused[j], strlen(refused[j])))
-				return ferr(err, err_len,
-					    "label '%s': the %.*s source is assigned by pseudopod "
-					    "itself, not by users",
-					    labels->labels[i], (int)strlen(refused[j]) - 1, refused[j]);
+				return why_false(
+				    err, err_len,
+				    "label '%s': the %.*s source is assigned by pseudopod "
+				    "itself, not by users",
+				    labels->labels[i], (int)strlen(refused[j]) - 1, refused[j]);
 		}
 	}
 	return true;
@@ -119,23 +105,24 @@ static json_t *load_record(const char *key, const char *value, size_t len, char 
 
 	obj = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
-		ferr(err, err_len, "%s: not JSON (%s at byte %d)", key, jerr.text, jerr.position);
+		why_false(err, err_len, "%s: not JSON (%s at byte %d)", key, jerr.text,
+			  jerr.position);
 		return NULL;
 	}
 	if (!json_is_object(obj)) {
-		ferr(err, err_len, "%s: expected a JSON object", key);
+		why_false(err, err_len, "%s: expected a JSON object", key);
 		goto fail;
 	}
 	ver = json_object_get(obj, "version");
 	if (!json_is_integer(ver)) {
-		ferr(err, err_len, "%s: version: missing or not an integer (expected 1)", key);
+		why_false(err, err_len, "%s: version: missing or not an integer (expected 1)", key);
 		goto fail;
 	}
 	if (json_integer_value(ver) != STORE_RECORD_VERSION) {
-		ferr(err, err_len,
-		     "%s: version: %" JSON_INTEGER_FORMAT " is not supported "
-		     "(this build reads version 1)",
-		     key, json_integer_value(ver));
+		why_false(err, err_len,
+			  "%s: version: %" JSON_INTEGER_FORMAT " is not supported "
+			  "(this build reads version 1)",
+			  key, json_integer_value(ver));
 		goto fail;
 	}
 	return obj;
@@ -154,15 +141,15 @@ static bool get_str(const char *key, json_t *obj, const char *field, bool requir
 	buf[0] = '\0';
 	if (!v || json_is_null(v)) {
 		if (required)
-			return ferr(err, err_len, "%s: %s: missing", key, field);
+			return why_false(err, err_len, "%s: %s: missing", key, field);
 		return true;
 	}
 	if (!json_is_string(v))
-		return ferr(err, err_len, "%s: %s: expected a string", key, field);
+		return why_false(err, err_len, "%s: %s: expected a string", key, field);
 	s = json_string_value(v);
 	if (strlen(s) >= size || strlen(s) != json_string_length(v))
-		return ferr(err, err_len, "%s: %s: longer than %zu characters or contains NUL", key,
-			    field, size - 1);
+		return why_false(err, err_len, "%s: %s: longer than %zu characters or contains NUL",
+				 key, field, size - 1);
 	memcpy(buf, s, strlen(s) + 1);
 	return true;
 }
@@ -174,13 +161,14 @@ static bool get_uint(const char *key, json_t *obj, const char *field, bool requi
 
 	if (!v) {
 		if (required)
-			return ferr(err, err_len, "%s: %s: missing", key, field);
+			return why_false(err, err_len, "%s: %s: missing", key, field);
 		return true;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    (uint64_t)json_integer_value(v) < min || (uint64_t)json_integer_value(v) > max)
-		return ferr(err, err_len, "%s: %s: expected an integer in %" PRIu64 "..%" PRIu64,
-			    key, field, min, max);
+		return why_false(err, err_len,
+				 "%s: %s: expected an integer in %" PRIu64 "..%" PRIu64, key, field,
+				 min, max);
 	*out = (uint64_t)json_integer_value(v);
 	return true;
 }
@@ -191,7 +179,8 @@ static bool get_ip(const char *key, json_t *obj, const char *field, bool require
 	if (!get_str(key, obj, field, required, buf, STORE_IP_MAX, err, err_len))
 		return false;
 	if (buf[0] && !ip_valid(buf))
-		return ferr(err, err_len, "%s: %s: '%s' is not an IP address", key, field, buf);
+		return why_false(err, err_len, "%s: %s: '%s' is not an IP address", key, field,
+				 buf);
 	return true;
 }
 
@@ -205,7 +194,7 @@ static bool get_cidr(const char *key, json_t *obj, const char *field, bool requi
 		return false;
 	buf[0] = '\0';
 	if (raw[0] && !store_cidr_canon(raw, buf, why, sizeof(why)))
-		return ferr(err, err_len, "%s: %s: %s", key, field, why);
+		return why_false(err, err_len, "%s: %s: %s", key, field, why);
 	return true;
 }
 
@@ -219,18 +208,19 @@ static bool get_cidr_array(const char *key, json_t *obj, const char *field, bool
 	*n = 0;
 	if (!arr) {
 		if (required)
-			return ferr(err, err_len, "%s: %s: missing", key, field);
+			return why_false(err, err_len, "%s: %s: missing", key, field);
 		return true;
 	}
 	if (!json_is_array(arr) || json_array_size(arr) > STORE_MAX_CIDRS)
-		return ferr(err, err_len, "%s: %s: expected an array of at most %d CIDR strings",
-			    key, field, STORE_MAX_CIDRS);
+		return why_false(err, err_len,
+				 "%s: %s: expected an array of at most %d CIDR strings", key, field,
+				 STORE_MAX_CIDRS);
 	json_array_foreach(arr, i, v)
 	{
 		if (!json_is_string(v) ||
 		    !store_cidr_canon(json_string_value(v), out[i], why, sizeof(why)))
-			return ferr(err, err_len, "%s: %s[%zu]: %s", key, field, i,
-				    json_is_string(v) ? why : "expected a CIDR string");
+			return why_false(err, err_len, "%s: %s[%zu]: %s", key, field, i,
+					 json_is_string(v) ? why : "expected a CIDR string");
 		(*n)++;
 	}
 	return true;
@@ -274,18 +264,19 @@ bool store_identity_decode(const char *key, const char *value, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	if (!parse_u32(idtext, STORE_IDENTITY_MIN, STORE_IDENTITY_MAX, &id, NULL, 0))
-		return ferr(err, err_len, "%s: key: identity '%s' is not a number in %u..%u", key,
-			    idtext, STORE_IDENTITY_MIN, STORE_IDENTITY_MAX);
+		return why_false(err, err_len, "%s: key: identity '%s' is not a number in %u..%u",
+				 key, idtext, STORE_IDENTITY_MIN, STORE_IDENTITY_MAX);
 	obj = load_record(key, value, len, err, err_len);
 	if (!obj)
 		return false;
 	if (!json_is_array(json_object_get(obj, "labels"))) {
 		json_decref(obj);
-		return ferr(err, err_len, "%s: labels: expected an array of label strings", key);
+		return why_false(err, err_len, "%s: labels: expected an array of label strings",
+				 key);
 	}
 	if (!label_set_from_json(&out->labels, json_object_get(obj, "labels"), why, sizeof(why))) {
 		json_decref(obj);
-		return ferr(err, err_len, "%s: labels: %s", key, why);
+		return why_false(err, err_len, "%s: labels: %s", key, why);
 	}
 	json_decref(obj);
 	out->id = (uint32_t)id;
@@ -341,10 +332,10 @@ bool store_ipcache_decode(const char *key, const char *value, size_t len, struct
 
 	memset(out, 0, sizeof(*out));
 	if (!store_cidr_canon(tail, out->cidr, why, sizeof(why)))
-		return ferr(err, err_len, "%s: key: %s", key, why);
+		return why_false(err, err_len, "%s: key: %s", key, why);
 	if (strcmp(out->cidr, tail))
-		return ferr(err, err_len, "%s: key: '%s' is not canonical (expected '%s')", key,
-			    tail, out->cidr);
+		return why_false(err, err_len, "%s: key: '%s' is not canonical (expected '%s')",
+				 key, tail, out->cidr);
 	obj = load_record(key, value, len, err, err_len);
 	if (!obj)
 		return false;
@@ -357,7 +348,7 @@ bool store_ipcache_decode(const char *key, const char *value, size_t len, struct
 	} else if (!strcmp(kind, "workload")) {
 		out->kind = STORE_IPCACHE_WORKLOAD;
 	} else {
-		ferr(err, err_len, "%s: kind: '%s' (expected pod or workload)", key, kind);
+		why_false(err, err_len, "%s: kind: '%s' (expected pod or workload)", key, kind);
 		goto fail;
 	}
 	out->identity = (uint32_t)id;
@@ -383,19 +374,19 @@ char *store_ipcache_encode(const struct store_ipcache *e)
 bool store_config_validate(const struct store_config *c, char *err, size_t err_len)
 {
 	if (!store_name_valid(c->cluster_name, false))
-		return ferr(err, err_len,
-			    "cluster_name: '%s' must be 1-63 characters of a-z, 0-9 "
-			    "and '-' (an RFC 1123 label)",
-			    c->cluster_name);
+		return why_false(err, err_len,
+				 "cluster_name: '%s' must be 1-63 characters of a-z, 0-9 "
+				 "and '-' (an RFC 1123 label)",
+				 c->cluster_name);
 	if (c->cluster_id < 1 || c->cluster_id > 255)
-		return ferr(err, err_len, "cluster_id: %u must be 1..255 (8 bits of the VNI)",
-			    c->cluster_id);
+		return why_false(err, err_len, "cluster_id: %u must be 1..255 (8 bits of the VNI)",
+				 c->cluster_id);
 	if (c->n_pod_cidrs == 0)
-		return ferr(err, err_len, "pod_cidrs: at least one pod CIDR is required");
+		return why_false(err, err_len, "pod_cidrs: at least one pod CIDR is required");
 	if (!c->service_cidr[0] || !c->workload_cidr[0])
-		return ferr(err, err_len, "service_cidr/workload_cidr: both are required");
+		return why_false(err, err_len, "service_cidr/workload_cidr: both are required");
 	if (c->wireguard_port == 0 || c->vxlan_port == 0)
-		return ferr(err, err_len, "wireguard_port/vxlan_port: must be 1..65535");
+		return why_false(err, err_len, "wireguard_port/vxlan_port: must be 1..65535");
 	return true;
 }
 
@@ -427,7 +418,8 @@ bool store_config_decode(const char *value, size_t len, struct store_config *out
 	} else if (!strcmp(tunnel, "vxlan")) {
 		out->tunnel = STORE_TUNNEL_VXLAN;
 	} else {
-		ferr(err, err_len, "config: tunnel: '%s' (expected wireguard or vxlan)", tunnel);
+		why_false(err, err_len, "config: tunnel: '%s' (expected wireguard or vxlan)",
+			  tunnel);
 		goto fail;
 	}
 	out->cluster_id = (uint32_t)id;
@@ -438,7 +430,7 @@ bool store_config_decode(const char *value, size_t len, struct store_config *out
 		char why[400];
 
 		snprintf(why, sizeof(why), "%s", err ? err : "");
-		return ferr(err, err_len, "config: %s", why);
+		return why_false(err, err_len, "config: %s", why);
 	}
 	return true;
 fail:
@@ -490,7 +482,8 @@ bool store_workload_decode(const char *key, const char *value, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	if (!store_name_valid(name, true))
-		return ferr(err, err_len, "%s: key: '%s' is not a valid workload name", key, name);
+		return why_false(err, err_len, "%s: key: '%s' is not a valid workload name", key,
+				 name);
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	obj = load_record(key, value, len, err, err_len);
 	if (!obj)
@@ -506,20 +499,21 @@ bool store_workload_decode(const char *key, const char *value, size_t len,
 	    !get_uint(key, obj, "enrolled_at", false, 0, INT64_MAX, &at, err, err_len))
 		goto fail;
 	if (!store_name_valid(out->namespace_, false)) {
-		ferr(err, err_len, "%s: namespace: '%s' is not a valid namespace", key,
-		     out->namespace_);
+		why_false(err, err_len, "%s: namespace: '%s' is not a valid namespace", key,
+			  out->namespace_);
 		goto fail;
 	}
 	if (out->wg_public_key[0] && !wg_key_valid(out->wg_public_key)) {
-		ferr(err, err_len, "%s: wg_public_key: expected 44 characters of base64 (32 bytes)",
-		     key);
+		why_false(err, err_len,
+			  "%s: wg_public_key: expected 44 characters of base64 (32 bytes)", key);
 		goto fail;
 	}
 	if (!json_is_array(json_object_get(obj, "labels")) ||
 	    !label_set_from_json(&out->labels, json_object_get(obj, "labels"), why, sizeof(why))) {
-		ferr(err, err_len, "%s: labels: %s", key,
-		     json_is_array(json_object_get(obj, "labels")) ? why
-								   : "expected an array of labels");
+		why_false(err, err_len, "%s: labels: %s", key,
+			  json_is_array(json_object_get(obj, "labels"))
+			      ? why
+			      : "expected an array of labels");
 		goto fail;
 	}
 	out->identity = (uint32_t)id;
@@ -559,7 +553,8 @@ bool store_gateway_decode(const char *key, const char *value, size_t len, struct
 
 	memset(out, 0, sizeof(*out));
 	if (!store_name_valid(name, true))
-		return ferr(err, err_len, "%s: key: '%s' is not a valid gateway name", key, name);
+		return why_false(err, err_len, "%s: key: '%s' is not a valid gateway name", key,
+				 name);
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	obj = load_record(key, value, len, err, err_len);
 	if (!obj)
@@ -572,8 +567,8 @@ bool store_gateway_decode(const char *key, const char *value, size_t len, struct
 	    !get_cidr_array(key, obj, "cidrs", true, out->cidrs, &out->n_cidrs, err, err_len))
 		goto fail;
 	if (out->wg_public_key[0] && !wg_key_valid(out->wg_public_key)) {
-		ferr(err, err_len, "%s: wg_public_key: expected 44 characters of base64 (32 bytes)",
-		     key);
+		why_false(err, err_len,
+			  "%s: wg_public_key: expected 44 characters of base64 (32 bytes)", key);
 		goto fail;
 	}
 	out->wireguard_port = (uint16_t)port;
@@ -623,24 +618,26 @@ bool store_policy_decode(const char *path, const char *value, size_t len, struct
 	memset(out, 0, sizeof(*out));
 	if (!slash || strchr(slash + 1, '/') || (size_t)(slash - path) >= sizeof(kns) ||
 	    strlen(slash + 1) >= sizeof(kname))
-		return ferr(err, err_len, "policies/%s: key: expected policies/<namespace>/<name>",
-			    path);
+		return why_false(err, err_len,
+				 "policies/%s: key: expected policies/<namespace>/<name>", path);
 	snprintf(kns, sizeof(kns), "%.*s", (int)(slash - path), path);
 	snprintf(kname, sizeof(kname), "%s", slash + 1);
 	if (strcmp(kns, "_cluster") && !store_name_valid(kns, false))
-		return ferr(err, err_len,
-			    "policies/%s: key: '%s' is not a namespace name (RFC 1123 label) nor "
-			    "_cluster",
-			    path, kns);
+		return why_false(
+		    err, err_len,
+		    "policies/%s: key: '%s' is not a namespace name (RFC 1123 label) nor "
+		    "_cluster",
+		    path, kns);
 	if (!store_name_valid(kname, true))
-		return ferr(err, err_len,
-			    "policies/%s: key: '%s' is not an object name (RFC 1123 subdomain)",
-			    path, kname);
+		return why_false(
+		    err, err_len,
+		    "policies/%s: key: '%s' is not an object name (RFC 1123 subdomain)", path,
+		    kname);
 	obj = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
 	kind = json_string_value(json_object_get(obj, "kind"));
 	if (!json_is_object(obj) || !kind) {
-		ferr(err, err_len, "policies/%s: %s", path,
-		     obj ? "expected a policy object with a kind" : jerr.text);
+		why_false(err, err_len, "policies/%s: %s", path,
+			  obj ? "expected a policy object with a kind" : jerr.text);
 		json_decref(obj);
 		return false;
 	}
@@ -651,12 +648,13 @@ bool store_policy_decode(const char *path, const char *value, size_t len, struct
 	ns = policy_object_ns(md, clusterwide);
 	if (clusterwide != !strcmp(kns, "_cluster") || strcmp(ns, clusterwide ? "" : kns) ||
 	    !name || strcmp(name, kname)) {
-		ferr(err, err_len,
-		     "policies/%s: key does not match the object (%s '%s%s%s'): a %s is stored "
-		     "under %s",
-		     path, kind, ns, *ns ? "/" : "", name ? name : "(no name)", kind,
-		     clusterwide ? "policies/_cluster/<name>"
-				 : "policies/<metadata.namespace>/<metadata.name>");
+		why_false(
+		    err, err_len,
+		    "policies/%s: key does not match the object (%s '%s%s%s'): a %s is stored "
+		    "under %s",
+		    path, kind, ns, *ns ? "/" : "", name ? name : "(no name)", kind,
+		    clusterwide ? "policies/_cluster/<name>"
+				: "policies/<metadata.namespace>/<metadata.name>");
 		json_decref(obj);
 		return false;
 	}

@@ -6,28 +6,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/why.h"
 #include "store/store.h"
 #include "store/store_internal.h"
-
-static bool terr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool terr(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 bool store_token_id_valid(const char *id)
 {
@@ -63,11 +48,11 @@ static bool get_int(const char *key, json_t *o, const char *field, bool required
 
 	if (!v) {
 		*out = 0;
-		return required ? terr(err, err_len, "%s: %s: missing", key, field) : true;
+		return required ? why_false(err, err_len, "%s: %s: missing", key, field) : true;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
-		return terr(err, err_len, "%s: %s: expected an integer in 0..%lld", key, field,
-			    (long long)max);
+		return why_false(err, err_len, "%s: %s: expected an integer in 0..%lld", key, field,
+				 (long long)max);
 	*out = json_integer_value(v);
 	return true;
 }
@@ -79,11 +64,11 @@ static bool get_string(const char *key, json_t *o, const char *field, bool requi
 
 	out[0] = '\0';
 	if (!v)
-		return required ? terr(err, err_len, "%s: %s: missing", key, field) : true;
+		return required ? why_false(err, err_len, "%s: %s: missing", key, field) : true;
 	if (!json_is_string(v) || json_string_length(v) >= size ||
 	    strlen(json_string_value(v)) != json_string_length(v))
-		return terr(err, err_len, "%s: %s: expected a string of at most %zu bytes", key,
-			    field, size - 1);
+		return why_false(err, err_len, "%s: %s: expected a string of at most %zu bytes",
+				 key, field, size - 1);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return true;
 }
@@ -98,8 +83,8 @@ static bool token_fields(const char *key, json_t *o, struct store_token *t, char
 	if (!get_int(key, o, "version", true, INT32_MAX, &ver, err, err_len))
 		return false;
 	if (ver != STORE_RECORD_VERSION)
-		return terr(err, err_len, "%s: version: %lld is not supported (expected 1)", key,
-			    (long long)ver);
+		return why_false(err, err_len, "%s: version: %lld is not supported (expected 1)",
+				 key, (long long)ver);
 	if (!get_string(key, o, "secret_sha256", true, t->secret_sha256, sizeof(t->secret_sha256),
 			err, err_len) ||
 	    !get_string(key, o, "namespace", true, t->namespace_, sizeof(t->namespace_), err,
@@ -111,25 +96,25 @@ static bool token_fields(const char *key, json_t *o, struct store_token *t, char
 	    !get_int(key, o, "uses_left", true, UINT32_MAX, &left, err, err_len))
 		return false;
 	if (!hex64_valid(t->secret_sha256))
-		return terr(err, err_len, "%s: secret_sha256: expected 64 lowercase hex digits",
-			    key);
+		return why_false(err, err_len,
+				 "%s: secret_sha256: expected 64 lowercase hex digits", key);
 	if (!store_name_valid(t->namespace_, false))
-		return terr(err, err_len, "%s: namespace: '%s' is not a valid namespace", key,
-			    t->namespace_);
+		return why_false(err, err_len, "%s: namespace: '%s' is not a valid namespace", key,
+				 t->namespace_);
 	if (t->name[0] && !store_name_valid(t->name, true))
-		return terr(err, err_len, "%s: name: '%s' is not a valid workload name", key,
-			    t->name);
+		return why_false(err, err_len, "%s: name: '%s' is not a valid workload name", key,
+				 t->name);
 	if (uses < 1 || left > uses)
-		return terr(err, err_len, "%s: uses: expected uses >= 1 and uses_left <= uses",
-			    key);
+		return why_false(err, err_len, "%s: uses: expected uses >= 1 and uses_left <= uses",
+				 key);
 	if (rev && !json_is_boolean(rev))
-		return terr(err, err_len, "%s: revoked: expected true or false", key);
+		return why_false(err, err_len, "%s: revoked: expected true or false", key);
 	if (!json_is_array(json_object_get(o, "labels")) ||
 	    !label_set_from_json(&t->labels, json_object_get(o, "labels"), why, sizeof(why)))
-		return terr(err, err_len, "%s: labels: %s", key,
-			    json_is_array(json_object_get(o, "labels"))
-				? why
-				: "expected an array of labels");
+		return why_false(err, err_len, "%s: labels: %s", key,
+				 json_is_array(json_object_get(o, "labels"))
+				     ? why
+				     : "expected an array of labels");
 	t->uses = (uint32_t)uses;
 	t->uses_left = (uint32_t)left;
 	t->revoked = json_is_true(rev);
@@ -146,13 +131,14 @@ bool store_token_decode(const char *key, const char *value, size_t len, struct s
 
 	memset(out, 0, sizeof(*out));
 	if (!store_token_id_valid(id))
-		return terr(err, err_len, "%s: key: '%s' is not a token id (6 of a-z0-9)", key, id);
+		return why_false(err, err_len, "%s: key: '%s' is not a token id (6 of a-z0-9)", key,
+				 id);
 	memcpy(out->id, id, STORE_TOKEN_ID_LEN + 1);
 	o = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return terr(err, err_len, "%s: expected a JSON object (%s)", key,
-			    o ? "not an object" : jerr.text);
+		return why_false(err, err_len, "%s: expected a JSON object (%s)", key,
+				 o ? "not an object" : jerr.text);
 	}
 	ok = token_fields(key, o, out, err, err_len);
 	json_decref(o);
@@ -183,36 +169,50 @@ out:
 	return text;
 }
 
-int store_token_create(struct store *s, const struct store_token *t, int64_t lease)
+/*
+ * Writes t at key in one transaction, when key's compare field (version or mod revision)
+ * still equals want. 0 with *succeeded saying whether the compare held; -errno otherwise
+ * (the store's error set, except for -ENOMEM).
+ */
+static int token_put_if(struct store *s, const char *key, const struct store_token *t,
+			enum kv_cmp_target target, int64_t want, int64_t lease, bool *succeeded)
 {
 	struct kv_txn_result res = {0};
-	char key[512], *value;
-	struct kv_txn *txn;
+	char *value = store_token_encode(t);
+	struct kv_txn *txn = kv_txn_new();
+	int rc = -ENOMEM;
+
+	*succeeded = false;
+	if (value && txn) {
+		rc = kv_txn_cmp(txn, key, target, KV_EQUAL, want);
+		if (rc == 0)
+			rc = kv_txn_put(txn, true, key, value, strlen(value), lease);
+		if (rc == 0)
+			rc = kv_txn_commit(s->kv, txn, &res);
+		if (rc < 0)
+			store_kverr(s, rc, key);
+		else
+			*succeeded = res.succeeded;
+	}
+	kv_txn_result_free(&res);
+	kv_txn_free(txn);
+	free(value);
+	return rc;
+}
+
+int store_token_create(struct store *s, const struct store_token *t, int64_t lease)
+{
+	char key[512];
+	bool ok;
 	int rc;
 
 	if ((rc = store_key(s, key, sizeof(key), "tokens/%s", t->id)) < 0)
 		return rc;
-	value = store_token_encode(t);
-	txn = kv_txn_new();
-	if (!value || !txn) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = kv_txn_cmp(txn, key, KV_CMP_VERSION, KV_EQUAL, 0);
-	if (rc == 0)
-		rc = kv_txn_put(txn, true, key, value, strlen(value), lease);
-	if (rc == 0)
-		rc = kv_txn_commit(s->kv, txn, &res);
-	if (rc < 0) {
-		store_kverr(s, rc, key);
-	} else if (!res.succeeded) {
+	rc = token_put_if(s, key, t, KV_CMP_VERSION, 0, lease, &ok);
+	if (rc == 0 && !ok) {
 		store_seterr(s, "%s: token id already taken", key);
 		rc = -EEXIST;
 	}
-out:
-	kv_txn_result_free(&res);
-	kv_txn_free(txn);
-	free(value);
 	return rc;
 }
 
@@ -286,43 +286,26 @@ void store_tokens_free(struct store_token *t, size_t n)
 
 int store_token_revoke(struct store *s, const char *id)
 {
-	struct kv_txn_result res = {0};
 	struct store_token t;
 	int64_t mod = 0, lease = 0;
-	char key[512], *value = NULL;
-	struct kv_txn *txn = NULL;
+	char key[512];
+	bool ok;
 	int rc;
 
 	rc = store_token_get(s, id, &t, &mod, &lease);
 	if (rc < 0)
 		return rc;
 	t.revoked = true;
-	value = store_token_encode(&t);
-	txn = kv_txn_new();
-	if (!value || !txn) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if ((rc = store_key(s, key, sizeof(key), "tokens/%s", id)) < 0)
-		goto out;
-	rc = kv_txn_cmp(txn, key, KV_CMP_MOD, KV_EQUAL, mod);
+	rc = store_key(s, key, sizeof(key), "tokens/%s", id);
 	if (rc == 0)
-		rc = kv_txn_put(txn, true, key, value, strlen(value), lease);
-	if (rc == 0)
-		rc = kv_txn_commit(s->kv, txn, &res);
-	if (rc < 0) {
-		store_kverr(s, rc, key);
-	} else if (!res.succeeded) {
+		rc = token_put_if(s, key, &t, KV_CMP_MOD, mod, lease, &ok);
+	if (rc == 0 && !ok) {
 		store_seterr(s,
 			     "%s: changed while revoking it (used or revoked meanwhile); "
 			     "try again",
 			     key);
 		rc = -EAGAIN;
 	}
-out:
-	kv_txn_result_free(&res);
-	kv_txn_free(txn);
-	free(value);
 	store_token_clear(&t);
 	return rc;
 }

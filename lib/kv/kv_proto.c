@@ -4,10 +4,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/why.h"
 
 char *kv_b64_encode(const void *data, size_t len)
 {
@@ -69,21 +70,6 @@ bool kv_json_int64(const json_t *obj, const char *field, int64_t *out)
 	return true;
 }
 
-static int perr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int perr(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -EPROTO;
-}
-
 /* An optional base64 string field: absent = empty (protobuf omits empty bytes). */
 static int b64_field(const json_t *obj, const char *field, char **out, size_t *len, char *err,
 		     size_t err_len)
@@ -93,9 +79,9 @@ static int b64_field(const json_t *obj, const char *field, char **out, size_t *l
 	if (!v || json_is_null(v))
 		return kv_b64_decode("", out, len);
 	if (!json_is_string(v))
-		return perr(err, err_len, "field %s: expected a base64 string", field);
+		return why_rc(-EPROTO, err, err_len, "field %s: expected a base64 string", field);
 	if (kv_b64_decode(json_string_value(v), out, len) < 0)
-		return perr(err, err_len, "field %s: invalid base64", field);
+		return why_rc(-EPROTO, err, err_len, "field %s: invalid base64", field);
 	return 0;
 }
 
@@ -110,12 +96,13 @@ int kv_parse_pair(const json_t *obj, struct kv_pair *out, char *err, size_t err_
 {
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
-		return perr(err, err_len, "kv: expected an object");
+		return why_rc(-EPROTO, err, err_len, "kv: expected an object");
 	if (!kv_json_int64(obj, "create_revision", &out->create_revision) ||
 	    !kv_json_int64(obj, "mod_revision", &out->mod_revision) ||
 	    !kv_json_int64(obj, "version", &out->version) ||
 	    !kv_json_int64(obj, "lease", &out->lease))
-		return perr(err, err_len, "kv: a revision/version/lease is not an int64");
+		return why_rc(-EPROTO, err, err_len,
+			      "kv: a revision/version/lease is not an int64");
 	if (b64_field(obj, "key", &out->key, &out->key_len, err, err_len) < 0)
 		goto fail;
 	if (b64_field(obj, "value", &out->value, &out->value_len, err, err_len) < 0)
@@ -132,9 +119,9 @@ static int header_revision(const json_t *reply, int64_t *rev, char *err, size_t 
 
 	*rev = 0;
 	if (h && !json_is_object(h))
-		return perr(err, err_len, "header: expected an object");
+		return why_rc(-EPROTO, err, err_len, "header: expected an object");
 	if (h && !kv_json_int64(h, "revision", rev))
-		return perr(err, err_len, "header.revision: expected an int64");
+		return why_rc(-EPROTO, err, err_len, "header.revision: expected an int64");
 	return 0;
 }
 
@@ -145,20 +132,20 @@ int kv_parse_range(const json_t *reply, struct kv_range_result *out, char *err, 
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(reply))
-		return perr(err, err_len, "range reply: expected an object");
+		return why_rc(-EPROTO, err, err_len, "range reply: expected an object");
 	if (header_revision(reply, &out->revision, err, err_len) < 0)
 		return -EPROTO;
 	if (!kv_json_int64(reply, "count", &out->count))
-		return perr(err, err_len, "range reply: count is not an int64");
+		return why_rc(-EPROTO, err, err_len, "range reply: count is not an int64");
 	more = json_object_get(reply, "more");
 	if (more && !json_is_boolean(more))
-		return perr(err, err_len, "range reply: more is not a boolean");
+		return why_rc(-EPROTO, err, err_len, "range reply: more is not a boolean");
 	out->more = more && json_is_true(more);
 	kvs = json_object_get(reply, "kvs");
 	if (!kvs || json_is_null(kvs))
 		return 0;
 	if (!json_is_array(kvs))
-		return perr(err, err_len, "range reply: kvs is not an array");
+		return why_rc(-EPROTO, err, err_len, "range reply: kvs is not an array");
 	out->kvs = calloc(json_array_size(kvs) ? json_array_size(kvs) : 1, sizeof(*out->kvs));
 	if (!out->kvs)
 		return -ENOMEM;
@@ -190,18 +177,18 @@ int kv_parse_txn(const json_t *reply, struct kv_txn_result *out, char *err, size
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(reply))
-		return perr(err, err_len, "txn reply: expected an object");
+		return why_rc(-EPROTO, err, err_len, "txn reply: expected an object");
 	if (header_revision(reply, &out->revision, err, err_len) < 0)
 		return -EPROTO;
 	ok = json_object_get(reply, "succeeded");
 	if (ok && !json_is_boolean(ok))
-		return perr(err, err_len, "txn reply: succeeded is not a boolean");
+		return why_rc(-EPROTO, err, err_len, "txn reply: succeeded is not a boolean");
 	out->succeeded = ok && json_is_true(ok);
 	resps = json_object_get(reply, "responses");
 	if (!resps || json_is_null(resps))
 		return 0;
 	if (!json_is_array(resps))
-		return perr(err, err_len, "txn reply: responses is not an array");
+		return why_rc(-EPROTO, err, err_len, "txn reply: responses is not an array");
 	out->ranges =
 	    calloc(json_array_size(resps) ? json_array_size(resps) : 1, sizeof(*out->ranges));
 	if (!out->ranges)
@@ -213,7 +200,8 @@ int kv_parse_txn(const json_t *reply, struct kv_txn_result *out, char *err, size
 
 		if (!json_is_object(r)) {
 			kv_txn_result_free(out);
-			return perr(err, err_len, "txn reply: responses[%zu] is not an object", i);
+			return why_rc(-EPROTO, err, err_len,
+				      "txn reply: responses[%zu] is not an object", i);
 		}
 		if (!range)
 			continue;
@@ -310,12 +298,13 @@ int kv_parse_watch_msg(const json_t *msg, struct kv_watch_msg *out, char *err, s
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(msg))
-		return perr(err, err_len, "watch message: expected an object");
+		return why_rc(-EPROTO, err, err_len, "watch message: expected an object");
 	if (header_revision(msg, &out->header_revision, err, err_len) < 0)
 		return -EPROTO;
 	if (!kv_json_int64(msg, "watch_id", &out->watch_id) ||
 	    !kv_json_int64(msg, "compact_revision", &out->compact_revision))
-		return perr(err, err_len, "watch message: watch_id/compact_revision not an int64");
+		return why_rc(-EPROTO, err, err_len,
+			      "watch message: watch_id/compact_revision not an int64");
 	b = json_object_get(msg, "created");
 	out->created = b && json_is_true(b);
 	b = json_object_get(msg, "canceled");
@@ -326,7 +315,7 @@ int kv_parse_watch_msg(const json_t *msg, struct kv_watch_msg *out, char *err, s
 	if (!evs || json_is_null(evs))
 		return 0;
 	if (!json_is_array(evs))
-		return perr(err, err_len, "watch message: events is not an array");
+		return why_rc(-EPROTO, err, err_len, "watch message: events is not an array");
 	out->events = calloc(json_array_size(evs) ? json_array_size(evs) : 1, sizeof(*out->events));
 	if (!out->events)
 		return -ENOMEM;
@@ -337,7 +326,8 @@ int kv_parse_watch_msg(const json_t *msg, struct kv_watch_msg *out, char *err, s
 
 		if (!json_is_object(ev)) {
 			kv_watch_msg_free(out);
-			return perr(err, err_len, "watch message: events[%zu] not an object", i);
+			return why_rc(-EPROTO, err, err_len,
+				      "watch message: events[%zu] not an object", i);
 		}
 		/* Protobuf JSON omits the default enum value, PUT. */
 		if (!type || (json_is_string(type) && !strcmp(json_string_value(type), "PUT")) ||
@@ -348,7 +338,8 @@ int kv_parse_watch_msg(const json_t *msg, struct kv_watch_msg *out, char *err, s
 			dst->type = KV_EVENT_DELETE;
 		else {
 			kv_watch_msg_free(out);
-			return perr(err, err_len, "watch message: events[%zu].type unknown", i);
+			return why_rc(-EPROTO, err, err_len,
+				      "watch message: events[%zu].type unknown", i);
 		}
 		if (kv_parse_pair(json_object_get(ev, "kv"), &dst->kv, err, err_len) < 0) {
 			kv_watch_msg_free(out);

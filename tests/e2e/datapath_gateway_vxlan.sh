@@ -17,9 +17,7 @@ s=$(h_host s 10.99.0.3/24)
 p1=$(h_pod "$g" p1 10.200.1.5)
 lladdr() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 
-h_in "$g" ip link add vx0 type vxlan external dstport 8472 ||
-	h_skip "kernel lacks VXLAN collect-metadata (external) mode"
-h_in "$g" ip link set vx0 up
+h_vxlan_external "$g" vx0
 h_in "$g" ip route add 10.1.0.5/32 dev vx0
 for h in m s; do
 	ns=${!h}

@@ -19,10 +19,7 @@ a=$(h_host a 10.99.0.2/24)
 b=$(h_host b 10.99.0.3/24)
 c=$(h_host c 10.99.0.4/24)
 
-h_in "$a" ip link add vx0 type vxlan external dstport 8472 ||
-	h_skip "kernel lacks VXLAN collect-metadata (external) mode"
-h_in "$a" ip addr add 10.97.0.1/24 dev vx0
-h_in "$a" ip link set vx0 up
+h_vxlan_external "$a" vx0 10.97.0.1/24
 for n in vxa:300 vxb:400; do
 	h_in "$b" ip link add "${n%:*}" type vxlan id "${n#*:}" remote 10.99.0.2 local 10.99.0.3 dstport 8472
 	h_in "$b" ip link set "${n%:*}" up

@@ -18,19 +18,11 @@
 #      with log lines naming their keys and open or close nothing; an unreachable store
 #      fails the sync and leaves enforcement as it was.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
-CTL=$(h_bin pseudopodctl)
 SYNC=$(h_bin pp-policy-sync)
-P="/pp$H_RUN/"
-
-ens=$(h_ns etcd)
-url=$(h_etcd "$ens")
-ctl() { h_in "$ens" "$CTL" "$@" --store "$url" --store-prefix "$P"; }
-etcdput() { h_in "$ens" etcdctl --endpoints "$url" put "$1" "$2" >/dev/null; }
-identity_of() {
-	h_in "$ens" etcdctl --endpoints "$url" get --print-value-only "${P}ipcache/$1/32" |
-		sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
-}
+store_ctl_init # etcd in namespace $ns at $url, prefix $P; ctl ARGS... runs pseudopodctl
+etcdput() { h_in "$ns" etcdctl --endpoints "$url" put "$1" "$2" >/dev/null; }
 
 h_underlay
 m=$(h_host machine 10.99.0.2/24)
@@ -47,9 +39,9 @@ ctl endpoint add --ip 10.99.0.3 --labels app=web --namespace prod >/dev/null ||
 	h_fail "endpoint add web"
 ctl endpoint add --ip 10.99.0.4 --labels app=db --namespace prod >/dev/null ||
 	h_fail "endpoint add db"
-MID=$(identity_of 10.99.0.2)
-WID=$(identity_of 10.99.0.3)
-DID=$(identity_of 10.99.0.4)
+MID=$(store_identity_of 10.99.0.2)
+WID=$(store_identity_of 10.99.0.3)
+DID=$(store_identity_of 10.99.0.4)
 [ -n "$MID" ] && [ -n "$WID" ] && [ -n "$DID" ] || h_fail "identities not stored"
 h_log "identities: machine $MID, web $WID, db $DID"
 
@@ -59,7 +51,7 @@ h_dp_attach "$m" ul0
 
 # sync NAME: one pp-policy-sync run; stdout in $H_TMP/NAME.out, stderr in NAME.err.
 sync() {
-	h_in "$ens" "$SYNC" --store "$url" --prefix "$P" --bpffs "$H_BPFFS" --identity "$MID" \
+	h_in "$ns" "$SYNC" --store "$url" --prefix "$P" --bpffs "$H_BPFFS" --identity "$MID" \
 		--once -v >"$H_TMP/$1.out" 2>"$H_TMP/$1.err" ||
 		h_fail "pp-policy-sync ($1) failed: $(cat "$H_TMP/$1.err")"
 	sed "s/^/  [$1] /" "$H_TMP/$1.out" >&2
@@ -239,7 +231,7 @@ h_log "ok: malformed records skipped with their keys named; nothing opened or cl
 
 # An unreachable store: exit 1, the maps keep the last good sync (fail-static).
 set +e
-h_in "$ens" "$SYNC" --store http://127.0.0.1:1 --prefix "$P" --bpffs "$H_BPFFS" \
+h_in "$ns" "$SYNC" --store http://127.0.0.1:1 --prefix "$P" --bpffs "$H_BPFFS" \
 	--identity "$MID" --once >"$H_TMP/down.out" 2>"$H_TMP/down.err"
 rc=$?
 set -e

@@ -8,20 +8,7 @@ h_underlay
 a=$(h_host a 10.99.0.2/24)
 b=$(h_host b 10.99.0.3/24)
 
-# wireguard-go's UAPI sockets share /var/run/wireguard: names unique to this run.
-wga="wga$H_RUN"
-wgb="wgb$H_RUN"
-(umask 077; wg genkey >"$H_TMP/a.key"; wg genkey >"$H_TMP/b.key")
-h_wireguard_go "$a" "$wga"
-h_wireguard_go "$b" "$wgb"
-h_in "$a" wg set "$wga" private-key "$H_TMP/a.key" listen-port 51871 \
-	peer "$(wg pubkey <"$H_TMP/b.key")" endpoint 10.99.0.3:51871 allowed-ips 10.98.0.2/32
-h_in "$b" wg set "$wgb" private-key "$H_TMP/b.key" listen-port 51871 \
-	peer "$(wg pubkey <"$H_TMP/a.key")" endpoint 10.99.0.2:51871 allowed-ips 10.98.0.1/32
-h_in "$a" ip addr add 10.98.0.1/24 dev "$wga"
-h_in "$b" ip addr add 10.98.0.2/24 dev "$wgb"
-h_in "$a" ip link set "$wga" up
-h_in "$b" ip link set "$wgb" up
+h_wg_pair "$a" 10.99.0.2 "$b" 10.99.0.3 10.98.0.1 10.98.0.2 # sets wga, wgb
 
 h_tcp_listen "$b" 10.98.0.2 7000
 h_expect_tcp_ok "$a" 10.98.0.2 7000

@@ -8,14 +8,10 @@
 # makes each run's write phase long enough to overlap; 4 trials, each from freshly loaded
 # maps. A run that cannot get the lock within the timeout must fail clearly, never write.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/store.sh"
 h_init
-CTL=$(h_bin pseudopodctl)
 SYNC=$(h_bin pp-policy-sync)
-P="/pp$H_RUN/"
-
-ens=$(h_ns etcd)
-url=$(h_etcd "$ens")
-ctl() { h_in "$ens" "$CTL" "$@" --store "$url" --store-prefix "$P"; }
+store_ctl_init # etcd in namespace $ns at $url, prefix $P; ctl ARGS... runs pseudopodctl
 
 ctl init --cluster-name e2e --cluster-id 1 --pod-cidr 10.99.0.0/16 \
 	--workload-cidr 10.98.0.0/16 >/dev/null || h_fail "pseudopodctl init"
@@ -25,8 +21,7 @@ for i in $(seq 1 40); do
 	ctl endpoint add --ip "10.99.1.$i" --labels "app=peer$((i % 8))" --namespace prod \
 		>/dev/null || h_fail "endpoint add peer $i"
 done
-MID=$(h_in "$ens" etcdctl --endpoints "$url" get --print-value-only "${P}ipcache/10.99.0.2/32" |
-	sed -n 's/.*"identity": *\([0-9]*\).*/\1/p')
+MID=$(store_identity_of 10.99.0.2)
 [ -n "$MID" ] || h_fail "machine identity not stored"
 
 # 8 peers x (36 port ranges allowed + 4 denied + egress ranges): ~700 keys, each with
@@ -84,7 +79,7 @@ ctl policy apply -f "$H_TMP/pols.yaml" >/dev/null || h_fail "policy apply"
 
 h_datapath
 sync_one() { # NAME
-	h_in "$ens" "$SYNC" --store "$url" --prefix "$P" --bpffs "$H_BPFFS" --identity "$MID" \
+	h_in "$ns" "$SYNC" --store "$url" --prefix "$P" --bpffs "$H_BPFFS" --identity "$MID" \
 		>"$H_TMP/$1.out" 2>"$H_TMP/$1.err"
 }
 snapshot_maps() { # FILE: every policy key with its reference count, and the ipcache
@@ -122,7 +117,7 @@ h_log "ok: 4 trials x 6 concurrent syncs leave exactly the keys and reference co
 # A writer that holds the lock longer than the timeout: the waiter fails clearly, writes nothing.
 exec {lockfd}<"$H_BPFFS"
 flock -x "$lockfd"
-if out=$(PP_SYNC_LOCK_TIMEOUT_MS=300 h_in "$ens" "$SYNC" --store "$url" --prefix "$P" \
+if out=$(PP_SYNC_LOCK_TIMEOUT_MS=300 h_in "$ns" "$SYNC" --store "$url" --prefix "$P" \
 	--bpffs "$H_BPFFS" --identity "$MID" 2>&1); then
 	h_fail "a sync ran while another writer held the lock: $out"
 fi

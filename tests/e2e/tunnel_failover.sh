@@ -20,10 +20,9 @@ h_on_exit "rm -f /var/run/wireguard/$IFW.sock /var/run/wireguard/$IFA.sock /var/
 STALE=6
 HOLD=10
 
-for n in wl ga gb; do "$T" writekey "$H_TMP/$n.key"; done
-WLPUB=$("$T" readkey "$H_TMP/wl.key")
-APUB=$("$T" readkey "$H_TMP/ga.key")
-BPUB=$("$T" readkey "$H_TMP/gb.key")
+WLPUB=$(h_tunnel_key wl)
+APUB=$(h_tunnel_key ga)
+BPUB=$(h_tunnel_key gb)
 
 # The cluster service 10.200.0.1 exists behind both gateways; each listens on its own port
 # so the test can tell which gateway carries the traffic.

@@ -15,10 +15,8 @@ gw=$(h_host gw 10.99.0.3/24)
 IFW="w${H_RUN}wl"
 IFG="w${H_RUN}gw"
 h_on_exit "rm -f /var/run/wireguard/$IFW.sock /var/run/wireguard/$IFG.sock"
-"$T" writekey "$H_TMP/wl.key"
-"$T" writekey "$H_TMP/gw.key"
-WLPUB=$("$T" readkey "$H_TMP/wl.key")
-GWPUB=$("$T" readkey "$H_TMP/gw.key")
+WLPUB=$(h_tunnel_key wl)
+GWPUB=$(h_tunnel_key gw)
 
 gpid=$(h_spawn "$gw" gw "$T" wg-up "$IFG" --private-key "$H_TMP/gw.key" --port 51871 \
 	--backend userspace --address 10.250.0.1/16 --foreground)

@@ -15,10 +15,8 @@ ip -n "$b" addr add fd99::3/64 dev ul0 nodad
 IFA="w${H_RUN}a"
 IFB="w${H_RUN}b"
 h_on_exit "rm -f /var/run/wireguard/$IFA.sock /var/run/wireguard/$IFB.sock"
-"$T" writekey "$H_TMP/a.key"
-"$T" writekey "$H_TMP/b.key"
-APUB=$("$T" readkey "$H_TMP/a.key")
-BPUB=$("$T" readkey "$H_TMP/b.key")
+APUB=$(h_tunnel_key a)
+BPUB=$(h_tunnel_key b)
 
 apid=$(h_spawn "$a" a "$T" wg-up "$IFA" --private-key "$H_TMP/a.key" --port 51871 \
 	--backend userspace --address fd50::1/128 --route fd50::2/128 --mtu auto \

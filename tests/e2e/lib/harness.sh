@@ -362,6 +362,50 @@ h_wireguard_go() {
 		h_fail "wireguard-go for $dev did not start"
 }
 
+# h_tunnel_key NAME: a fresh private key in $H_TMP/NAME.key written by pp-tunnel (mode
+# 0600, as the agent writes it at enrollment); prints its public key:
+#   WLPUB=$(h_tunnel_key wl)
+h_tunnel_key() {
+	local t
+	t=$(h_bin pp-tunnel)
+	"$t" writekey "$H_TMP/$1.key" && "$t" readkey "$H_TMP/$1.key"
+}
+
+# h_wg_pair A A_IP B B_IP A_OVERLAY B_OVERLAY...: a wireguard-go tunnel between hosts A and
+# B (underlay addresses A_IP, B_IP; port 51871) configured with plain `wg`: device $wga in A
+# with A_OVERLAY/24, $wgb in B with every B_OVERLAY/24 (A routes all of them into the
+# tunnel), fresh keys in $H_TMP/a.key and b.key, both devices up. It sets wga and wgb
+# (names unique to the run, see h_wireguard_go): not to be called in $(...).
+h_wg_pair() {
+	local a=$1 aip=$2 b=$3 bip=$4 aov=$5 allowed="" ip
+	shift 5
+	wga="wga$H_RUN"
+	wgb="wgb$H_RUN"
+	(umask 077; wg genkey >"$H_TMP/a.key"; wg genkey >"$H_TMP/b.key")
+	h_wireguard_go "$a" "$wga"
+	h_wireguard_go "$b" "$wgb"
+	for ip in "$@"; do allowed+="${allowed:+,}$ip/32"; done
+	h_in "$a" wg set "$wga" private-key "$H_TMP/a.key" listen-port 51871 \
+		peer "$(wg pubkey <"$H_TMP/b.key")" endpoint "$bip:51871" allowed-ips "$allowed"
+	h_in "$b" wg set "$wgb" private-key "$H_TMP/b.key" listen-port 51871 \
+		peer "$(wg pubkey <"$H_TMP/a.key")" endpoint "$aip:51871" allowed-ips "$aov/32"
+	h_in "$a" ip addr add "$aov/24" dev "$wga"
+	for ip in "$@"; do h_in "$b" ip addr add "$ip/24" dev "$wgb"; done
+	h_in "$a" ip link set "$wga" up
+	h_in "$b" ip link set "$wgb" up
+}
+
+# h_vxlan_external NS DEV [ADDR]: a collect-metadata ("external") VXLAN device DEV on
+# port 8472 in NS, as the datapath's VXLAN mode uses (the VNI and remote are set per packet),
+# with ADDR if given, up. Skips the test (77) on a kernel without that mode.
+h_vxlan_external() {
+	local ns=$1 dev=$2 addr=${3:-}
+	h_in "$ns" ip link add "$dev" type vxlan external dstport 8472 ||
+		h_skip "kernel lacks VXLAN collect-metadata (external) mode"
+	[ -z "$addr" ] || h_in "$ns" ip addr add "$addr" dev "$dev"
+	h_in "$ns" ip link set "$dev" up
+}
+
 # The datapath under test, through pp-datapath. h_datapath (in the test's own shell, not in
 # $(...)) picks a per-run bpffs root $H_BPFFS that is unpinned at exit; pd ARGS... runs
 # pp-datapath on it; h_dp_attach NS DEV attaches the programs to DEV in NS, detached at exit.

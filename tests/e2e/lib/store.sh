@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Set-up shared by the store e2e tests (source it after harness.sh; call after h_init).
+# Set-up shared by the e2e tests that use a store (source it after harness.sh; call after h_init).
 #
 #   store_ctl_init      a real etcd in a new namespace for pseudopodctl tests; sets ns, url,
 #                       P (a per-run key prefix) and bin (pseudopodctl). Not to be called in
 #                       $(...): it sets variables.
 #   ctl ARGS...         pseudopodctl ARGS against that store and prefix
 #   expect RC ARGS...   ctl ARGS must exit RC, else the test fails; stdout in $out, stderr in $err
+#   store_identity_of IP
+#                       the security identity the store's ipcache gives IP/32 (empty if none)
 #   store_etcd NS NAME [FLAGS...]
 #                       a single-member etcd on http://127.0.0.1:2379 in NS with extra etcd
 #                       FLAGS (for settings h_etcd does not give); waits until it is healthy
@@ -28,6 +30,11 @@ expect() {
 	set -e
 	err=$(cat "$H_TMP/stderr")
 	[ "$rc" -eq "$want" ] || h_fail "pseudopodctl $*: exit $rc, expected $want; output: $out $err"
+}
+
+store_identity_of() {
+	h_in "$ns" etcdctl --endpoints "$url" get --print-value-only "${P}ipcache/$1/32" |
+		sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
 }
 
 store_etcd() {

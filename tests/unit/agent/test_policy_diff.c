@@ -266,23 +266,8 @@ static void model_apply(struct model *m, uint32_t ep, const struct policy_entry 
 
 static size_t model_rows(const struct model *m, struct dp_policy_row *rows)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		const struct dp_policy_key *k = &m->k[i].key;
-		struct dp_policy_row r = {
-		    .endpoint = ntohl(k->endpoint),
-		    .identity = ntohl(k->identity),
-		    .dir = k->dir,
-		    .deny = k->deny,
-		    .proto = k->prefixlen > DP_POL_PREFIX_EXACT ? k->proto : 0,
-		    .port_bits = k->prefixlen > DP_POL_PREFIX_PROTO
-				     ? (uint8_t)(k->prefixlen - DP_POL_PREFIX_PROTO)
-				     : 0,
-		    .port = ntohs(k->port),
-		    .refcnt = (uint16_t)m->k[i].refcnt,
-		    .rule_id = m->k[i].rule_id,
-		};
-		rows[i] = r;
-	}
+	for (size_t i = 0; i < m->n; i++)
+		dp_policy_key_row(&m->k[i].key, (uint16_t)m->k[i].refcnt, m->k[i].rule_id, &rows[i]);
 	return m->n;
 }
 

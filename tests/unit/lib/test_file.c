@@ -19,36 +19,26 @@
 #include <cmocka.h>
 
 #include "lib/file.h"
+#include "tests/unit/support/test_tmpdir.h"
 
-static char dir[64];
 static char path[128];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/pp-test-file.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_tmpdir_setup("file");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_teardown();
 }
 
+/* The path of a file made for one check (kept in path, where the checks read it). */
 static const char *make(const char *name, const char *text, mode_t mode)
 {
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
+	snprintf(path, sizeof(path), "%s", test_tmpdir_file(name, text, mode));
 	return path;
 }
 
@@ -59,15 +49,15 @@ static void test_not_regular(void **state)
 
 	(void)state;
 	/* A FIFO with no writer: open() without O_NONBLOCK would block here forever. */
-	snprintf(path, sizeof(path), "%s/fifo", dir);
+	snprintf(path, sizeof(path), "%s/fifo", test_tmpdir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(file_read_all(path, false, buf, sizeof(buf), &len, why, sizeof(why)),
 			 -EINVAL);
 	snprintf(want, sizeof(want), "%s: is a FIFO, expected a regular file", path);
 	assert_string_equal(why, want);
-	assert_int_equal(file_read_all(dir, false, buf, sizeof(buf), &len, why, sizeof(why)),
-			 -EINVAL);
-	snprintf(want, sizeof(want), "%s: is a directory, expected a regular file", dir);
+	assert_int_equal(
+	    file_read_all(test_tmpdir, false, buf, sizeof(buf), &len, why, sizeof(why)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: is a directory, expected a regular file", test_tmpdir);
 	assert_string_equal(why, want);
 	assert_int_equal(
 	    file_read_all("/dev/zero", false, buf, sizeof(buf), &len, why, sizeof(why)), -EINVAL);

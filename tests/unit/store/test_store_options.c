@@ -19,40 +19,21 @@
 #include <cmocka.h>
 
 #include "store/store_options.h"
+#include "tests/unit/support/test_tmpdir.h"
 
-static char dir[64], why[1024];
+static char why[1024];
 
 static int setup(void **state)
 {
 	(void)state;
 	unsetenv(STORE_PASSWORD_ENV);
-	snprintf(dir, sizeof(dir), "/tmp/pp-test-sopts.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_tmpdir_setup("sopts");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *file(const char *name, const char *text, mode_t mode)
-{
-	static char path[4][128];
-	static int next;
-	char *p = path[next++ % 4];
-	int fd;
-
-	snprintf(p, 128, "%s/%s", dir, name);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-	return p;
+	return test_tmpdir_teardown();
 }
 
 static int flag(struct store_options *o, int opt, const char *arg)
@@ -83,7 +64,7 @@ static void test_password_sources(void **state)
 	(void)state;
 	store_options_init(&o);
 	flag(&o, STORE_OPT_USER, "root");
-	flag(&o, STORE_OPT_PASSWORD_FILE, file("pw", "from-file\nsecond line\n", 0600));
+	flag(&o, STORE_OPT_PASSWORD_FILE, test_tmpdir_file("pw", "from-file\nsecond line\n", 0600));
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), 0);
 	assert_string_equal(o.password, "from-file");
 	assert_string_equal(o.cfg.store.user, "root");
@@ -95,7 +76,7 @@ static void test_password_sources(void **state)
 	flag(&o, STORE_OPT_USER, "root");
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), 0);
 	assert_string_equal(o.password, "from-env");
-	flag(&o, STORE_OPT_PASSWORD_FILE, file("pw", "from-file\n", 0600));
+	flag(&o, STORE_OPT_PASSWORD_FILE, test_tmpdir_file("pw", "from-file\n", 0600));
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), 0);
 	assert_string_equal(o.password, "from-file");
 	unsetenv(STORE_PASSWORD_ENV);
@@ -104,7 +85,7 @@ static void test_password_sources(void **state)
 
 	/* a password without a user is a mistake, not silently dropped */
 	store_options_init(&o);
-	flag(&o, STORE_OPT_PASSWORD_FILE, file("pw", "x\n", 0600));
+	flag(&o, STORE_OPT_PASSWORD_FILE, test_tmpdir_file("pw", "x\n", 0600));
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why,
 			    "a store password needs a user (--store-user USER or [store] user)");
@@ -120,9 +101,9 @@ static void test_config_then_flags(void **state)
 	snprintf(conf, sizeof(conf),
 		 "[store]\nendpoints = https://10.0.0.1:2379\nuser = gw\npassword-file = %s\n"
 		 "prefix = /other/\n",
-		 file("cpw", "config-pw\n", 0400));
+		 test_tmpdir_file("cpw", "config-pw\n", 0400));
 	store_options_init(&o);
-	flag(&o, STORE_OPT_CONFIG, file("pp.conf", conf, 0644));
+	flag(&o, STORE_OPT_CONFIG, test_tmpdir_file("pp.conf", conf, 0644));
 	flag(&o, STORE_OPT_PREFIX, "/flag/");
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), 0);
 	assert_string_equal(o.cfg.store.endpoints, "https://10.0.0.1:2379");
@@ -141,7 +122,7 @@ static void test_secret_files(void **state)
 	(void)state;
 	store_options_init(&o);
 	flag(&o, STORE_OPT_USER, "root");
-	p = file("loose", "pw\n", 0644);
+	p = test_tmpdir_file("loose", "pw\n", 0644);
 	flag(&o, STORE_OPT_PASSWORD_FILE, p);
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), -EPERM);
 	snprintf(want, sizeof(want),
@@ -152,7 +133,7 @@ static void test_secret_files(void **state)
 	assert_string_equal(o.password, "");
 
 	/* a FIFO fails at once (the old fopen() blocked until a writer came) */
-	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", test_tmpdir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	flag(&o, STORE_OPT_PASSWORD_FILE, fifo);
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), -EINVAL);
@@ -161,16 +142,16 @@ static void test_secret_files(void **state)
 
 	/* the client key is a secret too; the certificate and CA need only be files */
 	store_options_init(&o);
-	flag(&o, STORE_OPT_CA, file("ca.pem", "x", 0644));
-	flag(&o, STORE_OPT_CERT, file("c.pem", "x", 0644));
-	p = file("k.pem", "x", 0640);
+	flag(&o, STORE_OPT_CA, test_tmpdir_file("ca.pem", "x", 0644));
+	flag(&o, STORE_OPT_CERT, test_tmpdir_file("c.pem", "x", 0644));
+	p = test_tmpdir_file("k.pem", "x", 0640);
 	flag(&o, STORE_OPT_KEY, p);
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), -EPERM);
 	chmod(p, 0600);
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), 0);
-	flag(&o, STORE_OPT_CA, dir);
+	flag(&o, STORE_OPT_CA, test_tmpdir);
 	assert_int_equal(store_options_resolve(&o, why, sizeof(why)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: is a directory, expected a regular file", dir);
+	snprintf(want, sizeof(want), "%s: is a directory, expected a regular file", test_tmpdir);
 	assert_string_equal(why, want);
 }
 
