@@ -3,9 +3,10 @@
  * Gateway mode in the daemon's loop: the gateway module steps itself (gateway_poll() with
  * no wait) from a timer bounded by gateway_timeout_ms(); signals come through a signalfd.
  * The gateway's own options come from the config: its name ([agent] name), pins, tunnel
- * device and WireGuard settings, the private key in <state-dir>/wireguard.key, and its
- * advertised underlay address from $PSEUDOPOD_GATEWAY_UNDERLAY_IP (the gateway engineer's
- * config key replaces this when it lands).
+ * device and WireGuard settings, the private key in <state-dir>/wireguard.key. The
+ * underlay address it registers (where machines send tunnel traffic) is the source address
+ * the kernel picks toward the first store endpoint — the node's address on the network the
+ * machines share with the cluster — unless $PSEUDOPOD_GATEWAY_UNDERLAY_IP names another.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent/daemon_gateway.h"
@@ -73,11 +77,42 @@ static int on_sig(int fd, short revents, void *ctx)
 	return 0;
 }
 
+/* The source address toward the first store endpoint's host (IPv4; no packet is sent:
+ * connect() on a UDP socket only picks the route). */
+static bool underlay_toward_store(const char *endpoints, char *out, size_t len)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	char host[256];
+	const char *p = strstr(endpoints, "://");
+	size_t n;
+	bool ok = false;
+
+	p = p ? p + 3 : endpoints;
+	n = strcspn(p, ":/,");
+	if (!n || n >= sizeof(host))
+		return false;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (getaddrinfo(host, "2379", &hints, &ai) != 0)
+		return false;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0 &&
+	    !(ntohl(sa.sin_addr.s_addr) >> 24 == 127))
+		ok = inet_ntop(AF_INET, &sa.sin_addr, out, (socklen_t)len) != NULL;
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return ok;
+}
+
 int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
 {
 	struct store_options so;
 	struct gwd g = {.timer = -1};
-	char key[CONFIG_PATH_MAX + 32];
+	char key[CONFIG_PATH_MAX + 32], ul[INET_ADDRSTRLEN];
 	sigset_t set;
 	int sfd = -1, rc;
 
@@ -87,6 +122,19 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	if (rc < 0)
 		goto out;
 	snprintf(key, sizeof(key), "%s/wireguard.key", cfg->agent.state_dir);
+	const char *underlay = getenv("PSEUDOPOD_GATEWAY_UNDERLAY_IP");
+	if (!underlay || !underlay[0]) {
+		if (!underlay_toward_store(cfg->store.endpoints, ul, sizeof(ul))) {
+			snprintf(err, err_len,
+				 "gateway mode: cannot tell this node's underlay address from the "
+				 "route toward the store (%s); set PSEUDOPOD_GATEWAY_UNDERLAY_IP",
+				 cfg->store.endpoints);
+			rc = -EINVAL;
+			goto out;
+		}
+		underlay = ul;
+	}
+	log_info("gateway %s: registering underlay address %s", cfg->agent.name, underlay);
 	struct gateway_opts o = {
 	    .store = {.endpoints = cfg->store.endpoints,
 		      .ca_file = cfg->store.ca_file,
@@ -104,7 +152,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
 	    .port = cfg->tunnel.wg_port,
-	    .underlay_ip = getenv("PSEUDOPOD_GATEWAY_UNDERLAY_IP"),
+	    .underlay_ip = underlay,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,
 	};
