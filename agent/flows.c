@@ -316,7 +316,8 @@ json_t *flows_query_json(const struct flows *f, const struct flows_filter *flt)
 	if (!arr)
 		return NULL;
 	if (flt->has_since)
-		err = query_since(f, flt, flt->last ? flt->last : FLOWS_REPLY_MAX, arr, &next, &lost);
+		err =
+		    query_since(f, flt, flt->last ? flt->last : FLOWS_REPLY_MAX, arr, &next, &lost);
 	else
 		err = query_last(f, flt, limit, arr);
 	if (err) {

@@ -137,7 +137,8 @@ int dp_ipcache_foreach(struct dp *dp, dp_ipcache_cb cb, void *ctx);
  */
 int dp_policy_apply(struct dp *dp, uint32_t endpoint, const struct policy_entry *add, size_t n_add,
 		    const struct policy_entry *del, size_t n_del);
-/* Checks an entry against lib/policy_entry.h's rules (ports only with a protocol, ICMP one type). */
+/* Checks an entry against lib/policy_entry.h's rules (ports only with a protocol, ICMP one type).
+ */
 bool dp_policy_entry_valid(const struct policy_entry *e);
 /* The LPM keys an entry expands to (at most 32); returns how many, or -EINVAL. */
 int dp_policy_expand(uint32_t endpoint, const struct policy_entry *e, struct dp_policy_key *keys,

@@ -15,8 +15,10 @@
 enum { OPT_IP = 1, OPT_LABELS, OPT_NS, OPT_KIND, OPT_GW, OPT_OUTSIDE };
 
 static const struct option opts[] = {
-    {"ip", required_argument, NULL, OPT_IP},	    {"labels", required_argument, NULL, OPT_LABELS},
-    {"namespace", required_argument, NULL, OPT_NS}, {"kind", required_argument, NULL, OPT_KIND},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"labels", required_argument, NULL, OPT_LABELS},
+    {"namespace", required_argument, NULL, OPT_NS},
+    {"kind", required_argument, NULL, OPT_KIND},
     {"gateway", required_argument, NULL, OPT_GW},
     {"allow-outside-cluster-cidrs", no_argument, NULL, OPT_OUTSIDE},
     CTL_STORE_OPTIONS,
@@ -109,8 +111,8 @@ static int check_add_args(struct ctl *ctl, const struct ep_args *a, const struct
 		return ctl_usage_error(ctl, "--ip %s", why);
 	/* A /0 endpoint gives every source without a better match this identity. */
 	if (ip->len == 0)
-		return ctl_usage_error(ctl, "--ip %s: a /0 prefix is every address, not an endpoint",
-				       a->ip);
+		return ctl_usage_error(
+		    ctl, "--ip %s: a /0 prefix is every address, not an endpoint", a->ip);
 	if (a->gateway && !net_ip_parse(a->gateway, AF_INET, &gw, why, sizeof(why)))
 		return ctl_usage_error(ctl, "--gateway %s (the datapath tunnels to IPv4 endpoints)",
 				       why);
@@ -128,8 +130,9 @@ static int check_cluster_cidrs(struct ctl *ctl, const struct net_prefix *ip)
 	struct net_prefix c;
 
 	if (store_config_get(&ctl->store, &cfg) < 0)
-		return ctl_fail(ctl, "%s; the cluster's CIDRs are needed to check --ip (or pass "
-				     "--allow-outside-cluster-cidrs)",
+		return ctl_fail(ctl,
+				"%s; the cluster's CIDRs are needed to check --ip (or pass "
+				"--allow-outside-cluster-cidrs)",
 				store_error(&ctl->store));
 	for (size_t i = 0; i <= cfg.n_pod_cidrs; i++) {
 		const char *cidr = i < cfg.n_pod_cidrs ? cfg.pod_cidrs[i] : cfg.workload_cidr;

@@ -19,7 +19,7 @@
 struct kv_client;
 
 struct ctl {
-	const char *prog; /* "pseudopodctl endpoint add", for messages */
+	const char *prog;	   /* "pseudopodctl endpoint add", for messages */
 	struct store_options opts; /* --store*, --config (store/store_options.h) */
 	bool json;		   /* -o json */
 	struct kv_client *kv;

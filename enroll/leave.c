@@ -206,7 +206,8 @@ static void leave_local(struct leave *x)
 				x->cfg.tunnel.device, strerror(-rc));
 	}
 	if (x->o->keep_state) {
-		enroll_progress(x->o->out, "kept the enrollment state in %s\n", x->cfg.agent.state_dir);
+		enroll_progress(x->o->out, "kept the enrollment state in %s\n",
+				x->cfg.agent.state_dir);
 		return;
 	}
 	/* enrollment.json first: once it is gone the machine counts as not enrolled. */

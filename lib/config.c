@@ -46,53 +46,52 @@ struct key_def {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	size_t size;                 /* KEY_STRING/KEY_PATH: buffer size; KEY_UINT: 2 or 4 */
-	unsigned long min, max;      /* KEY_UINT */
-	const char *const *choices;  /* KEY_ENUM: NULL-terminated; the index is the value */
+	size_t size;		    /* KEY_STRING/KEY_PATH: buffer size; KEY_UINT: 2 or 4 */
+	unsigned long min, max;	    /* KEY_UINT */
+	const char *const *choices; /* KEY_ENUM: NULL-terminated; the index is the value */
 };
 
-static const char *const modes[] = { "workload", "gateway", NULL };
-static const char *const fail_modes[] = { "static", "closed", NULL };
-static const char *const tunnels[] = { "wireguard", "vxlan", NULL };
-static const char *const wg_backends[] = { "auto", "kernel", "userspace", NULL };
+static const char *const modes[] = {"workload", "gateway", NULL};
+static const char *const fail_modes[] = {"static", "closed", NULL};
+static const char *const tunnels[] = {"wireguard", "vxlan", NULL};
+static const char *const wg_backends[] = {"auto", "kernel", "userspace", NULL};
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 #define NKEYS	 (sizeof(keys) / sizeof(keys[0]))
 
 static const struct key_def keys[] = {
-	{ "agent", "mode", KEY_ENUM, F(agent.mode), 0, 0, modes },
-	{ "agent", "name", KEY_STRING, F(agent.name), 0, 0, NULL },
-	{ "agent", "state-dir", KEY_PATH, F(agent.state_dir), 0, 0, NULL },
-	{ "agent", "bpffs-root", KEY_PATH, F(agent.bpffs_root), 0, 0, NULL },
-	{ "agent", "api-socket", KEY_PATH, F(agent.api_socket), 0, 0, NULL },
-	{ "agent", "metrics-address", KEY_LISTEN, F(agent.metrics_address), 0, 0, NULL },
-	{ "agent", "fail-mode", KEY_ENUM, F(agent.fail_mode), 0, 0, fail_modes },
-	{ "agent", "log-level", KEY_LOG_LEVEL, F(agent.log_level), 0, 0, NULL },
-	{ "store", "endpoints", KEY_URLS, F(store.endpoints), 0, 0, NULL },
-	{ "store", "prefix", KEY_STRING, F(store.prefix), 0, 0, NULL },
-	{ "store", "ca-file", KEY_FILE, F(store.ca_file), 0, 0, NULL },
-	{ "store", "cert-file", KEY_FILE, F(store.cert_file), 0, 0, NULL },
-	{ "store", "key-file", KEY_FILE, F(store.key_file), 0, 0, NULL },
-	{ "store", "user", KEY_STRING, F(store.user), 0, 0, NULL },
-	{ "store", "password-file", KEY_FILE, F(store.password_file), 0, 0, NULL },
-	{ "store", "timeout-ms", KEY_UINT, F(store.timeout_ms), 100, 600000, NULL },
-	{ "tunnel", "mode", KEY_ENUM, F(tunnel.mode), 0, 0, tunnels },
-	{ "tunnel", "device", KEY_IFNAME, F(tunnel.device), 0, 0, NULL },
-	{ "tunnel", "wireguard-backend", KEY_ENUM, F(tunnel.wg_backend), 0, 0, wg_backends },
-	{ "tunnel", "wireguard-go", KEY_STRING, F(tunnel.wireguard_go), 0, 0, NULL },
-	{ "tunnel", "wireguard-port", KEY_UINT, F(tunnel.wg_port), 1, 65535, NULL },
-	{ "tunnel", "vxlan-port", KEY_UINT, F(tunnel.vxlan_port), 1, 65535, NULL },
-	{ "tunnel", "mtu", KEY_MTU, F(tunnel.mtu), 0, 65535, NULL },
-	{ "tunnel", "keepalive", KEY_UINT, F(tunnel.keepalive_s), 0, 3600, NULL },
-	{ "tunnel", "handshake-stale", KEY_UINT, F(tunnel.handshake_stale_s), 10, 86400, NULL },
-	{ "tunnel", "failover-hold", KEY_UINT, F(tunnel.failover_hold_s), 0, 86400, NULL },
-	{ "tunnel", "underlay-device", KEY_IFNAME, F(tunnel.underlay_device), 0, 0, NULL },
-	{ "datapath", "ipcache-max", KEY_UINT, F(datapath.ipcache_max), 16, 16777216, NULL },
-	{ "datapath", "policy-max", KEY_UINT, F(datapath.policy_max), 16, 16777216, NULL },
-	{ "datapath", "conntrack-max", KEY_UINT, F(datapath.conntrack_max), 1024, 16777216, NULL },
-	{ "datapath", "events-per-second", KEY_UINT, F(datapath.events_per_second), 0, 10000000,
-	  NULL },
-	{ "datapath", "host-firewall", KEY_BOOL, F(datapath.host_firewall), 0, 0, NULL },
+    {"agent", "mode", KEY_ENUM, F(agent.mode), 0, 0, modes},
+    {"agent", "name", KEY_STRING, F(agent.name), 0, 0, NULL},
+    {"agent", "state-dir", KEY_PATH, F(agent.state_dir), 0, 0, NULL},
+    {"agent", "bpffs-root", KEY_PATH, F(agent.bpffs_root), 0, 0, NULL},
+    {"agent", "api-socket", KEY_PATH, F(agent.api_socket), 0, 0, NULL},
+    {"agent", "metrics-address", KEY_LISTEN, F(agent.metrics_address), 0, 0, NULL},
+    {"agent", "fail-mode", KEY_ENUM, F(agent.fail_mode), 0, 0, fail_modes},
+    {"agent", "log-level", KEY_LOG_LEVEL, F(agent.log_level), 0, 0, NULL},
+    {"store", "endpoints", KEY_URLS, F(store.endpoints), 0, 0, NULL},
+    {"store", "prefix", KEY_STRING, F(store.prefix), 0, 0, NULL},
+    {"store", "ca-file", KEY_FILE, F(store.ca_file), 0, 0, NULL},
+    {"store", "cert-file", KEY_FILE, F(store.cert_file), 0, 0, NULL},
+    {"store", "key-file", KEY_FILE, F(store.key_file), 0, 0, NULL},
+    {"store", "user", KEY_STRING, F(store.user), 0, 0, NULL},
+    {"store", "password-file", KEY_FILE, F(store.password_file), 0, 0, NULL},
+    {"store", "timeout-ms", KEY_UINT, F(store.timeout_ms), 100, 600000, NULL},
+    {"tunnel", "mode", KEY_ENUM, F(tunnel.mode), 0, 0, tunnels},
+    {"tunnel", "device", KEY_IFNAME, F(tunnel.device), 0, 0, NULL},
+    {"tunnel", "wireguard-backend", KEY_ENUM, F(tunnel.wg_backend), 0, 0, wg_backends},
+    {"tunnel", "wireguard-go", KEY_STRING, F(tunnel.wireguard_go), 0, 0, NULL},
+    {"tunnel", "wireguard-port", KEY_UINT, F(tunnel.wg_port), 1, 65535, NULL},
+    {"tunnel", "vxlan-port", KEY_UINT, F(tunnel.vxlan_port), 1, 65535, NULL},
+    {"tunnel", "mtu", KEY_MTU, F(tunnel.mtu), 0, 65535, NULL},
+    {"tunnel", "keepalive", KEY_UINT, F(tunnel.keepalive_s), 0, 3600, NULL},
+    {"tunnel", "handshake-stale", KEY_UINT, F(tunnel.handshake_stale_s), 10, 86400, NULL},
+    {"tunnel", "failover-hold", KEY_UINT, F(tunnel.failover_hold_s), 0, 86400, NULL},
+    {"tunnel", "underlay-device", KEY_IFNAME, F(tunnel.underlay_device), 0, 0, NULL},
+    {"datapath", "ipcache-max", KEY_UINT, F(datapath.ipcache_max), 16, 16777216, NULL},
+    {"datapath", "policy-max", KEY_UINT, F(datapath.policy_max), 16, 16777216, NULL},
+    {"datapath", "conntrack-max", KEY_UINT, F(datapath.conntrack_max), 1024, 16777216, NULL},
+    {"datapath", "events-per-second", KEY_UINT, F(datapath.events_per_second), 0, 10000000, NULL},
+    {"datapath", "host-firewall", KEY_BOOL, F(datapath.host_firewall), 0, 0, NULL},
 };
 
 void config_defaults(struct config *cfg)
@@ -131,14 +130,13 @@ struct parse_ctx {
 	const char *next;
 	int line;
 	bool continuation; /* the current line starts with whitespace (inih: multi-line) */
-	int seen[64];      /* per keys[] row: the line that set it, 0 = not yet */
+	int seen[64];	   /* per keys[] row: the line that set it, 0 = not yet */
 };
 
-static bool fail(struct parse_ctx *ctx, const char *section, const char *name, const char *fmt,
-		 ...) __attribute__((format(printf, 4, 5)));
+static bool fail(struct parse_ctx *ctx, const char *section, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static bool fail(struct parse_ctx *ctx, const char *section, const char *name, const char *fmt,
-		 ...)
+static bool fail(struct parse_ctx *ctx, const char *section, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -170,8 +168,8 @@ static void join_choices(const char *const *choices, char *buf, size_t len)
 
 static bool parse_bool(const char *value, bool *out)
 {
-	static const char *const yes[] = { "on", "true", "yes", "1" };
-	static const char *const no[] = { "off", "false", "no", "0" };
+	static const char *const yes[] = {"on", "true", "yes", "1"};
+	static const char *const no[] = {"off", "false", "no", "0"};
 
 	for (size_t i = 0; i < 4; i++) {
 		if (!strcmp(value, yes[i])) {
@@ -186,8 +184,7 @@ static bool parse_bool(const char *value, bool *out)
 	return false;
 }
 
-static bool set_uint(struct parse_ctx *ctx, const struct key_def *k, const char *value,
-		     void *field)
+static bool set_uint(struct parse_ctx *ctx, const struct key_def *k, const char *value, void *field)
 {
 	char why[CONFIG_ERR_MAX / 2];
 	uint32_t v;
@@ -222,8 +219,7 @@ static bool set_string(struct parse_ctx *ctx, const struct key_def *k, const cha
 
 /* Checked when the file is read, so a typo shows with its line, not at first use. stat()
  * rather than open(): the file may be readable only by the service that uses it. */
-static bool set_file(struct parse_ctx *ctx, const struct key_def *k, const char *value,
-		     void *field)
+static bool set_file(struct parse_ctx *ctx, const struct key_def *k, const char *value, void *field)
 {
 	struct stat st;
 
@@ -277,7 +273,8 @@ static bool set_listen(struct parse_ctx *ctx, const struct key_def *k, const cha
 	}
 	if (!colon || hlen == 0 || hlen >= sizeof(host))
 		return fail(ctx, k->section, k->name,
-			    "'%s': expected ADDRESS:PORT, e.g. 127.0.0.1:9962 or [::1]:9962", value);
+			    "'%s': expected ADDRESS:PORT, e.g. 127.0.0.1:9962 or [::1]:9962",
+			    value);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	if (!net_ip_parse(host, value[0] == '[' ? AF_INET6 : AF_INET, &ip, why, sizeof(why)))
@@ -307,8 +304,7 @@ static bool url_valid(const char *u, size_t len)
 	return host > 0;
 }
 
-static bool set_urls(struct parse_ctx *ctx, const struct key_def *k, const char *value,
-		     void *field)
+static bool set_urls(struct parse_ctx *ctx, const struct key_def *k, const char *value, void *field)
 {
 	for (const char *p = value;; p++) {
 		size_t len = strcspn(p, ",");
@@ -405,7 +401,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	if (!section_known)
 		return fail(ctx, section, name,
-			    "unknown section [%s], expected [agent], [store], [tunnel] or [datapath]",
+			    "unknown section [%s], expected [agent], [store], [tunnel] or "
+			    "[datapath]",
 			    section),
 		       0;
 	return fail(ctx, section, name, "unknown key in [%s] (see pseudopod.conf(5))", section), 0;
@@ -417,18 +414,23 @@ static bool validate(const struct config *cfg, const char *file, char *err, size
 	const struct config_store *s = &cfg->store;
 
 	if (cfg->agent.mode == CONFIG_MODE_GATEWAY && cfg->agent.name[0] == '\0') {
-		snprintf(err, err_len, "%s: [agent] name: missing, required in gateway mode "
-				       "(the gateway's name in the store)", file);
+		snprintf(err, err_len,
+			 "%s: [agent] name: missing, required in gateway mode "
+			 "(the gateway's name in the store)",
+			 file);
 		return false;
 	}
 	if (cfg->agent.mode == CONFIG_MODE_GATEWAY && s->endpoints[0] == '\0') {
-		snprintf(err, err_len, "%s: [store] endpoints: missing, required in gateway mode "
-				       "(comma-separated etcd URLs)", file);
+		snprintf(err, err_len,
+			 "%s: [store] endpoints: missing, required in gateway mode "
+			 "(comma-separated etcd URLs)",
+			 file);
 		return false;
 	}
 	if ((s->cert_file[0] != '\0') != (s->key_file[0] != '\0')) {
-		snprintf(err, err_len, "%s: [store] %s: missing, cert-file and key-file go together",
-			 file, s->cert_file[0] ? "key-file" : "cert-file");
+		snprintf(err, err_len,
+			 "%s: [store] %s: missing, cert-file and key-file go together", file,
+			 s->cert_file[0] ? "key-file" : "cert-file");
 		return false;
 	}
 	if (s->prefix[0] != '/' || s->prefix[strlen(s->prefix) - 1] != '/') {
@@ -438,12 +440,15 @@ static bool validate(const struct config *cfg, const char *file, char *err, size
 	}
 	if (cfg->datapath.host_firewall) {
 		/* Accepting "on" without enforcing anything would be a silent hole. */
-		snprintf(err, err_len, "%s: [datapath] host-firewall: on is not supported yet (the "
-				       "underlay host firewall is planned), expected off", file);
+		snprintf(err, err_len,
+			 "%s: [datapath] host-firewall: on is not supported yet (the "
+			 "underlay host firewall is planned), expected off",
+			 file);
 		return false;
 	}
 	if (cfg->tunnel.device[0] == '\0') {
-		snprintf(err, err_len, "%s: [tunnel] device: empty, expected an interface name", file);
+		snprintf(err, err_len, "%s: [tunnel] device: empty, expected an interface name",
+			 file);
 		return false;
 	}
 	return true;
@@ -505,7 +510,7 @@ static bool finish(struct parse_ctx *ctx, int rc, const char *name, char *err, s
 bool config_load_string(struct config *cfg, const char *name, const char *text, char *err,
 			size_t err_len)
 {
-	struct parse_ctx ctx = { .cfg = cfg, .next = text };
+	struct parse_ctx ctx = {.cfg = cfg, .next = text};
 	size_t len;
 	int line = long_line(text, &len);
 

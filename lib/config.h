@@ -8,8 +8,8 @@
  * then unspecified (callers discard it). Refused besides bad values: a path that is not a
  * regular file (a directory, FIFO or device fails at once, nothing hangs), a file over
  * CONFIG_FILE_MAX bytes or with a NUL byte, a line over CONFIG_LINE_MAX characters, a key
- * given twice (both lines named), and files named by the [store] section that do not exist. The example file packaging/pseudopod.conf
- * documents every key; keep it and this header in step.
+ * given twice (both lines named), and files named by the [store] section that do not exist. The
+ * example file packaging/pseudopod.conf documents every key; keep it and this header in step.
  */
 #ifndef PSEUDOPOD_CONFIG_H
 #define PSEUDOPOD_CONFIG_H
@@ -21,10 +21,10 @@
 #include "lib/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/pseudopod/pseudopod.conf"
-#define CONFIG_PATH_MAX 256
-#define CONFIG_STR_MAX 256
-#define CONFIG_ERR_MAX 512
-#define CONFIG_FILE_MAX 65536
+#define CONFIG_PATH_MAX	    256
+#define CONFIG_STR_MAX	    256
+#define CONFIG_ERR_MAX	    512
+#define CONFIG_FILE_MAX	    65536
 /* inih (Debian's build) holds 200 bytes per line: 198 characters, the newline, the NUL. */
 #define CONFIG_LINE_MAX 198
 /* The least tunnel MTU: IPv6's minimum link MTU (RFC 8200); see [tunnel] mtu. */
@@ -36,47 +36,47 @@ enum config_tunnel { CONFIG_TUNNEL_WIREGUARD = 0, CONFIG_TUNNEL_VXLAN };
 enum config_wg_backend { CONFIG_WG_AUTO = 0, CONFIG_WG_KERNEL, CONFIG_WG_USERSPACE };
 
 struct config_agent {
-	enum config_mode mode;            /* mode = workload | gateway */
-	char name[CONFIG_STR_MAX];        /* name = this machine's name in the store */
-	char state_dir[CONFIG_PATH_MAX];  /* state-dir = /var/lib/pseudopod */
-	char bpffs_root[CONFIG_PATH_MAX]; /* bpffs-root = /sys/fs/bpf/pseudopod */
-	char api_socket[CONFIG_PATH_MAX]; /* api-socket = /run/pseudopod/api.sock */
+	enum config_mode mode;		      /* mode = workload | gateway */
+	char name[CONFIG_STR_MAX];	      /* name = this machine's name in the store */
+	char state_dir[CONFIG_PATH_MAX];      /* state-dir = /var/lib/pseudopod */
+	char bpffs_root[CONFIG_PATH_MAX];     /* bpffs-root = /sys/fs/bpf/pseudopod */
+	char api_socket[CONFIG_PATH_MAX];     /* api-socket = /run/pseudopod/api.sock */
 	char metrics_address[CONFIG_STR_MAX]; /* metrics-address = 127.0.0.1:9962 ("" = off) */
-	enum config_fail_mode fail_mode;  /* fail-mode = static | closed */
-	enum log_level log_level;         /* log-level = error | warn | info | debug */
+	enum config_fail_mode fail_mode;      /* fail-mode = static | closed */
+	enum log_level log_level;	      /* log-level = error | warn | info | debug */
 };
 
 struct config_store {
-	char endpoints[1024];             /* endpoints = https://a:2379,https://b:2379 */
-	char prefix[CONFIG_STR_MAX];      /* prefix = /pseudopod/v1/ */
-	char ca_file[CONFIG_PATH_MAX];    /* ca-file */
-	char cert_file[CONFIG_PATH_MAX];  /* cert-file */
-	char key_file[CONFIG_PATH_MAX];   /* key-file */
-	char user[CONFIG_STR_MAX];        /* user */
+	char endpoints[1024];		     /* endpoints = https://a:2379,https://b:2379 */
+	char prefix[CONFIG_STR_MAX];	     /* prefix = /pseudopod/v1/ */
+	char ca_file[CONFIG_PATH_MAX];	     /* ca-file */
+	char cert_file[CONFIG_PATH_MAX];     /* cert-file */
+	char key_file[CONFIG_PATH_MAX];	     /* key-file */
+	char user[CONFIG_STR_MAX];	     /* user */
 	char password_file[CONFIG_PATH_MAX]; /* password-file */
-	uint32_t timeout_ms;              /* timeout-ms = 5000 */
+	uint32_t timeout_ms;		     /* timeout-ms = 5000 */
 };
 
 struct config_tunnel_section {
-	enum config_tunnel mode;          /* mode = wireguard | vxlan */
-	char device[16];                  /* device = pp0 (IFNAMSIZ) */
-	enum config_wg_backend wg_backend; /* wireguard-backend = auto | kernel | userspace */
+	enum config_tunnel mode;	    /* mode = wireguard | vxlan */
+	char device[16];		    /* device = pp0 (IFNAMSIZ) */
+	enum config_wg_backend wg_backend;  /* wireguard-backend = auto | kernel | userspace */
 	char wireguard_go[CONFIG_PATH_MAX]; /* wireguard-go = wireguard-go (binary, PATH search) */
-	uint16_t wg_port;                 /* wireguard-port = 51871 */
-	uint16_t vxlan_port;              /* vxlan-port = 8472 */
-	uint32_t mtu;                     /* mtu = 0 (0 = underlay MTU minus overhead) */
-	uint32_t keepalive_s;             /* keepalive = 25 */
-	uint32_t handshake_stale_s;       /* handshake-stale = 180 */
-	uint32_t failover_hold_s;         /* failover-hold = 60 (healthy this long before moving back) */
-	char underlay_device[16];         /* underlay-device = "" (auto: route to the gateway) */
+	uint16_t wg_port;		    /* wireguard-port = 51871 */
+	uint16_t vxlan_port;		    /* vxlan-port = 8472 */
+	uint32_t mtu;			    /* mtu = 0 (0 = underlay MTU minus overhead) */
+	uint32_t keepalive_s;		    /* keepalive = 25 */
+	uint32_t handshake_stale_s;	    /* handshake-stale = 180 */
+	uint32_t failover_hold_s; /* failover-hold = 60 (healthy this long before moving back) */
+	char underlay_device[16]; /* underlay-device = "" (auto: route to the gateway) */
 };
 
 struct config_datapath {
-	uint32_t ipcache_max;             /* ipcache-max = 524288 */
-	uint32_t policy_max;              /* policy-max = 16384 */
-	uint32_t conntrack_max;           /* conntrack-max = 524288 */
-	uint32_t events_per_second;       /* events-per-second = 10000 (per CPU) */
-	bool host_firewall;               /* host-firewall = off */
+	uint32_t ipcache_max;	    /* ipcache-max = 524288 */
+	uint32_t policy_max;	    /* policy-max = 16384 */
+	uint32_t conntrack_max;	    /* conntrack-max = 524288 */
+	uint32_t events_per_second; /* events-per-second = 10000 (per CPU) */
+	bool host_firewall;	    /* host-firewall = off */
 };
 
 struct config {

@@ -11,18 +11,18 @@ static enum log_level current_level = LOG_LEVEL_INFO;
 static const char *current_ident = "pseudopod";
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_ERROR] = "error",
-	[LOG_LEVEL_WARN] = "warn",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+    [LOG_LEVEL_ERROR] = "error",
+    [LOG_LEVEL_WARN] = "warn",
+    [LOG_LEVEL_INFO] = "info",
+    [LOG_LEVEL_DEBUG] = "debug",
 };
 
 /* syslog priorities: err=3, warning=4, info=6, debug=7 */
 static const int level_priority[] = {
-	[LOG_LEVEL_ERROR] = 3,
-	[LOG_LEVEL_WARN] = 4,
-	[LOG_LEVEL_INFO] = 6,
-	[LOG_LEVEL_DEBUG] = 7,
+    [LOG_LEVEL_ERROR] = 3,
+    [LOG_LEVEL_WARN] = 4,
+    [LOG_LEVEL_INFO] = 6,
+    [LOG_LEVEL_DEBUG] = 7,
 };
 
 void log_set_level(enum log_level level)

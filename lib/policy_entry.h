@@ -20,17 +20,17 @@ enum policy_direction {
 };
 
 #define POLICY_IDENTITY_ANY 0u
-#define POLICY_PROTO_ANY 0u
+#define POLICY_PROTO_ANY    0u
 
 struct policy_entry {
-	uint32_t identity;  /* remote security identity, or POLICY_IDENTITY_ANY */
-	uint8_t direction;  /* enum policy_direction */
-	uint8_t proto;      /* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, or POLICY_PROTO_ANY */
-	uint8_t deny;       /* 1 = deny, 0 = allow */
+	uint32_t identity; /* remote security identity, or POLICY_IDENTITY_ANY */
+	uint8_t direction; /* enum policy_direction */
+	uint8_t proto;	   /* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, or POLICY_PROTO_ANY */
+	uint8_t deny;	   /* 1 = deny, 0 = allow */
 	uint8_t pad;
-	uint16_t port_lo;   /* inclusive; 0..0 = any port */
+	uint16_t port_lo; /* inclusive; 0..0 = any port */
 	uint16_t port_hi;
-	uint32_t rule_id;   /* engine-assigned id of the rule that produced it (for events) */
+	uint32_t rule_id; /* engine-assigned id of the rule that produced it (for events) */
 };
 
 #endif

@@ -43,7 +43,7 @@ char *cidr_format(const struct cidr *c, char buf[CIDR_STRLEN])
 /* struct cidr and struct net_prefix hold the same fields; the prefix arithmetic is lib/net's. */
 static struct net_prefix cidr_to_net(const struct cidr *c)
 {
-	struct net_prefix p = { .family = c->family, .len = c->len };
+	struct net_prefix p = {.family = c->family, .len = c->len};
 
 	memcpy(p.addr, c->addr, sizeof(p.addr));
 	return p;

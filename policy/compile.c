@@ -168,7 +168,8 @@ size_t policy_compile_minimize(struct policy_entry *group, size_t n, const struc
 	return out;
 }
 
-bool policy_compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e)
+bool policy_compile_push(struct policy_entry **arr, size_t *n, size_t *cap,
+			 const struct policy_entry *e)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;

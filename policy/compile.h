@@ -67,6 +67,7 @@ size_t policy_compile_minimize(struct policy_entry *group, size_t n, const struc
 			       size_t n_any);
 
 /* Appends e to a growable array; false on allocation failure. */
-bool policy_compile_push(struct policy_entry **arr, size_t *n, size_t *cap, const struct policy_entry *e);
+bool policy_compile_push(struct policy_entry **arr, size_t *n, size_t *cap,
+			 const struct policy_entry *e);
 
 #endif

@@ -27,7 +27,8 @@ bool trace_peer_parse(struct trace_peer *out, const char *text, char *err, size_
 		return true;
 	}
 	if (!*text)
-		return policy_err_set(err, err_len, "empty peer; expected labels k=v,... or an address");
+		return policy_err_set(err, err_len,
+				      "empty peer; expected labels k=v,... or an address");
 	return label_set_parse(&out->labels, text, err, err_len);
 }
 
@@ -48,7 +49,8 @@ bool trace_port_parse(const char *text, uint8_t *proto, uint16_t *port, char *er
 		num[len] = '\0';
 	}
 	if (len >= sizeof(num) || !parse_u16(num, 0, 65535, port, NULL, 0))
-		return policy_err_set(err, err_len, "\"%s\": expected PORT[/PROTO], e.g. 80/TCP", text);
+		return policy_err_set(err, err_len, "\"%s\": expected PORT[/PROTO], e.g. 80/TCP",
+				      text);
 	*proto = IPPROTO_TCP;
 	if (!slash)
 		return true;
@@ -63,9 +65,9 @@ bool trace_port_parse(const char *text, uint8_t *proto, uint16_t *port, char *er
 	else if (!strcasecmp(slash + 1, "ICMPv6"))
 		*proto = IPPROTO_ICMPV6;
 	else
-		return policy_err_set(err, err_len,
-				"\"%s\": unknown protocol; expected TCP, UDP, SCTP, ICMP or ICMPv6",
-				text);
+		return policy_err_set(
+		    err, err_len,
+		    "\"%s\": unknown protocol; expected TCP, UDP, SCTP, ICMP or ICMPv6", text);
 	if ((*proto == IPPROTO_ICMP || *proto == IPPROTO_ICMPV6) && *port > 255)
 		return policy_err_set(err, err_len, "\"%s\": an ICMP type is 0..255", text);
 	return true;
@@ -114,7 +116,8 @@ static bool side_add(struct trace_side *s, const char *policy, const char *origi
 static void policy_title(char *buf, size_t len, const struct policy *p)
 {
 	if (*p->namespace_)
-		policy_err_path(buf, len, "%s %s/%s", policy_kind_name(p->kind), p->namespace_, p->name);
+		policy_err_path(buf, len, "%s %s/%s", policy_kind_name(p->kind), p->namespace_,
+				p->name);
 	else
 		policy_err_path(buf, len, "%s %s", policy_kind_name(p->kind), p->name);
 }

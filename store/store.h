@@ -271,7 +271,7 @@ int store_gateway_delete(struct store *s, const char *name);
 #define STORE_TOKEN_GRACE_S 86400
 struct store_token {
 	char id[STORE_TOKEN_ID_LEN + 1];
-	char secret_sha256[65]; /* lowercase hex */
+	char secret_sha256[65];	 /* lowercase hex */
 	struct label_set labels; /* without the namespace label */
 	char namespace_[STORE_NAME_MAX];
 	char name[STORE_NAME_MAX]; /* "" = the machine picks (its hostname) */
@@ -288,8 +288,8 @@ char *store_token_encode(const struct store_token *t);
 /* Creates tokens/<id> on lease (create-if-absent: -EEXIST when the id is taken). */
 int store_token_create(struct store *s, const struct store_token *t, int64_t lease);
 /* -ENOENT when absent; *mod_revision and *lease of the key as read. */
-int store_token_get(struct store *s, const char *id, struct store_token *out,
-		    int64_t *mod_revision, int64_t *lease);
+int store_token_get(struct store *s, const char *id, struct store_token *out, int64_t *mod_revision,
+		    int64_t *lease);
 int store_load_tokens(struct store *s, struct store_token **out, size_t *n);
 void store_tokens_free(struct store_token *t, size_t n);
 /* Marks tokens/<id> revoked (guarded by its mod_revision, same lease). -ENOENT when absent. */

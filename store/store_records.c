@@ -55,7 +55,7 @@ static bool ip_valid(const char *s)
 
 bool store_labels_assignable(const struct label_set *labels, char *err, size_t err_len)
 {
-	static const char *const refused[] = { LABEL_SOURCE_RESERVED ":", LABEL_SOURCE_CIDR ":" };
+	static const char *const refused[] = {LABEL_SOURCE_RESERVED ":", LABEL_SOURCE_CIDR ":"};
 
 	for (size_t i = 0; i < labels->n; i++) {
 		for (size_t j = 0; j < sizeof(refused) / sizeof(refused[0]); j++) {

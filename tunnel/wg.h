@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define WG_KEY_LEN 32
+#define WG_KEY_LEN     32
 #define WG_KEY_B64_LEN 45 /* 44 characters + NUL, as 'wg genkey' prints */
 
 enum wg_backend_kind { WG_BACKEND_KERNEL = 1, WG_BACKEND_USERSPACE = 2 };
@@ -39,12 +39,12 @@ struct wg_peer {
 		struct sockaddr_in6 in6;
 		struct sockaddr sa;
 	} endpoint;
-	uint16_t keepalive_s;           /* 0 = off */
-	bool replace_allowed_ips;       /* set: allowed_ips replace the peer's; else are added */
+	uint16_t keepalive_s;	  /* 0 = off */
+	bool replace_allowed_ips; /* set: allowed_ips replace the peer's; else are added */
 	struct wg_allowed_ip *allowed_ips;
 	size_t n_allowed_ips;
 	/* Read back by wg_get_peers(): */
-	int64_t last_handshake_s;       /* unix time, 0 = never */
+	int64_t last_handshake_s; /* unix time, 0 = never */
 	uint64_t rx_bytes, tx_bytes;
 };
 

@@ -56,8 +56,9 @@ for prog in pseudopod pseudopodd pseudopodctl; do
 	echo "$prog(8): $(wc -l <"$build/man-help-$prog.txt") options, both ways"
 done
 
-# Config keys: the table rows of lib/config.c are { "section", "key", KEY_... }.
-sed -nE 's/^[[:space:]]*\{ "([a-z]+)", "([a-z0-9-]+)", KEY_.*/\1 \2/p' "$src/lib/config.c" |
+# Config keys: the table rows of lib/config.c are {"section", "key", KEY_...} (with or without
+# the blanks inside the braces).
+sed -nE 's/^[[:space:]]*\{ ?"([a-z]+)", "([a-z0-9-]+)", KEY_.*/\1 \2/p' "$src/lib/config.c" |
 	sort -u >"$build/man-keys-table.txt"
 [ "$(wc -l <"$build/man-keys-table.txt")" -ge 20 ] ||
 	bad "lib/config.c: found only $(wc -l <"$build/man-keys-table.txt") keys; the table's layout changed?"

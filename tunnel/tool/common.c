@@ -145,8 +145,8 @@ bool ppt_add_route(struct ppt_up_opts *o, const char *text)
 		fprintf(stderr, "pp-tunnel: at most %d routes\n", TUNNEL_LINK_MAX_ROUTES);
 		return false;
 	}
-	if (!tunnel_cidr_parse(&o->link.routes[o->link.n_routes], text, NET_HOST_BITS_REFUSE,
-			       why, sizeof(why))) {
+	if (!tunnel_cidr_parse(&o->link.routes[o->link.n_routes], text, NET_HOST_BITS_REFUSE, why,
+			       sizeof(why))) {
 		fprintf(stderr, "pp-tunnel: --route %s\n", why);
 		return false;
 	}
@@ -165,7 +165,8 @@ int ppt_parse_link_opt(struct ppt_up_opts *o, int c, const char *arg)
 
 	switch (c) {
 	case 'a':
-		if (!tunnel_cidr_parse(&o->link.address, arg, NET_HOST_BITS_KEEP, why, sizeof(why))) {
+		if (!tunnel_cidr_parse(&o->link.address, arg, NET_HOST_BITS_KEEP, why,
+				       sizeof(why))) {
 			fprintf(stderr, "pp-tunnel: --address %s\n", why);
 			return -1;
 		}

@@ -267,7 +267,8 @@ static void model_apply(struct model *m, uint32_t ep, const struct policy_entry 
 static size_t model_rows(const struct model *m, struct dp_policy_row *rows)
 {
 	for (size_t i = 0; i < m->n; i++)
-		dp_policy_key_row(&m->k[i].key, (uint16_t)m->k[i].refcnt, m->k[i].rule_id, &rows[i]);
+		dp_policy_key_row(&m->k[i].key, (uint16_t)m->k[i].refcnt, m->k[i].rule_id,
+				  &rows[i]);
 	return m->n;
 }
 

@@ -70,92 +70,94 @@ static const struct {
 	const char *text;
 	const char *message;
 } bad_files[] = {
-	{ "[agent]\nmode = router\n",
-	  "test.conf:2: [agent] mode: 'router' is not valid, expected one of: workload, gateway" },
-	{ "[agent]\nbogus = 1\n", "test.conf:2: [agent] bogus: unknown key in [agent] (see pseudopod.conf(5))" },
-	{ "[agnet]\nmode = workload\n",
-	  "test.conf:2: [agnet] mode: unknown section [agnet], expected [agent], [store], [tunnel] or [datapath]" },
-	{ "[tunnel]\nwireguard-port = 70000\n",
-	  "test.conf:2: [tunnel] wireguard-port: 70000 is out of range, expected an integer from 1 to 65535" },
-	{ "[tunnel]\nwireguard-port = 5x\n",
-	  "test.conf:2: [tunnel] wireguard-port: '5x' is not a number, expected an integer from 1 to 65535" },
-	{ "[tunnel]\nmtu = -1\n",
-	  "test.conf:2: [tunnel] mtu: '-1' is not a number, expected an integer from 0 to 65535" },
-	{ "[datapath]\nhost-firewall = maybe\n",
-	  "test.conf:2: [datapath] host-firewall: 'maybe' is not a boolean, expected on or off" },
-	{ "[agent]\nstate-dir = var/lib\n",
-	  "test.conf:2: [agent] state-dir: 'var/lib' is not an absolute path, expected a path starting with /" },
-	{ "[agent]\nlog-level = loud\n",
-	  "test.conf:2: [agent] log-level: 'loud' is not a log level, expected error, warn, info or debug" },
-	{ "[tunnel]\ndevice = a-very-long-interface-name\n",
-	  "test.conf:2: [tunnel] device: value is 26 characters long, expected at most 15" },
-	{ "[agent]\nmode = gateway\n",
-	  "test.conf: [agent] name: missing, required in gateway mode (the gateway's name in the store)" },
-	{ "[agent]\nmode = gateway\nname = g\n",
-	  "test.conf: [store] endpoints: missing, required in gateway mode (comma-separated etcd URLs)" },
-	{ "[store]\ncert-file = " EXISTING "\n",
-	  "test.conf: [store] key-file: missing, cert-file and key-file go together" },
-	{ "[datapath]\nhost-firewall = on\n",
-	  "test.conf: [datapath] host-firewall: on is not supported yet (the underlay host "
-	  "firewall is planned), expected off" },
-	{ "[store]\nprefix = pseudopod\n", "test.conf: [store] prefix: 'pseudopod' must start and end with /" },
-	{ "[agent]\nthis line has no equals sign\n",
-	  "test.conf:2: syntax error, expected '[section]', 'key = value' or a comment" },
-	/* Only the first error is reported, with its own line number. */
-	{ "[agent]\nname = a\nmode = nope\nfoo = bar\n",
-	  "test.conf:3: [agent] mode: 'nope' is not valid, expected one of: workload, gateway" },
-	/* issue 10 item 8: each of these loaded (or failed far from the line) before */
-	{ "[agent]\nmode = workload\n\nmode = gateway\n",
-	  "test.conf:4: [agent] mode: set again, first set on line 2; expected each key once" },
-	{ "[agent]\nname = a\n  gateway\n",
-	  "test.conf:3: [agent] name: indented line continues the value of line 2; continuation "
-	  "lines are not supported, expected one 'key = value' line" },
-	{ "[tunnel]\ndevice = pp/0\n",
-	  "test.conf:2: [tunnel] device: 'pp/0' is not an interface name, expected at most 15 "
-	  "characters without '/', ':' or spaces, and not '.' or '..'" },
-	{ "[tunnel]\ndevice = ..\n",
-	  "test.conf:2: [tunnel] device: '..' is not an interface name, expected at most 15 "
-	  "characters without '/', ':' or spaces, and not '.' or '..'" },
-	{ "[tunnel]\nunderlay-device = eth0:1\n",
-	  "test.conf:2: [tunnel] underlay-device: 'eth0:1' is not an interface name, expected at "
-	  "most 15 characters without '/', ':' or spaces, and not '.' or '..'" },
-	{ "[tunnel]\ndevice = pp 0\n",
-	  "test.conf:2: [tunnel] device: 'pp 0' is not an interface name, expected at most 15 "
-	  "characters without '/', ':' or spaces, and not '.' or '..'" },
-	{ "[agent]\nmetrics-address = 127.0.0.1:70000\n",
-	  "test.conf:2: [agent] metrics-address: '127.0.0.1:70000': port 70000 is out of range, "
-	  "expected an integer from 1 to 65535" },
-	{ "[agent]\nmetrics-address = localhost:9962\n",
-	  "test.conf:2: [agent] metrics-address: 'localhost:9962': 'localhost' is not an IPv4 "
-	  "address (IPv6 in brackets: [::1]:9962)" },
-	{ "[agent]\nmetrics-address = 9962\n",
-	  "test.conf:2: [agent] metrics-address: '9962': expected ADDRESS:PORT, e.g. "
-	  "127.0.0.1:9962 or [::1]:9962" },
-	{ "[tunnel]\nmtu = 1000\n",
-	  "test.conf:2: [tunnel] mtu: 1000 is below 1280, the least a link carrying IPv6 may have "
-	  "(the overlay carries the cluster's families); 0 = the underlay MTU minus the overhead" },
-	{ "[tunnel]\nmtu = 65536\n",
-	  "test.conf:2: [tunnel] mtu: 65536 is out of range, expected an integer from 0 to 65535" },
-	{ "[store]\nendpoints = 10.0.0.1:2379\n",
-	  "test.conf:2: [store] endpoints: '10.0.0.1:2379' is not an http:// or https:// URL, "
-	  "expected comma-separated etcd client URLs like https://10.0.0.1:2379" },
-	{ "[store]\nendpoints = https://a:2379,,https://b:2379\n",
-	  "test.conf:2: [store] endpoints: '' is not an http:// or https:// URL, expected "
-	  "comma-separated etcd client URLs like https://10.0.0.1:2379" },
-	{ "[store]\nendpoints = https://a:2379, https://b:2379\n",
-	  "test.conf:2: [store] endpoints: ' https://b:2379' is not an http:// or https:// URL, "
-	  "expected comma-separated etcd client URLs like https://10.0.0.1:2379" },
-	{ "[store]\nendpoints = ftp://a:2379\n",
-	  "test.conf:2: [store] endpoints: 'ftp://a:2379' is not an http:// or https:// URL, "
-	  "expected comma-separated etcd client URLs like https://10.0.0.1:2379" },
-	{ "[store]\nca-file = /nonexistent/ca.pem\n",
-	  "test.conf:2: [store] ca-file: /nonexistent/ca.pem: No such file or directory" },
-	{ "[store]\npassword-file = /nonexistent/pw\n",
-	  "test.conf:2: [store] password-file: /nonexistent/pw: No such file or directory" },
-	{ "[store]\npassword-file = /\n", "test.conf:2: [store] password-file: /: not a regular file" },
-	/* inih would cut this line at 199 and report a syntax error on line 4 */
-	{ "[agent]\n\nname = " LONG200 "\nmode = gateway\n",
-	  "test.conf:3: line is 207 characters long, expected at most 198" },
+    {"[agent]\nmode = router\n",
+     "test.conf:2: [agent] mode: 'router' is not valid, expected one of: workload, gateway"},
+    {"[agent]\nbogus = 1\n",
+     "test.conf:2: [agent] bogus: unknown key in [agent] (see pseudopod.conf(5))"},
+    {"[agnet]\nmode = workload\n", "test.conf:2: [agnet] mode: unknown section [agnet], expected "
+				   "[agent], [store], [tunnel] or [datapath]"},
+    {"[tunnel]\nwireguard-port = 70000\n", "test.conf:2: [tunnel] wireguard-port: 70000 is out of "
+					   "range, expected an integer from 1 to 65535"},
+    {"[tunnel]\nwireguard-port = 5x\n", "test.conf:2: [tunnel] wireguard-port: '5x' is not a "
+					"number, expected an integer from 1 to 65535"},
+    {"[tunnel]\nmtu = -1\n",
+     "test.conf:2: [tunnel] mtu: '-1' is not a number, expected an integer from 0 to 65535"},
+    {"[datapath]\nhost-firewall = maybe\n",
+     "test.conf:2: [datapath] host-firewall: 'maybe' is not a boolean, expected on or off"},
+    {"[agent]\nstate-dir = var/lib\n", "test.conf:2: [agent] state-dir: 'var/lib' is not an "
+				       "absolute path, expected a path starting with /"},
+    {"[agent]\nlog-level = loud\n", "test.conf:2: [agent] log-level: 'loud' is not a log level, "
+				    "expected error, warn, info or debug"},
+    {"[tunnel]\ndevice = a-very-long-interface-name\n",
+     "test.conf:2: [tunnel] device: value is 26 characters long, expected at most 15"},
+    {"[agent]\nmode = gateway\n", "test.conf: [agent] name: missing, required in gateway mode (the "
+				  "gateway's name in the store)"},
+    {"[agent]\nmode = gateway\nname = g\n",
+     "test.conf: [store] endpoints: missing, required in gateway mode (comma-separated etcd URLs)"},
+    {"[store]\ncert-file = " EXISTING "\n",
+     "test.conf: [store] key-file: missing, cert-file and key-file go together"},
+    {"[datapath]\nhost-firewall = on\n",
+     "test.conf: [datapath] host-firewall: on is not supported yet (the underlay host "
+     "firewall is planned), expected off"},
+    {"[store]\nprefix = pseudopod\n",
+     "test.conf: [store] prefix: 'pseudopod' must start and end with /"},
+    {"[agent]\nthis line has no equals sign\n",
+     "test.conf:2: syntax error, expected '[section]', 'key = value' or a comment"},
+    /* Only the first error is reported, with its own line number. */
+    {"[agent]\nname = a\nmode = nope\nfoo = bar\n",
+     "test.conf:3: [agent] mode: 'nope' is not valid, expected one of: workload, gateway"},
+    /* issue 10 item 8: each of these loaded (or failed far from the line) before */
+    {"[agent]\nmode = workload\n\nmode = gateway\n",
+     "test.conf:4: [agent] mode: set again, first set on line 2; expected each key once"},
+    {"[agent]\nname = a\n  gateway\n",
+     "test.conf:3: [agent] name: indented line continues the value of line 2; continuation "
+     "lines are not supported, expected one 'key = value' line"},
+    {"[tunnel]\ndevice = pp/0\n",
+     "test.conf:2: [tunnel] device: 'pp/0' is not an interface name, expected at most 15 "
+     "characters without '/', ':' or spaces, and not '.' or '..'"},
+    {"[tunnel]\ndevice = ..\n",
+     "test.conf:2: [tunnel] device: '..' is not an interface name, expected at most 15 "
+     "characters without '/', ':' or spaces, and not '.' or '..'"},
+    {"[tunnel]\nunderlay-device = eth0:1\n",
+     "test.conf:2: [tunnel] underlay-device: 'eth0:1' is not an interface name, expected at "
+     "most 15 characters without '/', ':' or spaces, and not '.' or '..'"},
+    {"[tunnel]\ndevice = pp 0\n",
+     "test.conf:2: [tunnel] device: 'pp 0' is not an interface name, expected at most 15 "
+     "characters without '/', ':' or spaces, and not '.' or '..'"},
+    {"[agent]\nmetrics-address = 127.0.0.1:70000\n",
+     "test.conf:2: [agent] metrics-address: '127.0.0.1:70000': port 70000 is out of range, "
+     "expected an integer from 1 to 65535"},
+    {"[agent]\nmetrics-address = localhost:9962\n",
+     "test.conf:2: [agent] metrics-address: 'localhost:9962': 'localhost' is not an IPv4 "
+     "address (IPv6 in brackets: [::1]:9962)"},
+    {"[agent]\nmetrics-address = 9962\n",
+     "test.conf:2: [agent] metrics-address: '9962': expected ADDRESS:PORT, e.g. "
+     "127.0.0.1:9962 or [::1]:9962"},
+    {"[tunnel]\nmtu = 1000\n",
+     "test.conf:2: [tunnel] mtu: 1000 is below 1280, the least a link carrying IPv6 may have "
+     "(the overlay carries the cluster's families); 0 = the underlay MTU minus the overhead"},
+    {"[tunnel]\nmtu = 65536\n",
+     "test.conf:2: [tunnel] mtu: 65536 is out of range, expected an integer from 0 to 65535"},
+    {"[store]\nendpoints = 10.0.0.1:2379\n",
+     "test.conf:2: [store] endpoints: '10.0.0.1:2379' is not an http:// or https:// URL, "
+     "expected comma-separated etcd client URLs like https://10.0.0.1:2379"},
+    {"[store]\nendpoints = https://a:2379,,https://b:2379\n",
+     "test.conf:2: [store] endpoints: '' is not an http:// or https:// URL, expected "
+     "comma-separated etcd client URLs like https://10.0.0.1:2379"},
+    {"[store]\nendpoints = https://a:2379, https://b:2379\n",
+     "test.conf:2: [store] endpoints: ' https://b:2379' is not an http:// or https:// URL, "
+     "expected comma-separated etcd client URLs like https://10.0.0.1:2379"},
+    {"[store]\nendpoints = ftp://a:2379\n",
+     "test.conf:2: [store] endpoints: 'ftp://a:2379' is not an http:// or https:// URL, "
+     "expected comma-separated etcd client URLs like https://10.0.0.1:2379"},
+    {"[store]\nca-file = /nonexistent/ca.pem\n",
+     "test.conf:2: [store] ca-file: /nonexistent/ca.pem: No such file or directory"},
+    {"[store]\npassword-file = /nonexistent/pw\n",
+     "test.conf:2: [store] password-file: /nonexistent/pw: No such file or directory"},
+    {"[store]\npassword-file = /\n", "test.conf:2: [store] password-file: /: not a regular file"},
+    /* inih would cut this line at 199 and report a syntax error on line 4 */
+    {"[agent]\n\nname = " LONG200 "\nmode = gateway\n",
+     "test.conf:3: line is 207 characters long, expected at most 198"},
 };
 
 static void test_bad_files(void **state)
@@ -176,7 +178,8 @@ static void test_missing_file(void **state)
 
 	config_defaults(&cfg);
 	assert_false(config_load(&cfg, "/nonexistent/pseudopod.conf", err, sizeof(err)));
-	assert_string_equal(err, "/nonexistent/pseudopod.conf: cannot open: No such file or directory");
+	assert_string_equal(err,
+			    "/nonexistent/pseudopod.conf: cannot open: No such file or directory");
 }
 
 /* Paths that are not files fail at once, naming what they are (before: a FIFO hung the
@@ -208,8 +211,10 @@ static void test_longest_line(void **state)
 	char text[300];
 
 	/* "name = " is 7 characters: 191 more make 198 */
-	snprintf(text, sizeof(text), "[agent]\nname = %.191s\nmode = gateway\n"
-		 "[store]\nendpoints = http://a:2379\n", LONG200);
+	snprintf(text, sizeof(text),
+		 "[agent]\nname = %.191s\nmode = gateway\n"
+		 "[store]\nendpoints = http://a:2379\n",
+		 LONG200);
 	if (!load(&cfg, text))
 		fail_msg("%s", err);
 	assert_int_equal(strlen(cfg.agent.name), 191);
@@ -231,13 +236,10 @@ static void test_shipped_example(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_all_types),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_not_a_file),
-		cmocka_unit_test(test_longest_line),
-		cmocka_unit_test(test_shipped_example),
+	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_all_types),
+	    cmocka_unit_test(test_bad_files),	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_not_a_file),	    cmocka_unit_test(test_longest_line),
+	    cmocka_unit_test(test_shipped_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,17 +185,19 @@ static void test_endpoint_and_gc(void **state)
 	/* issue 10 item 5: the write path refuses what can't be an endpoint, whoever calls */
 	assert_int_equal(store_endpoint_add(&s, "0.0.0.0/0", &a, STORE_IPCACHE_POD, NULL, NULL),
 			 -EINVAL);
-	assert_int_equal(store_endpoint_add(&s, "::/0", &a, STORE_IPCACHE_POD, NULL, NULL), -EINVAL);
+	assert_int_equal(store_endpoint_add(&s, "::/0", &a, STORE_IPCACHE_POD, NULL, NULL),
+			 -EINVAL);
 	assert_int_equal(
-	    store_endpoint_add(&s, "10.1.0.4", &b, STORE_IPCACHE_WORKLOAD, "fd00::3", NULL), -EINVAL);
+	    store_endpoint_add(&s, "10.1.0.4", &b, STORE_IPCACHE_WORKLOAD, "fd00::3", NULL),
+	    -EINVAL);
 	assert_non_null(strstr(store_error(&s), "expected an IPv4 address"));
 	{
 		struct label_set r;
 		struct store_identity_ref ref;
 
 		labels(&r, "reserved:host");
-		assert_int_equal(store_endpoint_add(&s, "10.1.0.5", &r, STORE_IPCACHE_POD, NULL, NULL),
-				 -EINVAL);
+		assert_int_equal(
+		    store_endpoint_add(&s, "10.1.0.5", &r, STORE_IPCACHE_POD, NULL, NULL), -EINVAL);
 		assert_int_equal(store_identity_allocate(&s, &r, &ref), -EINVAL);
 		assert_non_null(strstr(store_error(&s), "reserved:host"));
 		label_set_free(&r);

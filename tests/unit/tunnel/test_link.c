@@ -27,7 +27,8 @@ static void test_cidr(void **state)
 	/* An address keeps its subnet; a route naming host bits is refused, as the kernel does. */
 	assert_true(tunnel_cidr_parse(&c, "10.250.0.2/16", NET_HOST_BITS_KEEP, why, sizeof(why)));
 	assert_int_equal(c.len, 16);
-	assert_false(tunnel_cidr_parse(&c, "10.250.0.2/16", NET_HOST_BITS_REFUSE, why, sizeof(why)));
+	assert_false(
+	    tunnel_cidr_parse(&c, "10.250.0.2/16", NET_HOST_BITS_REFUSE, why, sizeof(why)));
 	assert_true(tunnel_cidr_parse(&c, "fd00::/64", NET_HOST_BITS_REFUSE, why, sizeof(why)));
 	assert_int_equal(c.family, AF_INET6);
 	assert_false(tunnel_cidr_parse(&c, "10.0.0.0/33", NET_HOST_BITS_REFUSE, why, sizeof(why)));
