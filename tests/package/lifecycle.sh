@@ -54,6 +54,10 @@ apt_in update || h_fail "apt-get update"
 apt_in install --no-install-recommends pseudopod pseudopodctl || h_fail "apt-get install"
 v1=$(pk_in "$root" dpkg-query -W -f='${Version}' pseudopod)
 h_log "installed pseudopod $v1 into $root"
+# wireguard-go is pseudopod's Recommends for kernels without WireGuard (this one): apt would
+# bring it from the Debian mirror, which the root's repository here does not carry, so the
+# host's copy (a Debian package too, linked against libc only) stands in for it.
+install -m 0755 "$(command -v wireguard-go)" "$root/usr/bin/wireguard-go"
 
 # The root's own kernel views, in the host's mount namespace so every nsenter sees them
 # (each unmounted at exit, before the root is deleted).
@@ -113,8 +117,6 @@ run_in "$gw" pseudopodctl endpoint add --ip 10.200.1.10 --labels app=web --gatew
 	"${store[@]}" >/dev/null || h_fail "endpoint web"
 run_in "$gw" pseudopodctl endpoint add --ip 10.200.1.20 --labels app=db --gateway 10.99.0.10 \
 	"${store[@]}" >/dev/null || h_fail "endpoint db"
-run_in "$gw" pseudopodctl gateway add --name gw --underlay-ip 10.99.0.10 --cidrs 10.200.0.0/16 \
-	"${store[@]}" >/dev/null || h_fail "gateway add"
 h_spawn "$gw" serve chroot "$root" pseudopodctl serve --pki-dir /etc/pseudopod/pki \
 	--listen 10.99.0.10 --port 9443 "${store[@]}" >/dev/null
 h_wait_for 20 h_in "$machine" curl -sfk -m 2 https://10.99.0.10:9443/healthz ||
@@ -133,9 +135,15 @@ prefix = $P
 [tunnel]
 device = ppgw0
 EOC
-mkdir -p "$root/run/pseudopod-gw" "$root/var/lib/pseudopod-gw"
+mkdir -p "$root/run/pseudopod-gw"
+install -d -m 0700 "$root/var/lib/pseudopod-gw"
+# The gateway's WireGuard key, as an operator makes it for pseudopod-gateway.service.
+(umask 077 && wg genkey >"$root/var/lib/pseudopod-gw/wireguard.key")
 h_spawn "$gw" gateway chroot "$root" pseudopodd --config /etc/pseudopod/gateway.conf \
 	--mode gateway >/dev/null
+# It registers gateways/gw (underlay, WireGuard key) itself; machines enroll after that.
+h_wait_for 30 grep -q "ready: gateway synced" "$H_TMP/gateway.log" ||
+	h_fail "the gateway pseudopodd did not become ready"
 # The machine may reach web:80, not db:5432 (a machine's egress policy by its labels).
 run_in "$gw" pseudopodctl policy apply -f /dev/stdin "${store[@]}" >/dev/null <<'Y' ||
 apiVersion: cilium.io/v2
