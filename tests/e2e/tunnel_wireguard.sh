@@ -65,9 +65,10 @@ wl_up() {
 		--route 10.200.0.0/16 --peer "$GWPUB,10.99.0.3:51871,10.250.0.1/32+10.200.0.0/16,5" \
 		--foreground
 }
+# The gateway first, as in a cluster: a machine's first handshakes then find it configured.
 gwpid=$(gw_up)
-wlpid=$(wl_up)
 h_wait_for 15 grep -q "^ready" "$H_TMP/gw.log" || h_fail "gateway tunnel did not come up"
+wlpid=$(wl_up)
 h_wait_for 15 grep -q "^ready" "$H_TMP/wl.log" || h_fail "workload tunnel did not come up"
 
 h_wait_for 20 h_in "$wl" ping -c1 -W1 10.250.0.1 || h_fail "no ping over the tunnel"
