@@ -318,8 +318,8 @@ static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_
  * allows it guarded are gone). See docs/agent.md for why this never allows more than the
  * old or the new policy, at every point a write can fail or the process can be killed.
  */
-static int policy_write(struct agent_policy_sync *ps, const struct policy_entry *v, size_t n,
-			bool add)
+int agent_policy_write_keys(struct dp *dp, uint32_t endpoint, const struct policy_entry *v,
+			    size_t n, bool add)
 {
 	struct policy_entry *ord;
 	size_t n_first = 0;
@@ -334,15 +334,11 @@ static int policy_write(struct agent_policy_sync *ps, const struct policy_entry 
 	while (n_first < n && !ord[n_first].deny == !add)
 		n_first++;
 	if (add) {
-		rc = dp_policy_apply(ps->dp, ps->endpoint, ord, n_first, NULL, 0);
-		rc = rc
-			 ?: dp_policy_apply(ps->dp, ps->endpoint, ord + n_first, n - n_first, NULL,
-					    0);
+		rc = dp_policy_apply(dp, endpoint, ord, n_first, NULL, 0);
+		rc = rc ?: dp_policy_apply(dp, endpoint, ord + n_first, n - n_first, NULL, 0);
 	} else {
-		rc = dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord, n_first);
-		rc = rc
-			 ?: dp_policy_apply(ps->dp, ps->endpoint, NULL, 0, ord + n_first,
-					    n - n_first);
+		rc = dp_policy_apply(dp, endpoint, NULL, 0, ord, n_first);
+		rc = rc ?: dp_policy_apply(dp, endpoint, NULL, 0, ord + n_first, n - n_first);
 	}
 	free(ord);
 	return rc;
@@ -361,7 +357,7 @@ static int write_diff(struct agent_policy_sync *ps, const struct agent_ipcache_d
 {
 	int rc;
 
-	rc = policy_write(ps, padd, n_padd, true);
+	rc = agent_policy_write_keys(ps->dp, ps->endpoint, padd, n_padd, true);
 	if (rc) {
 		snprintf(err, err_len, "adding policy keys of endpoint %u: %s", ps->endpoint,
 			 strerror(-rc));
@@ -387,7 +383,7 @@ static int write_diff(struct agent_policy_sync *ps, const struct agent_ipcache_d
 		}
 		emit_flags(ps, flags_before, flags_after);
 	}
-	rc = policy_write(ps, pdel, n_pdel, false);
+	rc = agent_policy_write_keys(ps->dp, ps->endpoint, pdel, n_pdel, false);
 	if (rc) {
 		snprintf(err, err_len, "removing policy keys of endpoint %u: %s", ps->endpoint,
 			 strerror(-rc));

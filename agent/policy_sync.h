@@ -141,6 +141,10 @@ void agent_policy_diff_free(struct agent_policy_diff *d);
  * n; the relative order within each group is kept. */
 void agent_policy_write_order(const struct policy_entry *v, size_t n, bool add,
 			      struct policy_entry *out);
+/* Writes one endpoint's policy additions (add) or removals in that order, through the map
+ * writer: the one write path of the single- and multi-endpoint syncs. 0 or -errno. */
+int agent_policy_write_keys(struct dp *dp, uint32_t endpoint, const struct policy_entry *v,
+			    size_t n, bool add);
 
 /* The endpoint's DP_EP_F_ENFORCE_* flags for these entries (see the contract above). */
 uint32_t agent_policy_enforce_flags(const struct policy_entry *e, size_t n, bool enforced_ingress,

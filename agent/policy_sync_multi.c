@@ -205,33 +205,6 @@ static void mm_emit(agent_policy_change_cb cb, void *arg, const char *kind, uint
 	}
 }
 
-/* One endpoint's additions (denies first) or removals (allows first), as policy_sync.c. */
-static int mm_policy_write(struct dp *dp, uint32_t ep, const struct policy_entry *v, size_t n,
-			   bool add)
-{
-	struct policy_entry *ord;
-	size_t first = 0;
-	int rc;
-
-	if (!n)
-		return 0;
-	ord = malloc(n * sizeof(*ord));
-	if (!ord)
-		return -ENOMEM;
-	agent_policy_write_order(v, n, add, ord);
-	while (first < n && !ord[first].deny == !add)
-		first++;
-	if (add) {
-		rc = dp_policy_apply(dp, ep, ord, first, NULL, 0);
-		rc = rc ?: dp_policy_apply(dp, ep, ord + first, n - first, NULL, 0);
-	} else {
-		rc = dp_policy_apply(dp, ep, NULL, 0, ord, first);
-		rc = rc ?: dp_policy_apply(dp, ep, NULL, 0, ord + first, n - first);
-	}
-	free(ord);
-	return rc;
-}
-
 /* Kept keys whose rule id changed: rewritten in place (policy_sync.c does the same). */
 static int mm_relabel(struct dp *dp, const struct agent_policy_relabel *r, size_t n)
 {
@@ -267,7 +240,8 @@ static int mm_write_widen(struct dp *dp, const struct agent_policy_multi *m,
 	int rc;
 
 	for (size_t i = 0; i < m->n_eps; i++) {
-		rc = mm_policy_write(dp, m->eps[i].endpoint, pl->pd[i].add, pl->pd[i].n_add, true);
+		rc = agent_policy_write_keys(dp, m->eps[i].endpoint, pl->pd[i].add, pl->pd[i].n_add,
+					     true);
 		if (rc)
 			return mm_fail(rc, "adding policy keys", m->eps[i].endpoint, err, err_len);
 		mm_emit(cb, arg, "policy+", m->eps[i].endpoint, pl->pd[i].add, pl->pd[i].n_add);
@@ -298,7 +272,8 @@ static int mm_write_narrow(struct dp *dp, const struct agent_policy_multi *m,
 	for (size_t i = 0; i < m->n_eps; i++) {
 		if (m->eps[i].remove)
 			continue;
-		rc = mm_policy_write(dp, m->eps[i].endpoint, pl->pd[i].del, pl->pd[i].n_del, false);
+		rc = agent_policy_write_keys(dp, m->eps[i].endpoint, pl->pd[i].del, pl->pd[i].n_del,
+					     false);
 		rc = rc ?: mm_relabel(dp, pl->pd[i].relabel, pl->pd[i].n_relabel);
 		if (rc)
 			return mm_fail(rc, "removing policy keys", m->eps[i].endpoint, err,
@@ -313,7 +288,8 @@ static int mm_write_narrow(struct dp *dp, const struct agent_policy_multi *m,
 	for (size_t i = 0; i < m->n_eps; i++) {
 		if (!m->eps[i].remove)
 			continue;
-		rc = mm_policy_write(dp, m->eps[i].endpoint, pl->pd[i].del, pl->pd[i].n_del, false);
+		rc = agent_policy_write_keys(dp, m->eps[i].endpoint, pl->pd[i].del, pl->pd[i].n_del,
+					     false);
 		rc = rc ?: dp_endpoint_set(dp, m->eps[i].endpoint, 0);
 		if (rc)
 			return mm_fail(rc, "removing", m->eps[i].endpoint, err, err_len);
