@@ -97,6 +97,7 @@ h_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns delete "$ns" 2>/dev/null
 	done
+	h_remove_stale_uapi_sockets
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -n "$H_TMP" ]; then
 		h_log "logs of failed run kept in $H_TMP"
 		for f in "$H_TMP"/*.log; do
@@ -108,6 +109,18 @@ h_cleanup() {
 		rm -rf "$H_TMP"
 	fi
 	exit $rc
+}
+
+# wireguard-go removes its UAPI socket only on a clean exit; the ones killed with their
+# namespace above leave it behind in the folder every namespace shares. Interface names
+# carry the run id, so a socket with it in its name that nobody listens on is ours.
+h_remove_stale_uapi_sockets() {
+	local sock
+	for sock in /var/run/wireguard/*"$H_RUN"*.sock; do
+		[ -S "$sock" ] || continue
+		ss -Hxl "src $sock" 2>/dev/null | grep -q . && continue
+		rm -f "$sock"
+	done
 }
 
 # h_ns NAME: creates namespace pp<run>-NAME with loopback up; prints its name.
