@@ -35,39 +35,13 @@ static void help(FILE *out)
 		"              else the environment variable " STORE_PASSWORD_ENV "\n");
 }
 
-/*
- * The operator's store password, by the rule of store/store_options.h: never on the command
- * line (it would sit in ps), from FILE (lib/file.h's secret-file rule, first line), else
- * the environment, else none (a store without auth).
- */
+/* The operator's store password, by the rule of store/store_options.h. */
 static int operator_password(const char *user, const char *pwfile, char pw[STORE_PASSWORD_MAX],
 			     char *why, size_t why_len)
 {
-	const char *env = getenv(STORE_PASSWORD_ENV);
-	size_t len;
-	int rc;
+	int rc = store_user_check("--operator", user, "--operator-password-file", why, why_len);
 
-	if (strchr(user, ':')) {
-		snprintf(why, why_len,
-			 "--operator '%.*s:...': a password on the command line is visible to "
-			 "every user; use --operator-password-file FILE or " STORE_PASSWORD_ENV,
-			 (int)strcspn(user, ":"), user);
-		return -EINVAL;
-	}
-	if (pwfile) {
-		rc = file_read_all(pwfile, true, pw, STORE_PASSWORD_MAX, &len, why, why_len);
-		if (rc < 0)
-			return rc;
-		pw[strcspn(pw, "\r\n")] = '\0';
-	} else if (env && env[0]) {
-		if (strlen(env) >= STORE_PASSWORD_MAX) {
-			snprintf(why, why_len, STORE_PASSWORD_ENV ": longer than %d bytes",
-				 STORE_PASSWORD_MAX - 1);
-			return -EINVAL;
-		}
-		memcpy(pw, env, strlen(env) + 1);
-	}
-	return 0;
+	return rc ? rc : store_password_read(pwfile, NULL, pw, why, why_len);
 }
 
 int cli_cmd_leave(int argc, char **argv)

@@ -35,16 +35,8 @@ int store_options_flag(struct store_options *o, int opt, const char *arg, char *
 		o->key = arg;
 		return 1;
 	case STORE_OPT_USER:
-		/* etcdctl's USER:PASS form would leave the password in ps for the whole run;
-		 * the message names only the user part. */
-		if (strchr(arg, ':')) {
-			why_rc(-1, why, why_len,
-			       "--store-user '%.*s:...': a password on the command line is visible "
-			       "to every local user; use --store-user USER with "
-			       "--store-password-file FILE or " STORE_PASSWORD_ENV,
-			       (int)strcspn(arg, ":"), arg);
+		if (store_user_check("--store-user", arg, "--store-password-file", why, why_len))
 			return -1;
-		}
 		o->user = arg;
 		return 1;
 	case STORE_OPT_PASSWORD_FILE:
@@ -109,27 +101,44 @@ static int check_file(const char *path, bool secret, char *why, size_t why_len)
 	return rc;
 }
 
-static int read_password(struct store_options *o, char *why, size_t why_len)
+int store_user_check(const char *flag, const char *user, const char *file_flag, char *why,
+		     size_t why_len)
 {
-	const char *path = o->cfg.store.password_file;
+	/* etcdctl's USER:PASS form would leave the password in ps for the whole run;
+	 * the message names only the user part. */
+	if (!strchr(user, ':'))
+		return 0;
+	return why_rc(-EINVAL, why, why_len,
+		      "%s '%.*s:...': a password on the command line is visible to every local "
+		      "user; use %s USER with %s FILE or " STORE_PASSWORD_ENV,
+		      flag, (int)strcspn(user, ":"), user, flag, file_flag);
+}
+
+int store_password_read(const char *file, const char *fallback_file, char out[STORE_PASSWORD_MAX],
+			char *why, size_t why_len)
+{
 	const char *env = getenv(STORE_PASSWORD_ENV);
+	const char *path = file ? file : fallback_file;
 	size_t len = 0;
 	int rc;
 
+	out[0] = '\0';
 	/* An explicit flag beats the environment, which beats the config file. */
-	if (!o->password_file && env && env[0]) {
-		if (strlen(env) >= sizeof(o->password))
-			return why_rc(-E2BIG, why, why_len, STORE_PASSWORD_ENV ": too long");
-		memcpy(o->password, env, strlen(env) + 1);
+	if (!file && env && env[0]) {
+		if (strlen(env) >= STORE_PASSWORD_MAX)
+			return why_rc(-E2BIG, why, why_len,
+				      STORE_PASSWORD_ENV ": %zu bytes long, expected at most %d",
+				      strlen(env), STORE_PASSWORD_MAX - 1);
+		memcpy(out, env, strlen(env) + 1);
 		return 0;
 	}
-	if (!path[0])
+	if (!path || !path[0])
 		return 0;
-	rc = file_read_all(path, true, o->password, sizeof(o->password), &len, why, why_len);
+	rc = file_read_all(path, true, out, STORE_PASSWORD_MAX, &len, why, why_len);
 	if (rc)
 		return rc;
 	/* The first line is the password, as etcdctl and the old readers took it. */
-	o->password[strcspn(o->password, "\r\n")] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
 	return 0;
 }
 
@@ -167,7 +176,8 @@ int store_options_resolve(struct store_options *o, char *why, size_t why_len)
 	if ((rc = check_file(st->ca_file, false, why, why_len)) ||
 	    (rc = check_file(st->cert_file, false, why, why_len)) ||
 	    (rc = check_file(st->key_file, true, why, why_len)) ||
-	    (rc = read_password(o, why, why_len)))
+	    (rc = store_password_read(o->password_file, st->password_file, o->password, why,
+				      why_len)))
 		return rc;
 	if (o->password[0] && !st->user[0]) {
 		memset(o->password, 0, sizeof(o->password));

@@ -80,4 +80,16 @@ int store_options_connect(struct store_options *o, struct kv_client **kv, struct
 			  char *why, size_t why_len);
 void store_options_clear(struct store_options *o);
 
+/*
+ * The rule above for programs with their own flag names (pseudopod leave --operator):
+ * store_user_check() refuses "USER:PASS" given as FLAG (0 or -EINVAL, why names FILE_FLAG);
+ * store_password_read() reads FILE when given, else $PSEUDOPOD_STORE_PASSWORD, else
+ * FALLBACK_FILE (NULL or "" = none, out = ""); the first line of a file that passes the
+ * secret-file rule. 0 or -errno with why set.
+ */
+int store_user_check(const char *flag, const char *user, const char *file_flag, char *why,
+		     size_t why_len);
+int store_password_read(const char *file, const char *fallback_file, char out[STORE_PASSWORD_MAX],
+			char *why, size_t why_len);
+
 #endif
