@@ -69,6 +69,107 @@ static bool parse_u32_opt(const char *name, const char *v, uint32_t *out)
 	return false;
 }
 
+/*
+ * The options most subcommands share. Each command lists the ones it takes in its getopt
+ * table (COMMON_OPT_* values) and hands every option to common_opt() first.
+ */
+enum { OPT_BPFFS = 0x100, OPT_NETNS, OPT_DEV, OPT_JSON };
+
+struct common_opts {
+	const char *bpffs, *netns;
+	const char *devs[MAX_DEVS];
+	size_t n_devs;
+	bool json;
+};
+
+#define COMMON_OPT_BPFFS                                                                           \
+	{                                                                                          \
+		"bpffs", required_argument, 0, OPT_BPFFS                                           \
+	}
+#define COMMON_OPT_NETNS                                                                           \
+	{                                                                                          \
+		"netns", required_argument, 0, OPT_NETNS                                           \
+	}
+#define COMMON_OPT_DEV                                                                             \
+	{                                                                                          \
+		"dev", required_argument, 0, OPT_DEV                                               \
+	}
+#define COMMON_OPT_JSON                                                                            \
+	{                                                                                          \
+		"json", no_argument, 0, OPT_JSON                                                   \
+	}
+#define COMMON_OPT_HELP                                                                            \
+	{                                                                                          \
+		"help", no_argument, 0, 'h'                                                        \
+	}
+
+static void common_opts_init(struct common_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bpffs = DP_DEFAULT_BPFFS;
+}
+
+/*
+ * Takes option C if it is a shared one (or --help, or getopt's "bad option"). Returns -1 when
+ * taken and parsing goes on, an exit code when the command must end (help printed, or a
+ * usage error), or -2 when C is the command's own.
+ */
+static int common_opt(int c, struct common_opts *o, const char *usage)
+{
+	switch (c) {
+	case OPT_BPFFS:
+		o->bpffs = optarg;
+		return -1;
+	case OPT_NETNS:
+		o->netns = optarg;
+		return -1;
+	case OPT_DEV:
+		if (o->n_devs == MAX_DEVS)
+			return usage_err("too many --dev", usage);
+		o->devs[o->n_devs++] = optarg;
+		return -1;
+	case OPT_JSON:
+		o->json = true;
+		return -1;
+	case 'h':
+		printf("%s", usage);
+		return CLI_EXIT_OK;
+	case '?':
+		return usage_err("bad option", usage);
+	default:
+		return -2;
+	}
+}
+
+/* A command's own options: -1 to go on, else an exit code (CTX is the command's). */
+typedef int (*own_opt_fn)(int c, const char *arg, void *ctx);
+
+/*
+ * Parses ARGV with OPTS: shared options into CO, the others through OWN (NULL: none).
+ * Returns -1 when the command goes on, else its exit code.
+ */
+static int parse_opts(int argc, char **argv, const struct option *opts, const char *usage,
+		      struct common_opts *co, own_opt_fn own, void *ctx)
+{
+	int c, ret;
+
+	common_opts_init(co);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		ret = common_opt(c, co, usage);
+		if (ret == -2)
+			ret = own ? own(c, optarg, ctx) : usage_err("bad option", usage);
+		if (ret >= 0)
+			return ret;
+	}
+	return -1;
+}
+
+/* The devices named with --dev, or NULL for "every device of the netns". */
+static const char *const *common_devs(const struct common_opts *o)
+{
+	return o->n_devs ? o->devs : NULL;
+}
+
 /* ---- load / unload ---- */
 
 static const char load_usage[] =
@@ -83,89 +184,78 @@ static const char load_usage[] =
     "(after an unload): if there are, it says which and fails (exit 1); fill the maps and\n"
     "run 'attach' (see 'status').\n";
 
+struct load_args {
+	struct dp_load_opts o;
+	bool have_identity;
+};
+
+static int load_opt(int c, const char *arg, void *ctx)
+{
+	struct load_args *l = ctx;
+
+	switch (c) {
+	case 'm':
+		if (!strcmp(arg, "workload"))
+			l->o.mode = DP_MODE_WORKLOAD;
+		else if (!strcmp(arg, "gateway"))
+			l->o.mode = DP_MODE_GATEWAY;
+		else
+			return usage_err("--mode: expected workload or gateway", load_usage);
+		return -1;
+	case 'i':
+		l->have_identity = true;
+		return parse_u32_opt("--identity", arg, &l->o.identity) ? -1 : CLI_EXIT_USAGE;
+	case 'I':
+		return parse_u32_opt("--ipcache-max", arg, &l->o.ipcache_max) ? -1 : CLI_EXIT_USAGE;
+	case 'P':
+		return parse_u32_opt("--policy-max", arg, &l->o.policy_max) ? -1 : CLI_EXIT_USAGE;
+	case 'C':
+		return parse_u32_opt("--conntrack-max", arg, &l->o.conntrack_max) ? -1
+										  : CLI_EXIT_USAGE;
+	case 'e':
+		return parse_u32_opt("--events-rate", arg, &l->o.events_per_second)
+			   ? -1
+			   : CLI_EXIT_USAGE;
+	default:
+		return usage_err("bad option", load_usage);
+	}
+}
+
 static int cmd_load(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'},
+	    COMMON_OPT_BPFFS,
 	    {"mode", required_argument, 0, 'm'},
 	    {"identity", required_argument, 0, 'i'},
 	    {"ipcache-max", required_argument, 0, 'I'},
 	    {"policy-max", required_argument, 0, 'P'},
 	    {"conntrack-max", required_argument, 0, 'C'},
 	    {"events-rate", required_argument, 0, 'e'},
-	    {"netns", required_argument, 0, 'n'},
-	    {"dev", required_argument, 0, 'd'},
-	    {"help", no_argument, 0, 'h'},
+	    COMMON_OPT_NETNS,
+	    COMMON_OPT_DEV,
+	    COMMON_OPT_HELP,
 	    {0, 0, 0, 0},
 	};
-	struct dp_load_opts o = {.bpffs = DP_DEFAULT_BPFFS, .events_per_second = 10000};
-	const char *devs[MAX_DEVS], *netns = NULL;
-	bool have_identity = false;
-	size_t n_devs = 0;
-	int c, err;
+	struct load_args l = {.o = {.events_per_second = 10000}};
+	struct common_opts co;
+	int err, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			o.bpffs = optarg;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "workload"))
-				o.mode = DP_MODE_WORKLOAD;
-			else if (!strcmp(optarg, "gateway"))
-				o.mode = DP_MODE_GATEWAY;
-			else
-				return usage_err("--mode: expected workload or gateway",
-						 load_usage);
-			break;
-		case 'i':
-			if (!parse_u32_opt("--identity", optarg, &o.identity))
-				return CLI_EXIT_USAGE;
-			have_identity = true;
-			break;
-		case 'I':
-			if (!parse_u32_opt("--ipcache-max", optarg, &o.ipcache_max))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'P':
-			if (!parse_u32_opt("--policy-max", optarg, &o.policy_max))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'C':
-			if (!parse_u32_opt("--conntrack-max", optarg, &o.conntrack_max))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'e':
-			if (!parse_u32_opt("--events-rate", optarg, &o.events_per_second))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'n':
-			netns = optarg;
-			break;
-		case 'd':
-			if (n_devs == MAX_DEVS)
-				return usage_err("too many --dev", load_usage);
-			devs[n_devs++] = optarg;
-			break;
-		case 'h':
-			printf("%s", load_usage);
-			return CLI_EXIT_OK;
-		default:
-			return usage_err("bad option", load_usage);
-		}
-	}
-	if (!have_identity && o.mode == DP_MODE_WORKLOAD)
+	ret = parse_opts(argc, argv, opts, load_usage, &co, load_opt, &l);
+	if (ret >= 0)
+		return ret;
+	if (!l.have_identity && l.o.mode == DP_MODE_WORKLOAD)
 		return usage_err("workload mode needs --identity", load_usage);
-	err = dp_load(&o);
+	l.o.bpffs = co.bpffs;
+	err = dp_load(&l.o);
 	if (err)
 		return fail("load", err);
-	err = dp_attached_check(o.bpffs, netns, n_devs ? devs : NULL, n_devs, false);
+	err = dp_attached_check(co.bpffs, co.netns, common_devs(&co), co.n_devs, false);
 	if (err == -ESTALE) {
 		fprintf(stderr,
 			PROG ": loaded, but programs attached on the devices above enforce "
 			     "maps that are no longer pinned under %s: fill the new maps, then "
 			     "'" PROG " attach' (or detach them)\n",
-			o.bpffs);
+			co.bpffs);
 		return CLI_EXIT_FAIL;
 	}
 	return err ? fail("load: checking attached programs", err) : CLI_EXIT_OK;
@@ -217,66 +307,52 @@ static void status_print(const struct dp_attachment *a, size_t n, bool json)
 	}
 }
 
+static int status_opt(int c, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (c != 'r')
+		return usage_err("bad option", status_usage);
+	*(bool *)ctx = true;
+	return -1;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'},
-	    {"netns", required_argument, 0, 'n'},
-	    {"dev", required_argument, 0, 'd'},
-	    {"json", no_argument, 0, 'j'},
+	    COMMON_OPT_BPFFS,
+	    COMMON_OPT_NETNS,
+	    COMMON_OPT_DEV,
+	    COMMON_OPT_JSON,
 	    {"reattach", no_argument, 0, 'r'},
-	    {"help", no_argument, 0, 'h'},
+	    COMMON_OPT_HELP,
 	    {0, 0, 0, 0},
 	};
-	const char *bpffs = DP_DEFAULT_BPFFS, *netns = NULL, *devs[MAX_DEVS];
 	struct dp_attachment a[64];
-	bool json = false, reattach = false;
-	size_t n_devs = 0, n = 0, stale = 0;
-	int c, err;
+	struct common_opts co;
+	bool reattach = false;
+	size_t n = 0, stale = 0;
+	int err, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			bpffs = optarg;
-			break;
-		case 'n':
-			netns = optarg;
-			break;
-		case 'd':
-			if (n_devs == MAX_DEVS)
-				return usage_err("too many --dev", status_usage);
-			devs[n_devs++] = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'r':
-			reattach = true;
-			break;
-		case 'h':
-			printf("%s", status_usage);
-			return CLI_EXIT_OK;
-		default:
-			return usage_err("bad option", status_usage);
-		}
-	}
+	ret = parse_opts(argc, argv, opts, status_usage, &co, status_opt, &reattach);
+	if (ret >= 0)
+		return ret;
 	if (reattach) {
-		err = dp_attached_check(bpffs, netns, n_devs ? devs : NULL, n_devs, true);
+		err = dp_attached_check(co.bpffs, co.netns, common_devs(&co), co.n_devs, true);
 		if (err && err != -ESTALE)
 			return fail("reattach", err);
 	}
-	err = dp_attached_list(bpffs, netns, n_devs ? devs : NULL, n_devs, a, 64, &n);
+	err = dp_attached_list(co.bpffs, co.netns, common_devs(&co), co.n_devs, a, 64, &n);
 	if (err)
 		return fail("status", err);
 	if (n > 64)
 		fprintf(stderr, PROG ": %zu filters, showing 64\n", n);
 	n = n > 64 ? 64 : n;
-	status_print(a, n, json);
+	status_print(a, n, co.json);
 	for (size_t i = 0; i < n; i++)
 		stale += !a[i].pinned_maps;
 	if (stale)
 		fprintf(stderr, PROG ": %zu attached program(s) enforce maps not pinned under %s\n",
-			stale, bpffs);
+			stale, co.bpffs);
 	return stale ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
@@ -284,32 +360,16 @@ static const char bpffs_usage[] = "Usage: " PROG " unload --bpffs DIR\n"
 				  "Unpins every map and program under DIR (attached programs keep "
 				  "running until detached).\n";
 
-static bool only_bpffs(int argc, char **argv, const char *usage, const char **bpffs)
-{
-	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	int c;
-
-	*bpffs = DP_DEFAULT_BPFFS;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'b') {
-			*bpffs = optarg;
-		} else {
-			fprintf(c == 'h' ? stdout : stderr, "%s", usage);
-			return false;
-		}
-	}
-	return true;
-}
-
 static int cmd_unload(int argc, char **argv)
 {
-	const char *bpffs;
-	int err;
+	static const struct option opts[] = {COMMON_OPT_BPFFS, COMMON_OPT_HELP, {0, 0, 0, 0}};
+	struct common_opts co;
+	int err, ret;
 
-	if (!only_bpffs(argc, argv, bpffs_usage, &bpffs))
-		return cli_wants_help(argc, argv) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	err = dp_unload(bpffs);
+	ret = parse_opts(argc, argv, opts, bpffs_usage, &co, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	err = dp_unload(co.bpffs);
 	return err ? fail("unload", err) : CLI_EXIT_OK;
 }
 
@@ -322,43 +382,32 @@ static const char attach_usage[] =
     "atomically if already there. --kind auto: TUN/WireGuard -> l3, VXLAN -> vxlan,\n"
     "otherwise eth. --netns: the device's network namespace (/run/netns/NAME).\n";
 
+static int attach_opt(int c, const char *arg, void *ctx)
+{
+	if (c != 'k')
+		return usage_err("bad option", attach_usage);
+	if (!dp_dev_kind_parse(arg, ctx))
+		return usage_err("--kind: expected auto, eth, l3 or vxlan", attach_usage);
+	return -1;
+}
+
 static int attach_detach(int argc, char **argv, bool attach)
 {
 	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'}, {"dev", required_argument, 0, 'd'},
-	    {"netns", required_argument, 0, 'n'}, {"kind", required_argument, 0, 'k'},
-	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0},
+	    COMMON_OPT_BPFFS, COMMON_OPT_DEV, COMMON_OPT_NETNS, {"kind", required_argument, 0, 'k'},
+	    COMMON_OPT_HELP,  {0, 0, 0, 0},
 	};
-	const char *bpffs = DP_DEFAULT_BPFFS, *dev = NULL, *netns = NULL;
 	enum dp_dev_kind kind = DP_DEV_AUTO;
-	int c, err;
+	struct common_opts co;
+	int err, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			bpffs = optarg;
-			break;
-		case 'd':
-			dev = optarg;
-			break;
-		case 'n':
-			netns = optarg;
-			break;
-		case 'k':
-			if (!dp_dev_kind_parse(optarg, &kind))
-				return usage_err("--kind: expected auto, eth, l3 or vxlan",
-						 attach_usage);
-			break;
-		case 'h':
-			printf("%s", attach_usage);
-			return CLI_EXIT_OK;
-		default:
-			return usage_err("bad option", attach_usage);
-		}
-	}
-	if (!dev)
-		return usage_err("--dev is required", attach_usage);
-	err = attach ? dp_attach(bpffs, dev, netns, kind) : dp_detach(dev, netns);
+	ret = parse_opts(argc, argv, opts, attach_usage, &co, attach_opt, &kind);
+	if (ret >= 0)
+		return ret;
+	if (co.n_devs != 1)
+		return usage_err("one --dev is required", attach_usage);
+	err = attach ? dp_attach(co.bpffs, co.devs[0], co.netns, kind)
+		     : dp_detach(co.devs[0], co.netns);
 	return err ? fail(attach ? "attach" : "detach", err) : CLI_EXIT_OK;
 }
 
@@ -848,46 +897,46 @@ static int on_event(const struct dp_event *e, void *ctx)
 	return c->count && c->seen >= c->count;
 }
 
+struct events_args {
+	uint32_t count, timeout;
+};
+
+static int events_opt(int c, const char *arg, void *ctx)
+{
+	struct events_args *a = ctx;
+
+	if (c == 'c')
+		return parse_u32_opt("--count", arg, &a->count) ? -1 : CLI_EXIT_USAGE;
+	if (c == 't')
+		return parse_u32_opt("--timeout", arg, &a->timeout) ? -1 : CLI_EXIT_USAGE;
+	return usage_err("bad option", events_usage);
+}
+
 static int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'},   {"count", required_argument, 0, 'c'},
-	    {"timeout", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'},	    {0, 0, 0, 0},
+	    COMMON_OPT_BPFFS,
+	    {"count", required_argument, 0, 'c'},
+	    {"timeout", required_argument, 0, 't'},
+	    COMMON_OPT_JSON,
+	    COMMON_OPT_HELP,
+	    {0, 0, 0, 0},
 	};
-	const char *bpffs = DP_DEFAULT_BPFFS;
 	struct events_ctx ctx = {};
 	struct dp_events *ev = NULL;
+	struct events_args args = {};
 	struct timespec start, now;
-	uint32_t count = 0, timeout = 0;
+	struct common_opts co;
 	struct dp *dp = NULL;
-	int c, err, ret = CLI_EXIT_OK;
+	int err, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			bpffs = optarg;
-			break;
-		case 'c':
-			if (!parse_u32_opt("--count", optarg, &count))
-				return CLI_EXIT_USAGE;
-			break;
-		case 't':
-			if (!parse_u32_opt("--timeout", optarg, &timeout))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'j':
-			ctx.json = true;
-			break;
-		case 'h':
-			printf("%s", events_usage);
-			return CLI_EXIT_OK;
-		default:
-			return usage_err("bad option", events_usage);
-		}
-	}
-	ctx.count = count;
-	if (open_dp(bpffs, &dp))
+	ret = parse_opts(argc, argv, opts, events_usage, &co, events_opt, &args);
+	if (ret >= 0)
+		return ret;
+	ret = CLI_EXIT_OK;
+	ctx.json = co.json;
+	ctx.count = args.count;
+	if (open_dp(co.bpffs, &dp))
 		return CLI_EXIT_FAIL;
 	err = dp_events_open(dp, on_event, &ctx, &ev);
 	if (err) {
@@ -897,14 +946,14 @@ static int cmd_events(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (!stop_flag && !(count && ctx.seen >= count)) {
+	while (!stop_flag && !(args.count && ctx.seen >= args.count)) {
 		err = dp_events_poll(ev, 100);
 		if (err < 0 && err != -EINTR) {
 			ret = fail("events", err);
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (timeout && now.tv_sec - start.tv_sec >= (time_t)timeout)
+		if (args.timeout && now.tv_sec - start.tv_sec >= (time_t)args.timeout)
 			break;
 	}
 out:
@@ -921,39 +970,26 @@ static const char metrics_usage[] =
 static int cmd_metrics(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bpffs", required_argument, 0, 'b'},
-	    {"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'},
+	    COMMON_OPT_BPFFS,
+	    COMMON_OPT_JSON,
+	    COMMON_OPT_HELP,
 	    {0, 0, 0, 0},
 	};
 	struct dp_metric m[DP_METRICS_SLOTS];
-	const char *bpffs = DP_DEFAULT_BPFFS;
+	struct common_opts co;
 	struct dp *dp = NULL;
-	bool json = false;
-	int c, err;
+	int err, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			bpffs = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("%s", metrics_usage);
-			return CLI_EXIT_OK;
-		default:
-			return usage_err("bad option", metrics_usage);
-		}
-	}
-	if (open_dp(bpffs, &dp))
+	ret = parse_opts(argc, argv, opts, metrics_usage, &co, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	if (open_dp(co.bpffs, &dp))
 		return CLI_EXIT_FAIL;
 	err = dp_metrics_read(dp, m);
 	dp_close(dp);
 	if (err)
 		return fail("metrics", err);
-	if (json) {
+	if (co.json) {
 		json_t *o = json_object();
 		char *s;
 
@@ -1012,19 +1048,23 @@ static int cmd_conntrack(int argc, char **argv)
 {
 	struct dp_ct4_key k4, next4;
 	struct dp_ct_key k6, next6;
+	static const struct option opts[] = {COMMON_OPT_BPFFS, COMMON_OPT_HELP, {0, 0, 0, 0}};
 	struct dp_ct_val v;
-	const char *bpffs;
+	struct common_opts co;
 	struct dp *dp = NULL;
 	void *prev = NULL;
-	int fd;
+	int fd, ret;
 
 	if (argc < 2 || strcmp(argv[1], "list")) {
-		fprintf(stderr, "%s", ct_usage);
-		return cli_wants_help(argc, argv) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+		bool help = cli_wants_help(argc, argv);
+
+		fprintf(help ? stdout : stderr, "%s", ct_usage);
+		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	if (!only_bpffs(argc - 1, argv + 1, ct_usage, &bpffs))
-		return cli_wants_help(argc, argv) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	if (open_dp(bpffs, &dp))
+	ret = parse_opts(argc - 1, argv + 1, opts, ct_usage, &co, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	if (open_dp(co.bpffs, &dp))
 		return CLI_EXIT_FAIL;
 	fd = dp_map_fd(dp, "conntrack4");
 	while (!bpf_map_get_next_key(fd, prev, &next4)) {
