@@ -4,9 +4,9 @@
  * no wait) from a timer bounded by gateway_timeout_ms(); signals come through a signalfd.
  * The gateway's own options come from the config: its name ([agent] name), pins, tunnel
  * device and WireGuard settings, the private key in <state-dir>/wireguard.key. The
- * underlay address it registers (where machines send tunnel traffic) is the source address
- * the kernel picks toward the first store endpoint — the node's address on the network the
- * machines share with the cluster — unless $PSEUDOPOD_GATEWAY_UNDERLAY_IP names another.
+ * underlay address it registers (where machines send tunnel traffic) is [gateway]
+ * underlay-address, or else the source address the kernel picks toward the first store
+ * endpoint — the node's address on the network the machines share with the cluster.
  */
 #include <errno.h>
 #include <poll.h>
@@ -108,11 +108,39 @@ static bool underlay_toward_store(const char *endpoints, char *out, size_t len)
 	return ok;
 }
 
+/* [gateway] underlay-address, else the source address of the route toward the store. */
+static int underlay_address(const struct config *cfg, char *out, size_t len, char *err,
+			    size_t err_len)
+{
+	if (cfg->gateway.underlay_address[0]) {
+		snprintf(out, len, "%s", cfg->gateway.underlay_address);
+		return 0;
+	}
+	if (underlay_toward_store(cfg->store.endpoints, out, len))
+		return 0;
+	snprintf(err, err_len,
+		 "gateway mode: cannot tell this node's underlay address from the route toward "
+		 "the store (%s); set [gateway] underlay-address in the config",
+		 cfg->store.endpoints);
+	return -EINVAL;
+}
+
+/* [gateway] listen-port, else the port of the tunnel kind machines are configured with
+ * ([tunnel] wireguard-port or vxlan-port: enrollment writes both from the cluster config). */
+static uint16_t listen_port(const struct config *cfg)
+{
+	if (cfg->gateway.listen_port)
+		return cfg->gateway.listen_port;
+	return cfg->tunnel.mode == CONFIG_TUNNEL_VXLAN ? cfg->tunnel.vxlan_port
+						       : cfg->tunnel.wg_port;
+}
+
 int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
 {
 	struct store_options so;
 	struct gwd g = {.timer = -1};
-	char key[CONFIG_PATH_MAX + 32], ul[INET_ADDRSTRLEN];
+	char key[CONFIG_PATH_MAX + 32], ul[sizeof(cfg->gateway.underlay_address)];
+	const char *underlay;
 	sigset_t set;
 	int sfd = -1, rc;
 
@@ -122,18 +150,10 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	if (rc < 0)
 		goto out;
 	snprintf(key, sizeof(key), "%s/wireguard.key", cfg->agent.state_dir);
-	const char *underlay = getenv("PSEUDOPOD_GATEWAY_UNDERLAY_IP");
-	if (!underlay || !underlay[0]) {
-		if (!underlay_toward_store(cfg->store.endpoints, ul, sizeof(ul))) {
-			snprintf(err, err_len,
-				 "gateway mode: cannot tell this node's underlay address from the "
-				 "route toward the store (%s); set PSEUDOPOD_GATEWAY_UNDERLAY_IP",
-				 cfg->store.endpoints);
-			rc = -EINVAL;
-			goto out;
-		}
-		underlay = ul;
-	}
+	rc = underlay_address(cfg, ul, sizeof(ul), err, err_len);
+	if (rc < 0)
+		goto out;
+	underlay = ul;
 	log_info("gateway %s: registering underlay address %s", cfg->agent.name, underlay);
 	struct gateway_opts o = {
 	    .store = {.endpoints = cfg->store.endpoints,
@@ -151,7 +171,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .private_key_file = key,
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
-	    .port = cfg->tunnel.wg_port,
+	    .port = listen_port(cfg),
 	    .underlay_ip = underlay,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * api_state: /v1 answers from a policy engine and a pinned datapath (contract in
+ * api_state.h). The ipcache lookup walks the map (the datapath's LPM trie cannot be asked
+ * "which prefix matched" from user space); it runs per API request, never per packet.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/api.h"
+#include "agent/api_state.h"
+#include "bpf/datapath.h"
+#include "bpf/dp.h"
+#include "lib/net.h"
+#include "policy/compile.h"
+#include "policy/engine.h"
+#include "policy/labels.h"
+#include "policy/trace.h"
+#include "store/store.h"
+
+struct best {
+	const struct net_prefix *ip;
+	int plen;
+	struct dp_ipcache_entry e;
+};
+
+static int longest(const struct dp_ipcache_entry *e, void *ctx)
+{
+	struct best *b = ctx;
+	unsigned bits = e->plen, i;
+	int fam = b->ip->family == AF_INET ? 4 : 6;
+
+	if (e->family != fam || (int)e->plen <= b->plen || bits > net_family_bits(b->ip->family))
+		return 0;
+	for (i = 0; i < bits / 8; i++)
+		if (e->addr[i] != b->ip->addr[i])
+			return 0;
+	if (bits % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
+		if ((e->addr[i] & mask) != (b->ip->addr[i] & mask))
+			return 0;
+	}
+	b->plen = e->plen;
+	b->e = *e;
+	return 0;
+}
+
+int api_state_ipcache_lookup(struct dp *dp, const struct net_prefix *ip,
+			     struct dp_ipcache_entry *out)
+{
+	struct best b = {.ip = ip, .plen = -1};
+	int rc;
+
+	if (!dp)
+		return -ENOENT;
+	rc = dp_ipcache_foreach(dp, longest, &b);
+	if (rc < 0)
+		return rc;
+	if (b.plen < 0)
+		return -ENOENT;
+	*out = b.e;
+	return 0;
+}
+
+const char *api_state_identity_kind(uint32_t id)
+{
+	if (id & IDENTITY_LOCAL_FLAG)
+		return "cidr";
+	return id < STORE_IDENTITY_MIN ? "reserved" : "cluster";
+}
+
+json_t *api_state_identity_json(uint32_t id, const struct label_set *labels)
+{
+	return json_pack("{s:I, s:o, s:s}", "id", (json_int_t)id, "labels",
+			 labels ? label_set_to_json(labels) : json_array(), "kind",
+			 api_state_identity_kind(id));
+}
+
+static int add_identity(uint32_t id, const struct label_set *labels, void *arg)
+{
+	return json_array_append_new(arg, api_state_identity_json(id, labels)) ? -ENOMEM : 0;
+}
+
+int api_state_identities(const struct policy_engine *e, json_t **out)
+{
+	json_t *arr = json_array();
+	int rc = arr ? policy_engine_identity_foreach(e, add_identity, arr) : -ENOMEM;
+
+	*out = rc ? NULL : json_pack("{s:o}", "identities", arr);
+	if (rc)
+		json_decref(arr);
+	return rc ? rc : *out ? 0 : -ENOMEM;
+}
+
+static void prefix_text(const struct dp_ipcache_entry *e, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, e->plen);
+}
+
+static int by_ip(const struct policy_engine *e, struct dp *dp, const struct net_prefix *ip,
+		 json_t **out, char *err, size_t err_len)
+{
+	char text[NET_IP_STRLEN], prefix[NET_IP_STRLEN + 4], tun[INET_ADDRSTRLEN];
+	struct dp_ipcache_entry ent;
+	int rc = api_state_ipcache_lookup(dp, ip, &ent);
+
+	net_ip_format(ip, text);
+	if (rc == -ENOENT)
+		snprintf(err, err_len, "%s: no ipcache entry holds this address", text);
+	if (rc)
+		return rc;
+	prefix_text(&ent, prefix, sizeof(prefix));
+	*out =
+	    json_pack("{s:s, s:s, s:o}", "ip", text, "prefix", prefix, "identity",
+		      api_state_identity_json(
+			  ent.identity, e ? policy_engine_identity_labels(e, ent.identity) : NULL));
+	if (!*out)
+		return -ENOMEM;
+	json_object_set_new(*out, "tunnel_endpoint",
+			    ent.tunnel_ipv4 &&
+				    inet_ntop(AF_INET, &ent.tunnel_ipv4, tun, sizeof(tun))
+				? json_string(tun)
+				: json_null());
+	json_object_set_new(*out, "workload", json_boolean(ent.flags & DP_IPC_F_WORKLOAD));
+	return 0;
+}
+
+int api_state_identity_get(const struct policy_engine *e, struct dp *dp,
+			   const struct api_identity_query *q, json_t **out, char *err,
+			   size_t err_len)
+{
+	const struct label_set *ls;
+
+	*out = NULL;
+	if (q->by == API_IDENTITY_IP)
+		return by_ip(e, dp, &q->ip, out, err, err_len);
+	if (q->by != API_IDENTITY_ID)
+		return snprintf(err, err_len, "no identity asked for"), -EINVAL;
+	ls = e ? policy_engine_identity_labels(e, q->id) : NULL;
+	if (!ls)
+		return snprintf(err, err_len, "%u: no such identity", q->id), -ENOENT;
+	*out = api_state_identity_json(q->id, ls);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* An address the ipcache knows is an endpoint with its identity's labels (its own policy
+ * applies, as in the datapath); otherwise an address. */
+static bool trace_peer_of(const struct policy_engine *e, struct dp *dp, const struct net_prefix *ip,
+			  struct trace_peer *p, char *err, size_t err_len)
+{
+	struct dp_ipcache_entry ent;
+	const struct label_set *ls = NULL;
+	char text[NET_IP_STRLEN];
+
+	memset(p, 0, sizeof(*p));
+	if (api_state_ipcache_lookup(dp, ip, &ent) == 0 && !(ent.identity & IDENTITY_LOCAL_FLAG))
+		ls = policy_engine_identity_labels(e, ent.identity);
+	if (ls) {
+		p->is_cidr = false;
+		return label_set_copy(&p->labels, ls);
+	}
+	net_ip_format(ip, text);
+	return trace_peer_parse(p, text, err, err_len);
+}
+
+int api_state_trace(struct policy_engine *e, struct dp *dp, const struct api_trace_query *q,
+		    json_t **out, char *err, size_t err_len)
+{
+	struct trace_peer src, dst;
+	struct trace_result r = {0};
+	char s[NET_IP_STRLEN], t[NET_IP_STRLEN];
+	int rc;
+
+	*out = NULL;
+	if (!trace_peer_of(e, dp, &q->src, &src, err, err_len))
+		return -EINVAL;
+	if (!trace_peer_of(e, dp, &q->dst, &dst, err, err_len)) {
+		trace_peer_free(&src);
+		return -EINVAL;
+	}
+	rc = policy_trace(e, &src, &dst, q->proto, q->has_dport ? q->dport : 0, &r);
+	if (rc == 0) {
+		*out = trace_to_json(&r);
+		if (!*out)
+			rc = -ENOMEM;
+	}
+	if (*out) {
+		json_object_set_new(*out, "src", json_string(net_ip_format(&q->src, s)));
+		json_object_set_new(*out, "dst", json_string(net_ip_format(&q->dst, t)));
+		if (q->has_dport)
+			json_object_set_new(*out, "dport", json_integer(q->dport));
+	}
+	trace_result_free(&r);
+	trace_peer_free(&src);
+	trace_peer_free(&dst);
+	return rc;
+}
