@@ -5,6 +5,7 @@
  * "which prefix matched" from user space); it runs per API request, never per packet.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #include "policy/compile.h"
 #include "policy/engine.h"
 #include "policy/labels.h"
+#include "policy/policy.h"
+#include "lib/policy_entry.h"
 #include "policy/trace.h"
 #include "store/store.h"
 
@@ -200,4 +203,111 @@ int api_state_trace(struct policy_engine *e, struct dp *dp, const struct api_tra
 	trace_peer_free(&src);
 	trace_peer_free(&dst);
 	return rc;
+}
+
+static const char *const map_names[] = {"ipcache",   "ipcache_host", "policy",	  "policy_exact",
+					"endpoints", "conntrack4",   "conntrack6"};
+
+static int count_ipc(const struct dp_ipcache_entry *e, void *ctx)
+{
+	(void)e;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static int count_pol(const struct dp_policy_row *r, void *ctx)
+{
+	(void)r;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+json_t *api_state_maps_json(struct dp *dp)
+{
+	json_t *a = json_array();
+	size_t n_ipc = 0, n_pol = 0;
+
+	if (!dp || !a)
+		return a;
+	dp_ipcache_foreach(dp, count_ipc, &n_ipc);
+	dp_policy_foreach(dp, count_pol, &n_pol);
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		struct bpf_map_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = dp_map_fd(dp, map_names[i]);
+		json_t *m;
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			continue;
+		m = json_pack("{s:s, s:I}", "name", map_names[i], "max",
+			      (json_int_t)info.max_entries);
+		if (m && !strcmp(map_names[i], "ipcache"))
+			json_object_set_new(m, "entries", json_integer((json_int_t)n_ipc));
+		if (m && !strcmp(map_names[i], "policy"))
+			json_object_set_new(m, "entries", json_integer((json_int_t)n_pol));
+		json_array_append_new(a, m);
+	}
+	return a;
+}
+
+json_t *api_state_counters_json(struct dp *dp, uint64_t events_read)
+{
+	struct dp_metric m[DP_METRICS_SLOTS];
+	uint64_t fwd = 0, drop = 0;
+
+	if (!dp || dp_metrics_read(dp, m) < 0)
+		return json_object();
+	for (unsigned dir = 0; dir < 2; dir++)
+		for (unsigned r = 0; r < DP_REASON_MAX; r++) {
+			const struct dp_metric *x = &m[dir * DP_REASON_MAX + r];
+
+			if (r >= DP_DROP_POLICY_DENY)
+				drop += x->packets;
+			else
+				fwd += x->packets;
+		}
+	return json_pack("{s:I, s:I, s:I, s:I}", "forwarded", (json_int_t)fwd, "dropped",
+			 (json_int_t)drop, "events_lost",
+			 (json_int_t)m[DP_METRIC_EVENTS_LOST].packets, "events_read",
+			 (json_int_t)events_read);
+}
+
+bool api_state_rule_origin(const struct policy_engine *e, uint32_t rule_id, char *policy,
+			   size_t plen, char *rule, size_t rlen)
+{
+	struct policy_rule_origin o;
+
+	if (!e || !rule_id || !policy_engine_rule_origin(e, rule_id, &o))
+		return false;
+	snprintf(policy, plen, "%s", o.key);
+	if (o.policy && o.spec < o.policy->n_specs && o.rule < o.policy->specs[o.spec].n_rules)
+		snprintf(rule, rlen, "%s", o.policy->specs[o.spec].rules[o.rule].origin);
+	else
+		snprintf(rule, rlen, "?");
+	return true;
+}
+
+int api_state_policy_entries(const struct policy_engine *e, uint32_t endpoint, bool with_endpoint,
+			     json_t *arr)
+{
+	size_t n = 0;
+	const struct policy_entry *v = policy_engine_entries(e, endpoint, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		char pol[600] = "", rule[200] = "";
+		bool named =
+		    api_state_rule_origin(e, v[i].rule_id, pol, sizeof(pol), rule, sizeof(rule));
+		const struct label_set *ls =
+		    v[i].identity ? policy_engine_identity_labels(e, v[i].identity) : NULL;
+		json_t *o = api_policy_entry_json(&v[i], ls ? label_set_to_json(ls) : NULL,
+						  named ? pol : NULL, named ? rule : NULL);
+
+		if (!o)
+			return -ENOMEM;
+		if (with_endpoint)
+			json_object_set_new(o, "endpoint", json_integer(endpoint));
+		if (json_array_append_new(arr, o))
+			return -ENOMEM;
+	}
+	return 0;
 }

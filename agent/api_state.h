@@ -18,6 +18,7 @@
 #ifndef PSEUDOPOD_AGENT_API_STATE_H
 #define PSEUDOPOD_AGENT_API_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,18 @@ int api_state_identity_get(const struct policy_engine *e, struct dp *dp,
  * endpoint (its labels, its own policy as in the datapath); any other is a CIDR peer. */
 int api_state_trace(struct policy_engine *e, struct dp *dp, const struct api_trace_query *q,
 		    json_t **out, char *err, size_t err_len);
+
+/* The maps' fill levels: [{"name", "max", "entries" (ipcache and policy)}]; [] for NULL. */
+json_t *api_state_maps_json(struct dp *dp);
+/* The datapath's counters summed: {"forwarded", "dropped" (packets), "events_lost",
+ * "events_read"}; {} when dp is NULL or unreadable. */
+json_t *api_state_counters_json(struct dp *dp, uint64_t events_read);
+/* The policy and rule that produced rule_id (flows and policy entries name them). */
+bool api_state_rule_origin(const struct policy_engine *e, uint32_t rule_id, char *policy,
+			   size_t plen, char *rule, size_t rlen);
+/* One endpoint's effective entries appended to arr, each api_policy_entry_json() with
+ * labels and origin, plus "endpoint" when with_endpoint (a gateway lists several). */
+int api_state_policy_entries(const struct policy_engine *e, uint32_t endpoint, bool with_endpoint,
+			     json_t *arr);
 
 #endif

@@ -18,7 +18,8 @@ static const char policy_usage[] =
     "       pseudopod policy trace --src IP --dst IP [--dport N] [--proto P] [-o table|json]\n"
     "\n"
     "get    the policy entries this machine enforces, each with the policy (namespace/name)\n"
-    "       and rule that produced it, and whether each direction is enforced\n"
+    "       and rule that produced it, and whether each direction is enforced; on a\n"
+    "       gateway, the entries of every pod and machine it enforces for (ENDPOINT)\n"
     "trace  what the policy engine decides for one flow, against the daemon's live state\n"
     "       (identities, ipcache, policies): the verdict and the rule that decided\n"
     "\n"
@@ -70,6 +71,7 @@ void cli_render_policy(FILE *out, const json_t *policy)
 	const json_t *entries = json_object_get(policy, "entries"), *e;
 	json_t *head = json_deep_copy(policy);
 	char labels[512], ports[32];
+	bool with_ep = false;
 	size_t i;
 
 	if (head) { /* everything but the entries, generic */
@@ -77,6 +79,12 @@ void cli_render_policy(FILE *out, const json_t *policy)
 		cli_render_object(out, head, 0);
 		json_decref(head);
 	}
+	/* a gateway enforces for several endpoints: its entries name theirs */
+	if (json_is_object(json_array_get(entries, 0)) &&
+	    json_object_get(json_array_get(entries, 0), "endpoint"))
+		with_ep = true;
+	if (with_ep)
+		fprintf(out, "%-10s ", "ENDPOINT");
 	fprintf(out, "%-9s %-7s %-10s %-7s %-12s %-30s %-14s %s\n", "DIRECTION", "VERDICT",
 		"IDENTITY", "PROTO", "PORTS", "POLICY", "RULE", "LABELS");
 	json_array_foreach(entries, i, e)
@@ -86,6 +94,9 @@ void cli_render_policy(FILE *out, const json_t *policy)
 
 		if (!json_is_object(e))
 			continue;
+		if (with_ep)
+			fprintf(out, "%-10lld ",
+				(long long)json_integer_value(json_object_get(e, "endpoint")));
 		labels_text(json_object_get(e, "labels"), labels, sizeof(labels));
 		snprintf(ports, sizeof(ports), "%s", str(e, "ports")[0] ? str(e, "ports") : "any");
 		if (json_is_integer(id) && json_integer_value(id) == 0)

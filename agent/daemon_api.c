@@ -57,17 +57,7 @@ void daemon_api_forget_labels(struct daemon *d, uint32_t identity)
 
 static bool rule_of(uint32_t rule_id, char *policy, size_t plen, char *rule, size_t rlen, void *ctx)
 {
-	struct policy_engine *e = daemon_engine(ctx);
-	struct policy_rule_origin o;
-
-	if (!e || !rule_id || !policy_engine_rule_origin(e, rule_id, &o))
-		return false;
-	snprintf(policy, plen, "%s", o.key);
-	if (o.policy && o.spec < o.policy->n_specs && o.rule < o.policy->specs[o.spec].n_rules)
-		snprintf(rule, rlen, "%s", o.policy->specs[o.spec].rules[o.rule].origin);
-	else
-		snprintf(rule, rlen, "?");
-	return true;
+	return api_state_rule_origin(daemon_engine(ctx), rule_id, policy, plen, rule, rlen);
 }
 
 /* ---- /v1/status ---- */
@@ -101,27 +91,6 @@ static json_t *policy_json(struct daemon *d)
 	    (json_int_t)out, "policies", (json_int_t)(e ? policy_engine_policy_count(e) : 0));
 }
 
-static json_t *counters_json(struct daemon *d)
-{
-	struct dp_metric m[DP_METRICS_SLOTS];
-	uint64_t fwd = 0, drop = 0;
-
-	if (!d->dp.dp || dp_metrics_read(d->dp.dp, m) < 0)
-		return json_object();
-	for (unsigned dir = 0; dir < 2; dir++)
-		for (unsigned r = 0; r < DP_REASON_MAX; r++) {
-			const struct dp_metric *x = &m[dir * DP_REASON_MAX + r];
-			if (r >= DP_DROP_POLICY_DENY)
-				drop += x->packets;
-			else
-				fwd += x->packets;
-		}
-	return json_pack("{s:I, s:I, s:I, s:I}", "forwarded", (json_int_t)fwd, "dropped",
-			 (json_int_t)drop, "events_lost",
-			 (json_int_t)m[DP_METRIC_EVENTS_LOST].packets, "events_read",
-			 (json_int_t)d->dp.events_read);
-}
-
 static int h_status(json_t **out, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -130,7 +99,8 @@ static int h_status(json_t **out, void *ctx)
 	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b}", "enrollment", enrollment_json(d),
 		      "tunnel", daemon_tunnel_status(d), "store", daemon_store_status(d),
 		      "datapath", daemon_datapath_status(d), "policy", policy_json(d), "counters",
-		      counters_json(d), "mode", "workload", "ready", d->ready);
+		      api_state_counters_json(d->dp.dp, d->dp.events_read), "mode", "workload",
+		      "ready", d->ready);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -141,21 +111,14 @@ static int h_policy(json_t **out, void *ctx)
 	struct daemon *d = ctx;
 	struct policy_engine *e = daemon_engine(d);
 	uint32_t ep = d->enr.workload.identity;
-	size_t n = 0;
-	const struct policy_entry *v;
 	json_t *arr;
 
 	if (!e)
 		return -EAGAIN; /* on a snapshot or the pins: the engine has not run yet */
-	v = policy_engine_entries(e, ep, &n);
 	arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		char pol[600] = "", rule[200] = "";
-		bool named = rule_of(v[i].rule_id, pol, sizeof(pol), rule, sizeof(rule), d);
-		json_array_append_new(
-		    arr,
-		    api_policy_entry_json(&v[i], v[i].identity ? labels_of(v[i].identity, d) : NULL,
-					  named ? pol : NULL, named ? rule : NULL));
+	if (!arr || api_state_policy_entries(e, ep, false, arr)) {
+		json_decref(arr);
+		return -ENOMEM;
 	}
 	json_t *pj = policy_json(d);
 	*out = json_pack("{s:I, s:I, s:O, s:o}", "endpoint", (json_int_t)ep, "revision",

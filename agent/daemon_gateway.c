@@ -7,6 +7,7 @@
  * underlay address it registers (where machines send tunnel traffic) is [gateway]
  * underlay-address, or else the source address the kernel picks toward the first store
  * endpoint — the node's address on the network the machines share with the cluster.
+ * The local API, flows and metrics are daemon_gateway_api.c's, on the same loop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/daemon_gateway.h"
+#include "agent/daemon_gateway_api.h"
 #include "agent/daemon_internal.h"
 #include "agent/gateway.h"
 #include "lib/log.h"
@@ -30,6 +32,7 @@
 
 struct gwd {
 	struct gateway *gw;
+	struct gwd_api *api;
 	struct daemon_loop *loop;
 	int timer;
 	bool ready;
@@ -189,6 +192,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 		goto out;
 	}
 	rc = gateway_open(&o, &g.gw, err, err_len);
+	rc = rc ?: gwd_api_start(g.gw, cfg, g.loop, &g.ready, &g.api, err, err_len);
 	if (rc < 0)
 		goto out;
 	rc = daemon_loop_add(
@@ -202,6 +206,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 		snprintf(err, err_len, "%s", g.err);
 	}
 out:
+	gwd_api_stop(g.api);
 	gateway_close(g.gw);
 	daemon_loop_free(g.loop);
 	if (sfd >= 0)
