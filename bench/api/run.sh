@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bench/api: api_state_ipcache_lookup() on a datapath pinned under a scratch bpffs, filled
 # with N host entries (10.x.y.z/32, default 100000) and 1000 CIDRs (172.16.x.0/24), then
-# unloaded. Needs root (BPF). run.sh [--quick] [--json]
+# unloaded; then GET /v1/identities with 10k identities. Needs root (BPF).
+# run.sh [--quick] [--json]
 set -euo pipefail
 src=${PP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${PP_BUILD_DIR:-$src/build}
@@ -30,3 +31,6 @@ awk -v n="$hosts" 'BEGIN {
 "$dp" ipcache load --bpffs "$bpffs" -f "$list" >/dev/null 2>&1
 [ -n "$json" ] || echo "bench/api: $hosts host entries + 1000 CIDRs, $rounds rounds"
 "$build/bin/pp-bench-api-lookup" --bpffs "$bpffs" 10.0.1.7 172.17.3.9 192.0.2.1 "$rounds" $json
+# GET /v1/identities: building and encoding the reply with 10k identities (1k with --quick)
+"$build/bin/pp-bench-api-identities" $([ "$hosts" -eq 10000 ] && echo 1000 || echo 10000) \
+	"$rounds" $json
