@@ -23,7 +23,7 @@
 #include "policy/engine.h"
 #include "policy/labels.h"
 
-#define GWD_METRICS_MS 5000
+#define GWD_LABELS_MS 5000
 
 struct gwd_api {
 	struct gateway *gw;
@@ -35,8 +35,8 @@ struct gwd_api {
 	uint64_t events_read;
 	struct metrics *metrics;
 	struct metrics_server *ms;
-	/* identity -> labels array shared by the flow records; emptied on every metrics tick
-	 * so a relabelled identity shows its new labels within GWD_METRICS_MS */
+	/* identity -> labels array shared by the flow records; emptied every GWD_LABELS_MS so
+	 * an identity whose labels changed shows the new ones within that time */
 	json_t *label_cache;
 };
 
@@ -171,13 +171,6 @@ static int h_identities(json_t **out, void *ctx)
 
 /* ---- metrics ---- */
 
-static int count_ipc(const struct dp_ipcache_entry *e, void *ctx)
-{
-	(void)e;
-	(*(size_t *)ctx)++;
-	return 0;
-}
-
 static int count_id(uint32_t id, const struct label_set *labels, void *ctx)
 {
 	(void)id;
@@ -186,23 +179,43 @@ static int count_id(uint32_t id, const struct label_set *labels, void *ctx)
 	return 0;
 }
 
-static int update_metrics(void *ctx)
+/* The entries of the map named name in status's "datapath" section (-1 if absent). */
+static double map_entries(const json_t *status, const char *name)
 {
-	struct gwd_api *a = ctx;
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(status, "datapath"), "maps"), i, m)
+	{
+		if (json_is_string(json_object_get(m, "name")) &&
+		    !strcmp(json_string_value(json_object_get(m, "name")), name) &&
+		    json_is_integer(json_object_get(m, "entries")))
+			return (double)json_integer_value(json_object_get(m, "entries"));
+	}
+	return -1;
+}
+
+/*
+ * At scrape time only, never from a timer: the status it reads walks the ipcache map once
+ * to count it (tens of ms at 100k entries, bench/api), which a periodic refresh would spend
+ * at idle for nobody.
+ */
+static void update_metrics(struct gwd_api *a)
+{
 	struct policy_engine *e = gateway_engine(a->gw);
 	json_t *st = gateway_status_json(a->gw);
 	json_t *entries = json_object_get(json_object_get(st, "policy"), "entries");
 	const char *lin[] = {"ingress", NULL}, *lout[] = {"egress", NULL};
 	struct dp_metric m[DP_METRICS_SLOTS];
-	size_t n_ipc = 0, n_id = 0;
+	double n_ipc = map_entries(st, "ipcache");
+	size_t n_id = 0;
 
-	json_object_clear(a->label_cache);
-	if (gateway_dp(a->gw) && dp_metrics_read(gateway_dp(a->gw), m) == 0)
+	if (dp_metrics_read(gateway_dp(a->gw), m) == 0)
 		metrics_update_datapath(a->metrics, m);
-	dp_ipcache_foreach(gateway_dp(a->gw), count_ipc, &n_ipc);
 	if (e)
 		policy_engine_identity_foreach(e, count_id, &n_id);
-	metrics_set(a->metrics, "pseudopod_ipcache_entries", NULL, (double)n_ipc);
+	if (n_ipc >= 0)
+		metrics_set(a->metrics, "pseudopod_ipcache_entries", NULL, n_ipc);
 	metrics_set(a->metrics, "pseudopod_identities", NULL, (double)n_id);
 	metrics_set(a->metrics, "pseudopod_tunnel_peers", NULL,
 		    (double)json_array_size(json_object_get(st, "peers")));
@@ -215,6 +228,12 @@ static int update_metrics(void *ctx)
 	metrics_set(a->metrics, "pseudopod_store_connected", NULL,
 		    json_is_true(json_object_get(json_object_get(st, "store"), "connected")));
 	json_decref(st);
+}
+
+/* Flow records keep the label arrays they were given; new ones look labels up again. */
+static int forget_labels(void *ctx)
+{
+	json_object_clear(((struct gwd_api *)ctx)->label_cache);
 	return 0;
 }
 
@@ -327,7 +346,7 @@ static int metrics_start(struct gwd_api *a, const struct config *cfg, struct dae
 		if (rc < 0)
 			return rc;
 	}
-	rc = daemon_loop_timer_add(loop, "metrics", 0, GWD_METRICS_MS, update_metrics, a);
+	rc = daemon_loop_timer_add(loop, "labels", GWD_LABELS_MS, GWD_LABELS_MS, forget_labels, a);
 	return rc < 0 ? rc : 0;
 }
 

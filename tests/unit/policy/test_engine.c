@@ -174,6 +174,7 @@ static void test_identity_foreach(void **state)
 	w = (struct id_walk){.stop_at = 3};
 	assert_int_equal(policy_engine_identity_foreach(e, collect_id, &w), 42);
 	assert_int_equal(w.n, 3);
+	label_set_free(&web);
 	policy_engine_free(e);
 }
 
