@@ -110,27 +110,25 @@ static int h_policy(json_t **out, void *ctx)
 	struct policy_engine *e = gateway_engine(a->gw);
 	size_t n;
 	const uint32_t *eps = gateway_endpoints(a->gw, &n);
+	bool ok;
 	json_t *arr, *ids;
 
 	if (!e || !*a->ready)
 		return -EAGAIN;
 	arr = json_array();
 	ids = json_array();
-	for (size_t i = 0; arr && ids && i < n; i++) {
-		if (json_array_append_new(ids, json_integer(eps[i])) ||
-		    api_state_policy_entries(e, eps[i], true, arr)) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	}
-	*out = arr && ids ? json_pack("{s:I, s:o, s:o}", "revision",
-				      (json_int_t)gateway_policy_revision(a->gw), "endpoints", ids,
-				      "entries", arr)
-			  : NULL;
-	if (!*out) {
+	ok = arr && ids;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = !json_array_append_new(ids, json_integer(eps[i])) &&
+		     !api_state_policy_entries(e, eps[i], true, arr);
+	if (!ok) {
 		json_decref(arr);
 		json_decref(ids);
+		return -ENOMEM;
 	}
+	/* "o" steals arr and ids, also when packing fails */
+	*out = json_pack("{s:I, s:o, s:o}", "revision", (json_int_t)gateway_policy_revision(a->gw),
+			 "endpoints", ids, "entries", arr);
 	return *out ? 0 : -ENOMEM;
 }
 
