@@ -151,21 +151,21 @@ static void prefix_text(const struct dp_ipcache_entry *e, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", a, e->plen);
 }
 
+/* No prefix holds it: the datapath treats the address as world (reserved identity 2). */
 static int by_ip(const struct policy_engine *e, struct dp *dp, const struct net_prefix *ip,
-		 json_t **out, char *err, size_t err_len)
+		 json_t **out)
 {
 	char text[NET_IP_STRLEN], prefix[NET_IP_STRLEN + 4], tun[INET_ADDRSTRLEN];
-	struct dp_ipcache_entry ent;
+	struct dp_ipcache_entry ent = {.identity = DP_ID_WORLD};
 	int rc = api_state_ipcache_lookup(dp, ip, &ent);
 
-	net_ip_format(ip, text);
-	if (rc == -ENOENT)
-		snprintf(err, err_len, "%s: no ipcache entry holds this address", text);
-	if (rc)
+	if (rc && rc != -ENOENT)
 		return rc;
+	net_ip_format(ip, text);
 	prefix_text(&ent, prefix, sizeof(prefix));
 	*out =
-	    json_pack("{s:s, s:s, s:o}", "ip", text, "prefix", prefix, "identity",
+	    json_pack("{s:s, s:o, s:o}", "ip", text, "prefix",
+		      rc ? json_null() : json_string(prefix), "identity",
 		      api_state_identity_json(
 			  ent.identity, e ? policy_engine_identity_labels(e, ent.identity) : NULL));
 	if (!*out)
@@ -187,7 +187,7 @@ int api_state_identity_get(const struct policy_engine *e, struct dp *dp,
 
 	*out = NULL;
 	if (q->by == API_IDENTITY_IP)
-		return by_ip(e, dp, &q->ip, out, err, err_len);
+		return by_ip(e, dp, &q->ip, out);
 	if (q->by != API_IDENTITY_ID)
 		return snprintf(err, err_len, "no identity asked for"), -EINVAL;
 	ls = e ? policy_engine_identity_labels(e, q->id) : NULL;

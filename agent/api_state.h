@@ -43,9 +43,10 @@ json_t *api_state_identity_json(uint32_t id, const struct label_set *labels);
 int api_state_identities(const struct policy_engine *e, json_t **out);
 /*
  * GET /v1/identity?id=N (-ENOENT when the engine does not know it) or ?ip=IP: {"ip",
- * "prefix" (the ipcache entry that matched), "identity" (an identity object; "labels": []
+ * "prefix" (the ipcache entry that matched; null when none holds the address, which the
+ * datapath then treats as world: identity 2), "identity" (an identity object; "labels": []
  * when the engine does not know it), "tunnel_endpoint" (null for none), "workload" (a
- * machine's overlay address)} (-ENOENT when no prefix holds it). API_IDENTITY_SELF is the caller's:
+ * machine's overlay address)}. API_IDENTITY_SELF is the caller's:
  * -EINVAL here.
  */
 int api_state_identity_get(const struct policy_engine *e, struct dp *dp,

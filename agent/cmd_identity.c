@@ -36,6 +36,7 @@ static const char identity_usage[] =
     "Options:\n"
     "  --ip IP              which identity an address maps to: the longest ipcache prefix\n"
     "                       holding it, the identity and its labels, the tunnel endpoint\n"
+    "                       (world, identity 2, when no prefix holds it)\n"
     "  -o, --output FORMAT  table (default) or json\n"
     "  --socket PATH        the daemon's API socket (default from the config file)\n"
     "  --config FILE        config file (default /etc/pseudopod/pseudopod.conf)\n"
@@ -46,8 +47,8 @@ static const char identity_usage[] =
     "  pseudopod identity get 4097 -o json\n"
     "  pseudopod identity --ip 10.244.1.5\n"
     "\n"
-    "Exit status: 0 ok; 1 pseudopodd not running or reported an error (e.g. an identity or\n"
-    "address it does not know); 2 usage (e.g. an ID that is not a number).\n";
+    "Exit status: 0 ok; 1 pseudopodd not running or reported an error (e.g. an identity it\n"
+    "does not know); 2 usage (e.g. an ID that is not a number).\n";
 
 enum identity_sub { SUB_SELF, SUB_GET, SUB_LIST };
 

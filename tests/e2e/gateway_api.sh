@@ -227,7 +227,8 @@ expect_fail() { # RC PATTERN CMD...: exit code RC and PATTERN on stderr
 	grep -qF -- "$pat" <<<"$err" || h_fail "$*: message lacks '$pat': $err"
 }
 expect_fail 1 "4000000000: no such identity" cli identity get 4000000000
-expect_fail 1 "192.0.2.1: no ipcache entry" cli identity --ip 192.0.2.1
+cli identity --ip 192.0.2.1 -o json | jq -e '.prefix == null and .identity.id == 2 and
+	.identity.labels == ["reserved:world"]' >/dev/null || h_fail "identity --ip of an address no prefix holds is not world"
 expect_fail 1 "a gateway has no identity of its own" cli identity
 expect_fail 2 "'x1' is not a number" cli identity get x1
 expect_fail 2 "'10.1' is not an IPv4 or IPv6 address" cli identity --ip 10.1

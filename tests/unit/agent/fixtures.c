@@ -192,8 +192,9 @@ static int identity_get(const struct api_identity_query *q, json_t **out, char *
 		*out = json_pack("{s:s, s:s, s:o, s:s, s:b}", "ip", ip, "prefix", "10.99.0.2/32",
 				 "identity", identity_of(400), "tunnel_endpoint", "192.0.2.2",
 				 "workload", 1);
-	else
-		return snprintf(err, len, "%s: no ipcache entry holds this address", ip), -ENOENT;
+	else /* no prefix holds it: world, as the datapath decides */
+		*out = json_pack("{s:s, s:n, s:o, s:n, s:b}", "ip", ip, "prefix", "identity",
+				 identity_of(2), "tunnel_endpoint", "workload", 0);
 	return *out ? 0 : -ENOMEM;
 }
 

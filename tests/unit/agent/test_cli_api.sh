@@ -173,8 +173,9 @@ check "identity --ip: the matching prefix" contains "$O" "prefix:          10.99
 check "identity --ip: the tunnel endpoint" contains "$O" "tunnel_endpoint: 192.0.2.2"
 run_rc 1 "$O" "$E" identity get 77
 check "identity get: unknown id named" contains "$E" "77: no such identity"
-run_rc 1 "$O" "$E" identity --ip 192.0.2.9
-check "identity --ip: unknown address named" contains "$E" "192.0.2.9: no ipcache entry"
+run_rc 0 "$O" "$E" identity --ip 192.0.2.9
+check "identity --ip: an address no prefix holds is world" grep -q '^2 *reserved *reserved:world$' "$O"
+check "identity --ip: no prefix" contains "$O" "prefix:          -"
 run_rc 2 "$O" "$E" identity get 12ab
 check "identity get: bad id named" contains "$E" "identity '12ab' is not a number"
 run_rc 2 "$O" "$E" identity get
