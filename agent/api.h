@@ -112,6 +112,14 @@ struct api_trace_query {
 bool api_trace_parse(const struct flows_param *params, size_t n, struct api_trace_query *out,
 		     const char **bad_key, char *why, size_t why_len);
 
+/* GET /v1/policy[?endpoint=N]: one local endpoint's entries (a gateway enforces for many;
+ * a workload only for itself); 0 = every local endpoint. */
+struct api_policy_query {
+	uint32_t endpoint;
+};
+bool api_policy_parse(const struct flows_param *params, size_t n, struct api_policy_query *out,
+		      const char **bad_key, char *why, size_t why_len);
+
 /*
  * GET /v1/identity[?id=N | ?ip=IP]: no parameter = this machine's own identity; id = one
  * identity by number (1..2^32-1); ip = the identity an address maps to (longest prefix
@@ -135,7 +143,8 @@ bool api_identity_parse(const struct flows_param *params, size_t n, struct api_i
  */
 struct api_v1_ops {
 	int (*status)(json_t **out, void *ctx);
-	int (*policy_get)(json_t **out, void *ctx);
+	int (*policy_get)(const struct api_policy_query *q, json_t **out, char *err, size_t err_len,
+			  void *ctx);
 	int (*policy_trace)(const struct api_trace_query *q, json_t **out, char *err,
 			    size_t err_len, void *ctx);
 	int (*identity_get)(const struct api_identity_query *q, json_t **out, char *err,

@@ -87,6 +87,25 @@ bool api_trace_parse(const struct flows_param *params, size_t n, struct api_trac
 	return trace_check(out, seen_src, seen_dst, bad_key, why, why_len);
 }
 
+bool api_policy_parse(const struct flows_param *params, size_t n, struct api_policy_query *out,
+		      const char **bad_key, char *why, size_t why_len)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		*bad_key = params[i].key;
+		if (strcmp(params[i].key, "endpoint"))
+			return snprintf(why, why_len, "unknown parameter (expected endpoint)"),
+			       false;
+		if (!params[i].value)
+			return snprintf(why, why_len, "needs a value"), false;
+		if (out->endpoint)
+			return snprintf(why, why_len, "given twice"), false;
+		if (!parse_u32(params[i].value, 1, UINT32_MAX, &out->endpoint, why, why_len))
+			return false;
+	}
+	return true;
+}
+
 /* id: decimal 1..2^32-1 (0 means "any" in policy entries, never an identity). */
 static bool identity_one(const struct flows_param *p, struct api_identity_query *q, char *why,
 			 size_t len)
@@ -157,14 +176,17 @@ static int h_status(const struct api_request *req, json_t **out, void *ctx)
 static int h_policy(const struct api_request *req, json_t **out, void *ctx)
 {
 	struct api_v1 *v = ctx;
-	int err = no_params(req, out);
+	struct api_policy_query q;
+	const char *bad = "";
+	char why[256] = "";
+	int err;
 
-	if (err)
-		return err;
+	if (!api_policy_parse(req->params, req->n_params, &q, &bad, why, sizeof(why)))
+		return api_fail(out, 400, "parameter '%s': %s", bad, why);
 	if (!v->ops.policy_get)
 		return api_fail(out, 501, "policy: not provided by this daemon");
-	err = v->ops.policy_get(out, v->ops.ctx);
-	return err ? (json_decref(*out), *out = NULL, callback_error(err, "policy", NULL, out))
+	err = v->ops.policy_get(&q, out, why, sizeof(why), v->ops.ctx);
+	return err ? (json_decref(*out), *out = NULL, callback_error(err, "policy", why, out))
 		   : 200;
 }
 

@@ -106,13 +106,19 @@ static int h_status(json_t **out, void *ctx)
 
 /* ---- /v1/policy ---- */
 
-static int h_policy(json_t **out, void *ctx)
+static int h_policy(const struct api_policy_query *q, json_t **out, char *err, size_t err_len,
+		    void *ctx)
 {
 	struct daemon *d = ctx;
 	struct policy_engine *e = daemon_engine(d);
 	uint32_t ep = d->enr.workload.identity;
 	json_t *arr;
 
+	if (q->endpoint && q->endpoint != ep)
+		return snprintf(err, err_len,
+				"endpoint %u: not enforced here (this machine is endpoint %u)",
+				q->endpoint, ep),
+		       -ENOENT;
 	if (!e)
 		return -EAGAIN; /* on a snapshot or the pins: the engine has not run yet */
 	arr = json_array();

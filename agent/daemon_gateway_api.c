@@ -103,8 +103,17 @@ static int h_status(json_t **out, void *ctx)
 	return 0;
 }
 
-/* Every local endpoint's entries, each naming its endpoint (pods and machines alike). */
-static int h_policy(json_t **out, void *ctx)
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every local endpoint's entries (or one's), each naming its endpoint (pods and machines
+ * alike). */
+static int h_policy(const struct api_policy_query *q, json_t **out, char *err, size_t err_len,
+		    void *ctx)
 {
 	struct gwd_api *a = ctx;
 	struct policy_engine *e = gateway_engine(a->gw);
@@ -115,6 +124,15 @@ static int h_policy(json_t **out, void *ctx)
 
 	if (!e || !*a->ready)
 		return -EAGAIN;
+	if (q->endpoint) {
+		if (!bsearch(&q->endpoint, eps, n, sizeof(*eps), cmp_u32))
+			return snprintf(err, err_len,
+					"endpoint %u: not a local endpoint of this gateway",
+					q->endpoint),
+			       -ENOENT;
+		eps = &q->endpoint;
+		n = 1;
+	}
 	arr = json_array();
 	ids = json_array();
 	ok = arr && ids;

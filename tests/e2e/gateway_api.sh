@@ -149,6 +149,13 @@ h_wait_for 15 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 -> p1:5432 (ingr
 h_expect_tcp_blocked "$m2" 10.200.1.5 5432
 
 cli() { "$CLI" "$@" --socket "$SOCK"; }
+expect_fail() { # RC PATTERN CMD...: exit code RC and PATTERN on stderr
+	local want=$1 pat=$2 rc=0 err
+	shift 2
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -eq "$want" ] || h_fail "$* exited $rc, expected $want: $err"
+	grep -qF -- "$pat" <<<"$err" || h_fail "$*: message lacks '$pat': $err"
+}
 
 # 2. status: the gateway view
 st=$(cli status -o json) || h_fail "pseudopod status on the gateway"
@@ -197,6 +204,11 @@ jq -e --argjson ep "$P1ID" --argjson id "$M1ID" '.entries[] | select(.endpoint =
 jq -e --argjson ep "$P1ID" '.endpoints | index($ep)' <<<"$pol" >/dev/null ||
 	h_fail "policy get: endpoints: $(jq -c .endpoints <<<"$pol")"
 cli policy get | grep -q "^ENDPOINT" || h_fail "policy get table has no ENDPOINT column"
+one=$(cli policy get --endpoint "$P1ID" -o json) || h_fail "policy get --endpoint $P1ID"
+jq -e --argjson ep "$P1ID" '.endpoints == [$ep] and ([.entries[].endpoint] | unique) == [$ep]' \
+	<<<"$one" >/dev/null || h_fail "policy get --endpoint: other endpoints' entries: $one"
+expect_fail 1 "endpoint 4000000000: not a local endpoint of this gateway" \
+	cli policy get --endpoint 4000000000
 tr=$(cli policy trace --src 10.201.0.6 --dst 10.200.1.5 --dport 5432 -o json) ||
 	h_fail "policy trace on the gateway"
 grep -qi "denied" <<<"$tr" || h_fail "trace m2 -> p1:5432 is not denied: $tr"
@@ -219,13 +231,6 @@ ipj=$(cli identity --ip 10.201.0.5 -o json) || h_fail "identity --ip"
 jq -e --argjson id "$M1ID" '.identity.id == $id and .prefix == "10.201.0.5/32" and .workload and
 	.tunnel_endpoint == "10.99.0.2"' <<<"$ipj" >/dev/null || h_fail "identity --ip 10.201.0.5: $ipj"
 cli identity --ip 10.200.1.5 | grep -q "k8s:app=db" || h_fail "identity --ip table"
-expect_fail() { # RC PATTERN CMD...: exit code RC and PATTERN on stderr
-	local want=$1 pat=$2 rc=0 err
-	shift 2
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	[ "$rc" -eq "$want" ] || h_fail "$* exited $rc, expected $want: $err"
-	grep -qF -- "$pat" <<<"$err" || h_fail "$*: message lacks '$pat': $err"
-}
 expect_fail 1 "4000000000: no such identity" cli identity get 4000000000
 cli identity --ip 192.0.2.1 -o json | jq -e '.prefix == null and .identity.id == 2 and
 	.identity.labels == ["reserved:world"]' >/dev/null || h_fail "identity --ip of an address no prefix holds is not world"

@@ -84,7 +84,7 @@ static int not_ready(json_t **out, void *ctx)
 	return -EAGAIN;
 }
 
-static int broken(json_t **out, void *ctx)
+static int broken(const struct api_policy_query *q, json_t **out, char *err, size_t len, void *ctx)
 {
 	return -EIO;
 }
@@ -100,6 +100,9 @@ static void test_v1(void **state)
 	    {"src", "10.244.1.5"}, {"dst", "10.99.0.2"}, {"dport", "5432"}};
 	const struct flows_param trace_refused[] = {{"src", "10.0.0.66"}, {"dst", "10.99.0.2"}};
 	const struct flows_param trace_bad[] = {{"src", "10.244.1.5"}, {"dst", "fd00::2"}};
+	const struct flows_param pol_ep[] = {{"endpoint", "300"}},
+				 pol_other[] = {{"endpoint", "301"}},
+				 pol_bad[] = {{"endpoint", "0"}};
 	const struct flows_param id_ok[] = {{"id", "300"}}, id_unknown[] = {{"id", "77"}},
 				 id_bad[] = {{"id", "x"}};
 
@@ -128,6 +131,15 @@ static void test_v1(void **state)
 	assert_int_equal(call(s, "GET", "/v1/identity", id_bad, 1, err, sizeof(err)), 400);
 	assert_string_equal(err, "parameter 'id': 'x' is not a number, expected an integer from 1 "
 				 "to 4294967295");
+	assert_int_equal(call(s, "GET", "/v1/policy", pol_ep, 1, err, sizeof(err)), 200);
+	assert_int_equal(call(s, "GET", "/v1/policy", pol_other, 1, err, sizeof(err)), 404);
+	assert_string_equal(err, "policy: endpoint 301: not enforced here (this machine is "
+				 "endpoint 300)");
+	assert_int_equal(call(s, "GET", "/v1/policy", pol_bad, 1, err, sizeof(err)), 400);
+	assert_string_equal(err, "parameter 'endpoint': 0 is out of range, expected an integer "
+				 "from 1 to 4294967295");
+	assert_int_equal(call(s, "GET", "/v1/policy", status_param, 1, err, sizeof(err)), 400);
+	assert_string_equal(err, "parameter 'x': unknown parameter (expected endpoint)");
 	assert_int_equal(call(s, "GET", "/v1/identities", NULL, 0, err, sizeof(err)), 200);
 	assert_int_equal(call(s, "GET", "/v1/identities", id_ok, 1, err, sizeof(err)), 400);
 	assert_string_equal(err, "parameter 'id': /v1/identities takes no parameters");
@@ -373,7 +385,9 @@ static void test_client_render(void **state)
 	    strstr(text, "    gw-1  192.0.2.10:51871  yes     12               4096      2048\n"));
 	assert_non_null(strstr(text, "Store:\n"));
 	free(text);
-	assert_int_equal(fixture_ops.policy_get(&pol, NULL), 0);
+	assert_int_equal(
+	    fixture_ops.policy_get(&(struct api_policy_query){0}, &pol, (char[64]){0}, 64, NULL),
+	    0);
 	text = render(cli_render_policy, pol);
 	assert_non_null(strstr(text, "ingress   allow   400        tcp     5432         "
 				     "prod/allow-web-to-db           ingress[0]     "

@@ -142,6 +142,13 @@ check "policy get: entry with its policy" contains "$O" "prod/allow-web-to-db"
 check "policy get: header" contains "$O" "DIRECTION VERDICT IDENTITY"
 run_rc 0 "$O" "$E" policy get -o json
 check "policy get -o json" jq -e '(.entries | length) == 2 and .entries[1].verdict == "deny"' "$O"
+run_rc 0 "$O" "$E" policy get --endpoint 300 -o json
+check "policy get --endpoint: this machine's" jq -e '.endpoint == 300' "$O"
+run_rc 1 "$O" "$E" policy get --endpoint 301
+check "policy get --endpoint: another named" contains "$E" "endpoint 301: not enforced here"
+run_rc 1 "$O" "$E" policy get --endpoint web
+check "policy get --endpoint: bad value named" contains "$E" "parameter 'endpoint': 'web' is not a number"
+run_rc 2 "$O" "$E" policy trace --src 10.244.1.5 --dst 10.99.0.2 --endpoint 300
 run_rc 0 "$O" "$E" policy trace --src 10.244.1.5 --dst 10.99.0.2 --dport 5432
 check "policy trace: allowed" contains "$O" "verdict: allowed"
 run_rc 0 "$O" "$E" policy trace --src 10.244.1.5 --dst 10.99.0.2 --dport 22 --proto tcp -o json
