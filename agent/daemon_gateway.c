@@ -128,16 +128,6 @@ static int underlay_address(const struct config *cfg, char *out, size_t len, cha
 	return -EINVAL;
 }
 
-/* [gateway] listen-port, else the port of the tunnel kind machines are configured with
- * ([tunnel] wireguard-port or vxlan-port: enrollment writes both from the cluster config). */
-static uint16_t listen_port(const struct config *cfg)
-{
-	if (cfg->gateway.listen_port)
-		return cfg->gateway.listen_port;
-	return cfg->tunnel.mode == CONFIG_TUNNEL_VXLAN ? cfg->tunnel.vxlan_port
-						       : cfg->tunnel.wg_port;
-}
-
 int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
 {
 	struct store_options so;
@@ -174,7 +164,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .private_key_file = key,
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
-	    .port = listen_port(cfg),
+	    .port = cfg->gateway.listen_port, /* 0: the cluster's, which machines use */
 	    .underlay_ip = underlay,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,

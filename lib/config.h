@@ -82,7 +82,7 @@ struct config_datapath {
 /* Read in gateway mode only (a workload's tunnel endpoint comes from enrollment). */
 struct config_gateway {
 	char underlay_address[64]; /* underlay-address = "" (auto: toward the store) */
-	uint16_t listen_port;	   /* listen-port = 0 ([tunnel] wireguard-port or vxlan-port) */
+	uint16_t listen_port;	   /* listen-port = 0 (the cluster's port for the tunnel kind) */
 };
 
 struct config {

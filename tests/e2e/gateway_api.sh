@@ -11,7 +11,9 @@
 #   3. `pseudopod observe`: the gateway's verdicts with identities and labels;
 #   4. `pseudopod policy get` (every local endpoint's entries) and `policy trace`;
 #   5. `pseudopod identity list|get|--ip` against the gateway's live state, and errors;
-#   6. /metrics passes promtool (when installed), /healthz says ready.
+#   6. /metrics passes promtool (when installed), /healthz says ready;
+#   7. a VXLAN gateway without listen-port listens on the cluster's VXLAN port (what
+#      enrollment gives the machines), not on the WireGuard port nor its own [tunnel] one.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
 CTL=$(h_bin pseudopodctl)
@@ -249,4 +251,41 @@ if command -v promtool >/dev/null; then
 fi
 h_in "$g" curl -sf http://127.0.0.1:19962/healthz >/dev/null || h_fail "/healthz not ready"
 h_log "ok: metrics and /healthz on the gateway"
+
+# 7. VXLAN: the listen port defaults to the cluster's (pseudopodctl init: 8472), whatever
+# the node's own [tunnel] vxlan-port says
+g2=$(h_node g2 10.99.0.12/24)
+IFV="g${H_RUN}vx"
+h_on_exit "$DP unload --bpffs $BPFFS-vx"
+h_on_exit "ip -n $g2 link del $IFV"
+mkdir -m 0700 -p "$GWS-vx"
+cat >"$H_TMP/vx.conf" <<CONF
+[agent]
+mode = gateway
+name = gwvx-$H_RUN
+state-dir = $GWS-vx
+bpffs-root = $BPFFS-vx
+api-socket = $H_TMP/gwvx-api.sock
+metrics-address =
+
+[store]
+endpoints = $url
+prefix = $P
+
+[tunnel]
+mode = vxlan
+device = $IFV
+vxlan-port = 4790
+CONF
+h_spawn "$g2" pseudopodd-vx "$PPD" --config "$H_TMP/vx.conf" >/dev/null
+h_wait_for 30 grep -q "ready: gateway synced" "$H_TMP/pseudopodd-vx.log" ||
+	h_fail "the VXLAN gateway did not become ready: $(tail -5 "$H_TMP/pseudopodd-vx.log")"
+h_in "$g2" ip -d link show "$IFV" | grep -q "dstport 8472" ||
+	h_fail "the VXLAN gateway does not use the cluster's port: $(h_in "$g2" ip -d link show "$IFV")"
+reg=$(etcdctl_ get --print-value-only "${P}gateways/gwvx-$H_RUN")
+[ "$(jq -r .vxlan_endpoint <<<"$reg")" = 10.99.0.12 ] ||
+	h_fail "VXLAN registration: $reg"
+"$CLI" status --socket "$H_TMP/gwvx-api.sock" -o json | jq -e '.gateway.tunnel == "vxlan"' \
+	>/dev/null || h_fail "the VXLAN gateway's status"
+h_log "ok: a VXLAN gateway listens on the cluster's VXLAN port by default"
 h_pass
