@@ -133,7 +133,6 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	struct store_options so;
 	struct gwd g = {.timer = -1};
 	char key[CONFIG_PATH_MAX + 32], ul[sizeof(cfg->gateway.underlay_address)];
-	const char *underlay;
 	sigset_t set;
 	int sfd = -1, rc;
 
@@ -146,8 +145,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	rc = underlay_address(cfg, ul, sizeof(ul), err, err_len);
 	if (rc < 0)
 		goto out;
-	underlay = ul;
-	log_info("gateway %s: registering underlay address %s", cfg->agent.name, underlay);
+	log_info("gateway %s: registering underlay address %s", cfg->agent.name, ul);
 	struct gateway_opts o = {
 	    .store = {.endpoints = cfg->store.endpoints,
 		      .ca_file = cfg->store.ca_file,
@@ -165,7 +163,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
 	    .port = cfg->gateway.listen_port, /* 0: the cluster's, which machines use */
-	    .underlay_ip = underlay,
+	    .underlay_ip = ul,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,
 	};
