@@ -112,24 +112,52 @@ struct api_trace_query {
 bool api_trace_parse(const struct flows_param *params, size_t n, struct api_trace_query *out,
 		     const char **bad_key, char *why, size_t why_len);
 
+/* GET /v1/policy[?endpoint=N]: one local endpoint's entries (a gateway enforces for many;
+ * a workload only for itself); 0 = every local endpoint. */
+struct api_policy_query {
+	uint32_t endpoint;
+};
+bool api_policy_parse(const struct flows_param *params, size_t n, struct api_policy_query *out,
+		      const char **bad_key, char *why, size_t why_len);
+
+/*
+ * GET /v1/identity[?id=N | ?ip=IP]: no parameter = this machine's own identity; id = one
+ * identity by number (1..2^32-1); ip = the identity an address maps to (longest prefix
+ * in the datapath's ipcache). id and ip exclude each other.
+ */
+enum api_identity_by { API_IDENTITY_SELF = 0, API_IDENTITY_ID, API_IDENTITY_IP };
+struct api_identity_query {
+	enum api_identity_by by;
+	uint32_t id;
+	struct net_prefix ip; /* len = full */
+};
+bool api_identity_parse(const struct flows_param *params, size_t n, struct api_identity_query *out,
+			const char **bad_key, char *why, size_t why_len);
+
 /*
  * The daemon's state, as JSON objects it builds on each call (shapes in docs/agent.md).
  * Return 0 with *out set, -EAGAIN when not ready yet (-> 503, e.g. before the first
- * sync), -EINVAL with err filled for a query the daemon refuses (-> 400), other -errno
- * (-> 500). A NULL callback makes its endpoint answer 501.
+ * sync), -EINVAL with err filled for a query the daemon refuses (-> 400), -ENOENT with
+ * err filled for an identity or address it does not know (-> 404), other -errno (-> 500).
+ * A NULL callback makes its endpoint answer 501.
  */
 struct api_v1_ops {
 	int (*status)(json_t **out, void *ctx);
-	int (*policy_get)(json_t **out, void *ctx);
+	int (*policy_get)(const struct api_policy_query *q, json_t **out, char *err, size_t err_len,
+			  void *ctx);
 	int (*policy_trace)(const struct api_trace_query *q, json_t **out, char *err,
 			    size_t err_len, void *ctx);
+	int (*identity_get)(const struct api_identity_query *q, json_t **out, char *err,
+			    size_t err_len, void *ctx);
+	int (*identity_list)(json_t **out, void *ctx); /* {"identities": [...]} */
 	void *ctx;
 };
 
 /*
  * Routes GET /v1/status, GET /v1/flows (served from `flows` directly: query parameters of
  * flows_filter_parse(); a follower passes since=<"next" of the previous reply>), GET
- * /v1/policy, GET and POST /v1/policy/trace. ops and flows must outlive the server.
+ * /v1/policy, GET and POST /v1/policy/trace, GET /v1/identity, GET /v1/identities. ops and
+ * flows must outlive the server.
  */
 int api_v1_register(struct api_server *s, const struct api_v1_ops *ops, struct flows *flows);
 

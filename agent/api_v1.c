@@ -87,6 +87,58 @@ bool api_trace_parse(const struct flows_param *params, size_t n, struct api_trac
 	return trace_check(out, seen_src, seen_dst, bad_key, why, why_len);
 }
 
+bool api_policy_parse(const struct flows_param *params, size_t n, struct api_policy_query *out,
+		      const char **bad_key, char *why, size_t why_len)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		*bad_key = params[i].key;
+		if (strcmp(params[i].key, "endpoint"))
+			return snprintf(why, why_len, "unknown parameter (expected endpoint)"),
+			       false;
+		if (!params[i].value)
+			return snprintf(why, why_len, "needs a value"), false;
+		if (out->endpoint)
+			return snprintf(why, why_len, "given twice"), false;
+		if (!parse_u32(params[i].value, 1, UINT32_MAX, &out->endpoint, why, why_len))
+			return false;
+	}
+	return true;
+}
+
+/* id: decimal 1..2^32-1 (0 means "any" in policy entries, never an identity). */
+static bool identity_one(const struct flows_param *p, struct api_identity_query *q, char *why,
+			 size_t len)
+{
+	bool is_id = !strcmp(p->key, "id");
+
+	if (!is_id && strcmp(p->key, "ip"))
+		return snprintf(why, len, "unknown parameter (expected id or ip)"), false;
+	if (q->by != API_IDENTITY_SELF)
+		return snprintf(why, len, "%s",
+				(q->by == API_IDENTITY_ID) == is_id
+				    ? "given twice"
+				    : "id and ip exclude each other"),
+		       false;
+	q->by = is_id ? API_IDENTITY_ID : API_IDENTITY_IP;
+	return is_id ? parse_u32(p->value, 1, UINT32_MAX, &q->id, why, len)
+		     : net_ip_parse(p->value, AF_UNSPEC, &q->ip, why, len);
+}
+
+bool api_identity_parse(const struct flows_param *params, size_t n, struct api_identity_query *out,
+			const char **bad_key, char *why, size_t why_len)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		*bad_key = params[i].key;
+		if (!params[i].value)
+			return snprintf(why, why_len, "needs a value"), false;
+		if (!identity_one(&params[i], out, why, why_len))
+			return false;
+	}
+	return true;
+}
+
 /* -errno from a daemon callback as an HTTP error. */
 static int callback_error(int err, const char *what, const char *msg, json_t **out)
 {
@@ -94,6 +146,8 @@ static int callback_error(int err, const char *what, const char *msg, json_t **o
 		return api_fail(out, 503, "%s: not ready (the first sync has not completed)", what);
 	if (err == -EINVAL)
 		return api_fail(out, 400, "%s: %s", what, msg && *msg ? msg : "refused");
+	if (err == -ENOENT)
+		return api_fail(out, 404, "%s: %s", what, msg && *msg ? msg : "not found");
 	return api_fail(out, 500, "%s: %s", what, strerror(-err));
 }
 
@@ -122,14 +176,17 @@ static int h_status(const struct api_request *req, json_t **out, void *ctx)
 static int h_policy(const struct api_request *req, json_t **out, void *ctx)
 {
 	struct api_v1 *v = ctx;
-	int err = no_params(req, out);
+	struct api_policy_query q;
+	const char *bad = "";
+	char why[256] = "";
+	int err;
 
-	if (err)
-		return err;
+	if (!api_policy_parse(req->params, req->n_params, &q, &bad, why, sizeof(why)))
+		return api_fail(out, 400, "parameter '%s': %s", bad, why);
 	if (!v->ops.policy_get)
 		return api_fail(out, 501, "policy: not provided by this daemon");
-	err = v->ops.policy_get(out, v->ops.ctx);
-	return err ? (json_decref(*out), *out = NULL, callback_error(err, "policy", NULL, out))
+	err = v->ops.policy_get(&q, out, why, sizeof(why), v->ops.ctx);
+	return err ? (json_decref(*out), *out = NULL, callback_error(err, "policy", why, out))
 		   : 200;
 }
 
@@ -147,6 +204,37 @@ static int h_trace(const struct api_request *req, json_t **out, void *ctx)
 		return api_fail(out, 501, "trace: not provided by this daemon");
 	err = v->ops.policy_trace(&q, out, why, sizeof(why), v->ops.ctx);
 	return err ? (json_decref(*out), *out = NULL, callback_error(err, "trace", why, out)) : 200;
+}
+
+static int h_identity(const struct api_request *req, json_t **out, void *ctx)
+{
+	struct api_v1 *v = ctx;
+	struct api_identity_query q;
+	const char *bad = "";
+	char why[256] = "";
+	int err;
+
+	if (!api_identity_parse(req->params, req->n_params, &q, &bad, why, sizeof(why)))
+		return api_fail(out, 400, "parameter '%s': %s", bad, why);
+	if (!v->ops.identity_get)
+		return api_fail(out, 501, "identity: not provided by this daemon");
+	err = v->ops.identity_get(&q, out, why, sizeof(why), v->ops.ctx);
+	return err ? (json_decref(*out), *out = NULL, callback_error(err, "identity", why, out))
+		   : 200;
+}
+
+static int h_identities(const struct api_request *req, json_t **out, void *ctx)
+{
+	struct api_v1 *v = ctx;
+	int err = no_params(req, out);
+
+	if (err)
+		return err;
+	if (!v->ops.identity_list)
+		return api_fail(out, 501, "identities: not provided by this daemon");
+	err = v->ops.identity_list(out, v->ops.ctx);
+	return err ? (json_decref(*out), *out = NULL, callback_error(err, "identities", NULL, out))
+		   : 200;
 }
 
 static int h_flows(const struct api_request *req, json_t **out, void *ctx)
@@ -168,9 +256,10 @@ int api_v1_register(struct api_server *s, const struct api_v1_ops *ops, struct f
 		const char *method, *path;
 		api_handler h;
 	} const routes[] = {
-	    {"GET", "/v1/status", h_status},	   {"GET", "/v1/flows", h_flows},
-	    {"GET", "/v1/policy", h_policy},	   {"GET", "/v1/policy/trace", h_trace},
-	    {"POST", "/v1/policy/trace", h_trace},
+	    {"GET", "/v1/status", h_status},	     {"GET", "/v1/flows", h_flows},
+	    {"GET", "/v1/policy", h_policy},	     {"GET", "/v1/policy/trace", h_trace},
+	    {"POST", "/v1/policy/trace", h_trace},   {"GET", "/v1/identity", h_identity},
+	    {"GET", "/v1/identities", h_identities},
 	};
 	struct api_v1 *v = calloc(1, sizeof(*v));
 	int err;

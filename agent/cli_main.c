@@ -8,11 +8,6 @@
 #include "lib/cli.h"
 #include "lib/log.h"
 
-static int cmd_identity(int argc, char **argv)
-{
-	return cli_not_implemented("pseudopod identity");
-}
-
 static const char usage[] =
     "Usage: pseudopod [--help] [--version] COMMAND [ARGS...]\n"
     "\n"

@@ -14,14 +14,18 @@
 #include "lib/cli.h"
 
 static const char policy_usage[] =
-    "Usage: pseudopod policy get [-o table|json] [--socket PATH] [--config FILE]\n"
+    "Usage: pseudopod policy get [--endpoint ID] [-o table|json] [--socket PATH]\n"
+    "                            [--config FILE]\n"
     "       pseudopod policy trace --src IP --dst IP [--dport N] [--proto P] [-o table|json]\n"
     "\n"
     "get    the policy entries this machine enforces, each with the policy (namespace/name)\n"
-    "       and rule that produced it, and whether each direction is enforced\n"
+    "       and rule that produced it, and whether each direction is enforced; on a\n"
+    "       gateway, the entries of every pod and machine it enforces for (ENDPOINT)\n"
     "trace  what the policy engine decides for one flow, against the daemon's live state\n"
     "       (identities, ipcache, policies): the verdict and the rule that decided\n"
     "\n"
+    "  --endpoint ID        get: only this endpoint's entries (on a gateway, one pod or\n"
+    "                       machine; on a machine, its own identity)\n"
     "  --src IP, --dst IP   the flow's addresses (same family)\n"
     "  --dport N            destination port (or ICMP type with --proto icmp)\n"
     "  --proto P            tcp (default), udp, sctp, icmp, icmpv6 or any\n"
@@ -31,6 +35,7 @@ static const char policy_usage[] =
     "\n"
     "Examples:\n"
     "  pseudopod policy get\n"
+    "  pseudopod policy get --endpoint 4097      (on a gateway)\n"
     "  pseudopod policy trace --src 10.99.0.2 --dst 10.244.1.5 --dport 5432\n"
     "  pseudopod policy trace --src 10.99.0.2 --dst 10.244.1.5 --proto icmp --dport 8\n"
     "\n"
@@ -70,6 +75,7 @@ void cli_render_policy(FILE *out, const json_t *policy)
 	const json_t *entries = json_object_get(policy, "entries"), *e;
 	json_t *head = json_deep_copy(policy);
 	char labels[512], ports[32];
+	bool with_ep = false;
 	size_t i;
 
 	if (head) { /* everything but the entries, generic */
@@ -77,6 +83,12 @@ void cli_render_policy(FILE *out, const json_t *policy)
 		cli_render_object(out, head, 0);
 		json_decref(head);
 	}
+	/* a gateway enforces for several endpoints: its entries name theirs */
+	if (json_is_object(json_array_get(entries, 0)) &&
+	    json_object_get(json_array_get(entries, 0), "endpoint"))
+		with_ep = true;
+	if (with_ep)
+		fprintf(out, "%-10s ", "ENDPOINT");
 	fprintf(out, "%-9s %-7s %-10s %-7s %-12s %-30s %-14s %s\n", "DIRECTION", "VERDICT",
 		"IDENTITY", "PROTO", "PORTS", "POLICY", "RULE", "LABELS");
 	json_array_foreach(entries, i, e)
@@ -86,6 +98,9 @@ void cli_render_policy(FILE *out, const json_t *policy)
 
 		if (!json_is_object(e))
 			continue;
+		if (with_ep)
+			fprintf(out, "%-10lld ",
+				(long long)json_integer_value(json_object_get(e, "endpoint")));
 		labels_text(json_object_get(e, "labels"), labels, sizeof(labels));
 		snprintf(ports, sizeof(ports), "%s", str(e, "ports")[0] ? str(e, "ports") : "any");
 		if (json_is_integer(id) && json_integer_value(id) == 0)
@@ -115,17 +130,20 @@ static int parse(int argc, char **argv, struct policy_opts *o, bool trace)
 					     {"dst", required_argument, NULL, 'd'},
 					     {"dport", required_argument, NULL, 'p'},
 					     {"proto", required_argument, NULL, 'P'},
+					     {"endpoint", required_argument, NULL, 'e'},
 					     API_CLIENT_OPTIONS_LONG,
 					     {NULL, 0, NULL, 0}};
 	static const char *const keys[128] = {
-	    ['s'] = "src", ['d'] = "dst", ['p'] = "dport", ['P'] = "proto"};
+	    ['s'] = "src", ['d'] = "dst", ['p'] = "dport", ['P'] = "proto", ['e'] = "endpoint"};
 	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		if (c > 0 && c < 128 && keys[c]) {
-			if (!trace)
+			if (!trace && c != 'e')
 				return usage_error("'policy get' takes no --", keys[c]);
+			if (trace && c == 'e')
+				return usage_error("'policy trace' takes no --", keys[c]);
 			if (!api_client_query_add(o->query, sizeof(o->query), keys[c], optarg))
 				return usage_error("value too long: ", optarg);
 			o->has_src |= c == 's';

@@ -20,7 +20,9 @@ static const char status_usage[] =
     "overlay IP), tunnel (backend, each gateway with its handshake age and bytes, which\n"
     "one is active), store (endpoint, connected or since when not, revision, last sync,\n"
     "\"stale\" when disconnected), datapath (devices, map fill levels, program ids), policy\n"
-    "(revision, entries per direction, enforcement) and counters.\n"
+    "(revision, entries per direction, enforcement) and counters. On a gateway (pseudopodd\n"
+    "--mode gateway): the gateway, the machines it serves (peers, with handshake age and\n"
+    "bytes), its endpoints, store, datapath (map fill levels), policy and counters.\n"
     "\n"
     "  -o, --output FORMAT   table (default) or json (the API's reply, indented)\n"
     "      --socket PATH     the daemon's API socket (default: [agent] api-socket of the\n"
@@ -204,8 +206,9 @@ void cli_render_object(FILE *out, const json_t *obj, int indent)
 
 void cli_render_status(FILE *out, const json_t *status)
 {
-	static const char *const order[] = {"enrollment", "tunnel", "store",
-					    "datapath",	  "policy", "counters"};
+	/* workload sections, and a gateway's (gateway, endpoints) where they read best */
+	static const char *const order[] = {"enrollment", "gateway",  "tunnel", "endpoints",
+					    "store",	  "datapath", "policy", "counters"};
 	const char *key;
 	const json_t *v;
 

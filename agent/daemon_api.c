@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "agent/api.h"
+#include "agent/api_state.h"
 #include "agent/daemon_internal.h"
 #include "agent/flows.h"
 #include "agent/metrics.h"
@@ -21,7 +22,6 @@
 #include "lib/policy_entry.h"
 #include "policy/engine.h"
 #include "policy/policy.h"
-#include "policy/trace.h"
 
 #define DAEMON_METRICS_MS 5000
 
@@ -57,17 +57,7 @@ void daemon_api_forget_labels(struct daemon *d, uint32_t identity)
 
 static bool rule_of(uint32_t rule_id, char *policy, size_t plen, char *rule, size_t rlen, void *ctx)
 {
-	struct policy_engine *e = daemon_engine(ctx);
-	struct policy_rule_origin o;
-
-	if (!e || !rule_id || !policy_engine_rule_origin(e, rule_id, &o))
-		return false;
-	snprintf(policy, plen, "%s", o.key);
-	if (o.policy && o.spec < o.policy->n_specs && o.rule < o.policy->specs[o.spec].n_rules)
-		snprintf(rule, rlen, "%s", o.policy->specs[o.spec].rules[o.rule].origin);
-	else
-		snprintf(rule, rlen, "?");
-	return true;
+	return api_state_rule_origin(daemon_engine(ctx), rule_id, policy, plen, rule, rlen);
 }
 
 /* ---- /v1/status ---- */
@@ -101,27 +91,6 @@ static json_t *policy_json(struct daemon *d)
 	    (json_int_t)out, "policies", (json_int_t)(e ? policy_engine_policy_count(e) : 0));
 }
 
-static json_t *counters_json(struct daemon *d)
-{
-	struct dp_metric m[DP_METRICS_SLOTS];
-	uint64_t fwd = 0, drop = 0;
-
-	if (!d->dp.dp || dp_metrics_read(d->dp.dp, m) < 0)
-		return json_object();
-	for (unsigned dir = 0; dir < 2; dir++)
-		for (unsigned r = 0; r < DP_REASON_MAX; r++) {
-			const struct dp_metric *x = &m[dir * DP_REASON_MAX + r];
-			if (r >= DP_DROP_POLICY_DENY)
-				drop += x->packets;
-			else
-				fwd += x->packets;
-		}
-	return json_pack("{s:I, s:I, s:I, s:I}", "forwarded", (json_int_t)fwd, "dropped",
-			 (json_int_t)drop, "events_lost",
-			 (json_int_t)m[DP_METRIC_EVENTS_LOST].packets, "events_read",
-			 (json_int_t)d->dp.events_read);
-}
-
 static int h_status(json_t **out, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -130,32 +99,32 @@ static int h_status(json_t **out, void *ctx)
 	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b}", "enrollment", enrollment_json(d),
 		      "tunnel", daemon_tunnel_status(d), "store", daemon_store_status(d),
 		      "datapath", daemon_datapath_status(d), "policy", policy_json(d), "counters",
-		      counters_json(d), "mode", "workload", "ready", d->ready);
+		      api_state_counters_json(d->dp.dp, d->dp.events_read), "mode", "workload",
+		      "ready", d->ready);
 	return *out ? 0 : -ENOMEM;
 }
 
 /* ---- /v1/policy ---- */
 
-static int h_policy(json_t **out, void *ctx)
+static int h_policy(const struct api_policy_query *q, json_t **out, char *err, size_t err_len,
+		    void *ctx)
 {
 	struct daemon *d = ctx;
 	struct policy_engine *e = daemon_engine(d);
 	uint32_t ep = d->enr.workload.identity;
-	size_t n = 0;
-	const struct policy_entry *v;
 	json_t *arr;
 
+	if (q->endpoint && q->endpoint != ep)
+		return snprintf(err, err_len,
+				"endpoint %u: not enforced here (this machine is endpoint %u)",
+				q->endpoint, ep),
+		       -ENOENT;
 	if (!e)
 		return -EAGAIN; /* on a snapshot or the pins: the engine has not run yet */
-	v = policy_engine_entries(e, ep, &n);
 	arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		char pol[600] = "", rule[200] = "";
-		bool named = rule_of(v[i].rule_id, pol, sizeof(pol), rule, sizeof(rule), d);
-		json_array_append_new(
-		    arr,
-		    api_policy_entry_json(&v[i], v[i].identity ? labels_of(v[i].identity, d) : NULL,
-					  named ? pol : NULL, named ? rule : NULL));
+	if (!arr || api_state_policy_entries(e, ep, false, arr)) {
+		json_decref(arr);
+		return -ENOMEM;
 	}
 	json_t *pj = policy_json(d);
 	*out = json_pack("{s:I, s:I, s:O, s:o}", "endpoint", (json_int_t)ep, "revision",
@@ -167,84 +136,53 @@ static int h_policy(json_t **out, void *ctx)
 
 /* ---- /v1/policy/trace ---- */
 
-struct best {
-	const struct net_prefix *ip;
-	int plen;
-	uint32_t identity;
-};
-
-static int find_ipc(const struct dp_ipcache_entry *e, void *ctx)
-{
-	struct best *b = ctx;
-	unsigned bits = e->plen, i;
-	int fam = b->ip->family == AF_INET ? 4 : 6;
-
-	if (e->family != fam || (int)e->plen <= b->plen)
-		return 0;
-	for (i = 0; i < bits / 8; i++)
-		if (e->addr[i] != b->ip->addr[i])
-			return 0;
-	if (bits % 8) {
-		uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
-		if ((e->addr[i] & mask) != (b->ip->addr[i] & mask))
-			return 0;
-	}
-	b->plen = e->plen;
-	b->identity = e->identity;
-	return 0;
-}
-
-/* An address the ipcache knows is an endpoint with its identity's labels (its own policy
- * applies, as in the datapath); otherwise an address. */
-static bool trace_peer_of(struct daemon *d, const struct net_prefix *ip, struct trace_peer *p,
-			  char *err, size_t err_len)
-{
-	struct best b = {.ip = ip, .plen = -1};
-	char text[NET_IP_STRLEN];
-	const struct label_set *ls = NULL;
-
-	memset(p, 0, sizeof(*p));
-	dp_ipcache_foreach(d->dp.dp, find_ipc, &b);
-	if (b.plen >= 0 && b.identity < (1u << 24))
-		ls = policy_engine_identity_labels(daemon_engine(d), b.identity);
-	if (ls) {
-		p->is_cidr = false;
-		return label_set_copy(&p->labels, ls);
-	}
-	net_ip_format(ip, text);
-	return trace_peer_parse(p, text, err, err_len);
-}
-
 static int h_trace(const struct api_trace_query *q, json_t **out, char *err, size_t err_len,
 		   void *ctx)
 {
 	struct daemon *d = ctx;
 	struct policy_engine *e = daemon_engine(d);
-	struct trace_peer src, dst;
-	struct trace_result r = {0};
-	char s[NET_IP_STRLEN], t[NET_IP_STRLEN];
-	int rc;
 
 	if (!e)
 		return -EAGAIN;
-	if (!trace_peer_of(d, &q->src, &src, err, err_len))
-		return -EINVAL;
-	if (!trace_peer_of(d, &q->dst, &dst, err, err_len)) {
-		trace_peer_free(&src);
-		return -EINVAL;
-	}
-	rc = policy_trace(e, &src, &dst, q->proto, q->has_dport ? q->dport : 0, &r);
-	if (rc == 0) {
-		*out = trace_to_json(&r);
-		json_object_set_new(*out, "src", json_string(net_ip_format(&q->src, s)));
-		json_object_set_new(*out, "dst", json_string(net_ip_format(&q->dst, t)));
-		if (q->has_dport)
-			json_object_set_new(*out, "dport", json_integer(q->dport));
-	}
-	trace_result_free(&r);
-	trace_peer_free(&src);
-	trace_peer_free(&dst);
-	return rc;
+	return api_state_trace(e, d->dp.dp, q, out, err, err_len);
+}
+
+/* ---- /v1/identity, /v1/identities ---- */
+
+/* This machine: its identity object plus who it is (enrollment). */
+static int identity_self(struct daemon *d, json_t **out, char *err, size_t err_len)
+{
+	const struct store_workload *w = &d->enr.workload;
+
+	if (!d->enr.enrolled)
+		return snprintf(err, err_len, "this machine is not enrolled"), -ENOENT;
+	*out = api_state_identity_json(w->identity, &w->labels);
+	if (!*out)
+		return -ENOMEM;
+	json_object_set_new(*out, "name", json_string(w->name));
+	json_object_set_new(*out, "namespace", json_string(w->namespace_));
+	json_object_set_new(*out, "overlay_ip", json_string(w->overlay_ip));
+	return 0;
+}
+
+static int h_identity(const struct api_identity_query *q, json_t **out, char *err, size_t err_len,
+		      void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (q->by == API_IDENTITY_SELF)
+		return identity_self(d, out, err, err_len);
+	/* before the first sync only the pins answer an address; an id needs the engine */
+	if (q->by == API_IDENTITY_ID && !daemon_engine(d))
+		return -EAGAIN;
+	return api_state_identity_get(daemon_engine(d), d->dp.dp, q, out, err, err_len);
+}
+
+static int h_identities(json_t **out, void *ctx)
+{
+	struct policy_engine *e = daemon_engine(ctx);
+
+	return e ? api_state_identities(e, out) : -EAGAIN;
 }
 
 /* ---- metrics ---- */
@@ -316,6 +254,8 @@ static struct api_v1_ops v1_ops = {
     .status = h_status,
     .policy_get = h_policy,
     .policy_trace = h_trace,
+    .identity_get = h_identity,
+    .identity_list = h_identities,
 };
 
 int daemon_api_start(struct daemon *d, char *err, size_t err_len)

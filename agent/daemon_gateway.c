@@ -4,9 +4,10 @@
  * no wait) from a timer bounded by gateway_timeout_ms(); signals come through a signalfd.
  * The gateway's own options come from the config: its name ([agent] name), pins, tunnel
  * device and WireGuard settings, the private key in <state-dir>/wireguard.key. The
- * underlay address it registers (where machines send tunnel traffic) is the source address
- * the kernel picks toward the first store endpoint — the node's address on the network the
- * machines share with the cluster — unless $PSEUDOPOD_GATEWAY_UNDERLAY_IP names another.
+ * underlay address it registers (where machines send tunnel traffic) is [gateway]
+ * underlay-address, or else the source address the kernel picks toward the first store
+ * endpoint — the node's address on the network the machines share with the cluster.
+ * The local API, flows and metrics are daemon_gateway_api.c's, on the same loop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/daemon_gateway.h"
+#include "agent/daemon_gateway_api.h"
 #include "agent/daemon_internal.h"
 #include "agent/gateway.h"
 #include "lib/log.h"
@@ -30,6 +32,7 @@
 
 struct gwd {
 	struct gateway *gw;
+	struct gwd_api *api;
 	struct daemon_loop *loop;
 	int timer;
 	bool ready;
@@ -108,11 +111,28 @@ static bool underlay_toward_store(const char *endpoints, char *out, size_t len)
 	return ok;
 }
 
+/* [gateway] underlay-address, else the source address of the route toward the store. */
+static int underlay_address(const struct config *cfg, char *out, size_t len, char *err,
+			    size_t err_len)
+{
+	if (cfg->gateway.underlay_address[0]) {
+		snprintf(out, len, "%s", cfg->gateway.underlay_address);
+		return 0;
+	}
+	if (underlay_toward_store(cfg->store.endpoints, out, len))
+		return 0;
+	snprintf(err, err_len,
+		 "gateway mode: cannot tell this node's underlay address from the route toward "
+		 "the store (%s); set [gateway] underlay-address in the config",
+		 cfg->store.endpoints);
+	return -EINVAL;
+}
+
 int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
 {
 	struct store_options so;
 	struct gwd g = {.timer = -1};
-	char key[CONFIG_PATH_MAX + 32], ul[INET_ADDRSTRLEN];
+	char key[CONFIG_PATH_MAX + 32], ul[sizeof(cfg->gateway.underlay_address)];
 	sigset_t set;
 	int sfd = -1, rc;
 
@@ -122,19 +142,10 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	if (rc < 0)
 		goto out;
 	snprintf(key, sizeof(key), "%s/wireguard.key", cfg->agent.state_dir);
-	const char *underlay = getenv("PSEUDOPOD_GATEWAY_UNDERLAY_IP");
-	if (!underlay || !underlay[0]) {
-		if (!underlay_toward_store(cfg->store.endpoints, ul, sizeof(ul))) {
-			snprintf(err, err_len,
-				 "gateway mode: cannot tell this node's underlay address from the "
-				 "route toward the store (%s); set PSEUDOPOD_GATEWAY_UNDERLAY_IP",
-				 cfg->store.endpoints);
-			rc = -EINVAL;
-			goto out;
-		}
-		underlay = ul;
-	}
-	log_info("gateway %s: registering underlay address %s", cfg->agent.name, underlay);
+	rc = underlay_address(cfg, ul, sizeof(ul), err, err_len);
+	if (rc < 0)
+		goto out;
+	log_info("gateway %s: registering underlay address %s", cfg->agent.name, ul);
 	struct gateway_opts o = {
 	    .store = {.endpoints = cfg->store.endpoints,
 		      .ca_file = cfg->store.ca_file,
@@ -151,8 +162,8 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .private_key_file = key,
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
-	    .port = cfg->tunnel.wg_port,
-	    .underlay_ip = underlay,
+	    .port = cfg->gateway.listen_port, /* 0: the cluster's, which machines use */
+	    .underlay_ip = ul,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,
 	};
@@ -169,6 +180,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 		goto out;
 	}
 	rc = gateway_open(&o, &g.gw, err, err_len);
+	rc = rc ?: gwd_api_start(g.gw, cfg, g.loop, &g.ready, &g.api, err, err_len);
 	if (rc < 0)
 		goto out;
 	rc = daemon_loop_add(
@@ -182,6 +194,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 		snprintf(err, err_len, "%s", g.err);
 	}
 out:
+	gwd_api_stop(g.api);
 	gateway_close(g.gw);
 	daemon_loop_free(g.loop);
 	if (sfd >= 0)

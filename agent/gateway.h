@@ -44,6 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "lib/kv/kv.h"
 #include "store/store.h"
 
@@ -94,5 +96,26 @@ int gateway_poll(struct gateway *gw, int timeout_ms, char *err, size_t err_len);
 int gateway_timeout_ms(const struct gateway *gw);
 void gateway_stats(const struct gateway *gw, struct gateway_stats *out);
 void gateway_close(struct gateway *gw); /* accepts NULL */
+
+/*
+ * What the local API and the metrics read in gateway mode (gateway_api.c): read-only views
+ * of the gateway's live state, for the daemon's loop thread between gateway_poll() calls.
+ */
+struct dp;
+struct policy_engine;
+struct policy_engine *gateway_engine(const struct gateway *gw); /* NULL before the first sync */
+struct dp *gateway_dp(const struct gateway *gw);
+/* The local endpoints whose policy the gateway writes (identities, sorted). */
+const uint32_t *gateway_endpoints(const struct gateway *gw, size_t *n);
+/* The revision of the policies/ watch (what the engine has applied). */
+int64_t gateway_policy_revision(const struct gateway *gw);
+/*
+ * GET /v1/status in gateway mode (shapes in docs/agent.md): "gateway" (name, device,
+ * tunnel, registration lease), "peers" (one per machine served: name, identity, overlay
+ * and underlay IP, WireGuard handshake age and bytes), "endpoints" (local endpoints, pods,
+ * machines), "store" (synced, revision, lease renewal), "policy" (revision, policies,
+ * entries per direction), "datapath" (map fill levels). NULL on -ENOMEM.
+ */
+json_t *gateway_status_json(const struct gateway *gw);
 
 #endif

@@ -504,6 +504,10 @@ static enum MHD_Result on_scrape(void *cls, struct MHD_Connection *c, const char
 	return reply(c, 404, text_type, "not found (try /metrics or /healthz)\n", false);
 }
 
+/* MHD's format strings are its own literals (see api.c). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];

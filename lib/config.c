@@ -26,7 +26,8 @@
 
 /* KEY_FILE: an absolute path that must name an existing regular file (a CA, a password).
  * KEY_IFNAME: a network interface name. KEY_LISTEN: ADDRESS:PORT or "" (off). KEY_URLS:
- * comma-separated http(s) URLs. KEY_MTU: 0 (automatic) or min..max. */
+ * comma-separated http(s) URLs. KEY_MTU: 0 (automatic) or min..max. KEY_IPV4: an IPv4
+ * address (a host's, not a network or broadcast one) or "" (automatic). */
 enum key_type {
 	KEY_STRING,
 	KEY_PATH,
@@ -39,6 +40,7 @@ enum key_type {
 	KEY_LISTEN,
 	KEY_URLS,
 	KEY_MTU,
+	KEY_IPV4,
 };
 
 struct key_def {
@@ -92,6 +94,8 @@ static const struct key_def keys[] = {
     {"datapath", "conntrack-max", KEY_UINT, F(datapath.conntrack_max), 1024, 16777216, NULL},
     {"datapath", "events-per-second", KEY_UINT, F(datapath.events_per_second), 0, 10000000, NULL},
     {"datapath", "host-firewall", KEY_BOOL, F(datapath.host_firewall), 0, 0, NULL},
+    {"gateway", "underlay-address", KEY_IPV4, F(gateway.underlay_address), 0, 0, NULL},
+    {"gateway", "listen-port", KEY_UINT, F(gateway.listen_port), 0, 65535, NULL},
 };
 
 void config_defaults(struct config *cfg)
@@ -285,6 +289,28 @@ static bool set_listen(struct parse_ctx *ctx, const struct key_def *k, const cha
 	return set_string(ctx, k, value, field);
 }
 
+/* The address machines send tunnel traffic to: it is advertised in gateways/<name> and
+ * becomes every machine's WireGuard endpoint, so an address no peer can reach (0.0.0.0,
+ * loopback, multicast, broadcast) is refused here rather than discovered as a dead tunnel.
+ * IPv4 only: the gateway registration and the machines' tunnels are IPv4 on the underlay. */
+static bool set_ipv4(struct parse_ctx *ctx, const struct key_def *k, const char *value, void *field)
+{
+	char why[CONFIG_ERR_MAX / 2];
+	struct net_prefix ip;
+
+	if (!value[0])
+		return set_string(ctx, k, value, field);
+	if (!net_ip_parse(value, AF_INET, &ip, why, sizeof(why)))
+		return fail(ctx, k->section, k->name,
+			    "'%s': %s (this node's underlay address, e.g. 192.0.2.10)", value, why);
+	if (ip.addr[0] == 0 || ip.addr[0] == 127 || ip.addr[0] >= 224)
+		return fail(ctx, k->section, k->name,
+			    "'%s' is not an address machines can reach (unspecified, loopback, "
+			    "multicast or reserved), expected this node's underlay IPv4 address",
+			    value);
+	return set_string(ctx, k, value, field);
+}
+
 /* One http:// or https:// URL with a host and nothing after it but an optional '/'. */
 static bool url_valid(const char *u, size_t len)
 {
@@ -343,6 +369,8 @@ static bool set_value(struct parse_ctx *ctx, const struct key_def *k, const char
 		return set_listen(ctx, k, value, field);
 	case KEY_URLS:
 		return set_urls(ctx, k, value, field);
+	case KEY_IPV4:
+		return set_ipv4(ctx, k, value, field);
 	case KEY_MTU:
 	case KEY_UINT:
 		return set_uint(ctx, k, value, field);
@@ -401,8 +429,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	if (!section_known)
 		return fail(ctx, section, name,
-			    "unknown section [%s], expected [agent], [store], [tunnel] or "
-			    "[datapath]",
+			    "unknown section [%s], expected [agent], [store], [tunnel], "
+			    "[datapath] or [gateway]",
 			    section),
 		       0;
 	return fail(ctx, section, name, "unknown key in [%s] (see pseudopod.conf(5))", section), 0;

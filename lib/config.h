@@ -79,11 +79,18 @@ struct config_datapath {
 	bool host_firewall;	    /* host-firewall = off */
 };
 
+/* Read in gateway mode only (a workload's tunnel endpoint comes from enrollment). */
+struct config_gateway {
+	char underlay_address[64]; /* underlay-address = "" (auto: toward the store) */
+	uint16_t listen_port;	   /* listen-port = 0 (the cluster's port for the tunnel kind) */
+};
+
 struct config {
 	struct config_agent agent;
 	struct config_store store;
 	struct config_tunnel_section tunnel;
 	struct config_datapath datapath;
+	struct config_gateway gateway;
 };
 
 void config_defaults(struct config *cfg);

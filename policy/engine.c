@@ -622,6 +622,20 @@ uint32_t policy_engine_identity_find(const struct policy_engine *e, const struct
 	return 0;
 }
 
+int policy_engine_identity_foreach(const struct policy_engine *e,
+				   int (*cb)(uint32_t id, const struct label_set *labels,
+					     void *arg),
+				   void *arg)
+{
+	for (size_t i = 0; i < e->n_ids; i++) {
+		int rc = cb(e->ids[i]->id, &e->ids[i]->labels, arg);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- policies --------------------------------------------------------------------- */
 
 static bool policy_selects(const struct policy *p, const struct label_set *labels)

@@ -91,6 +91,13 @@ int policy_engine_identity_remove(struct policy_engine *e, uint32_t id,
 const struct label_set *policy_engine_identity_labels(const struct policy_engine *e, uint32_t id);
 /* The id of an identity with exactly these labels, or 0. */
 uint32_t policy_engine_identity_find(const struct policy_engine *e, const struct label_set *labels);
+/* Calls cb for every identity known (reserved, from the store, local CIDR ones) in ascending
+ * id order; stops at cb's first nonzero return and returns it, else 0. cb must not change
+ * the engine. */
+int policy_engine_identity_foreach(const struct policy_engine *e,
+				   int (*cb)(uint32_t id, const struct label_set *labels,
+					     void *arg),
+				   void *arg);
 
 /* Adds or replaces the policy under key, parsed from its JSON object. */
 int policy_engine_policy_set(struct policy_engine *e, const char *key, const json_t *object,

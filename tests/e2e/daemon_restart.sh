@@ -38,6 +38,13 @@ st=$(d_status)
 	-o json | jq -e '.verdict == "allowed"' >/dev/null || h_fail "trace web -> 5432"
 "$PP_CLI" policy trace --socket "$D_SOCK" --src 10.200.1.6 --dst 10.201.0.10 --dport 5432 \
 	-o json | jq -e '.verdict == "denied"' >/dev/null || h_fail "trace db -> 5432"
+# identity: this machine, an address through the ipcache, every identity with its labels
+"$PP_CLI" identity --socket "$D_SOCK" -o json | jq -e --argjson id "$D_VMID" \
+	'.id == $id and .overlay_ip == "10.201.0.10"' >/dev/null || h_fail "identity: this machine"
+"$PP_CLI" identity --socket "$D_SOCK" --ip 10.200.1.5 -o json |
+	jq -e '.identity.labels | index("k8s:app=web")' >/dev/null || h_fail "identity --ip 10.200.1.5"
+"$PP_CLI" identity list --socket "$D_SOCK" -o json | jq -e --argjson id "$D_VMID" \
+	'.identities[] | select(.id == $id and .kind == "cluster")' >/dev/null || h_fail "identity list"
 
 # observe: the flows from the datapath's ring buffer with both identities' labels.
 "$PP_CLI" observe --socket "$D_SOCK" --last 50 -o json >"$H_TMP/flows.json"

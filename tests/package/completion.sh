@@ -44,4 +44,6 @@ expect "pseudopodctl init --clu" --cluster-name
 expect "pseudopodctl policy apply --config " FILE
 expect "pseudopod " enroll
 expect "pseudopod -" --version
+expect "pseudopod identity " list
+expect "pseudopod identity --" --ip
 exit $fail

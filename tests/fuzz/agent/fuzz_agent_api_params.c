@@ -3,8 +3,9 @@
  * The local API's parameter parsing: what a client on the socket controls. The input is
  * used twice: as a URL query ("k=v&k2=v2", split here as MHD splits it) and as a POST body
  * (api_body_params), and the resulting parameters go through the /v1 parsers
- * (flows_filter_parse, api_trace_parse); a filter that parses is run against a small ring.
- * Any input must give a result or a reasoned refusal (bad_key and why set), never a crash.
+ * (flows_filter_parse, api_trace_parse, api_policy_parse, api_identity_parse); a filter that parses
+ * is run against a small ring. Any input must give a result or a reasoned refusal (bad_key and why
+ * set), never a crash.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ static void parse_all(const struct flows_param *p, size_t n)
 {
 	struct flows_filter flt;
 	struct api_trace_query q;
+	struct api_identity_query iq;
+	struct api_policy_query pq;
 	const char *bad = NULL;
 	char why[256];
 
@@ -40,6 +43,24 @@ static void parse_all(const struct flows_param *p, size_t n)
 	bad = NULL;
 	if (!api_trace_parse(p, n, &q, &bad, why, sizeof(why)) && (!bad || !why[0]))
 		abort();
+	bad = NULL;
+	why[0] = '\0';
+	if (api_policy_parse(p, n, &pq, &bad, why, sizeof(why))) {
+		if (n && pq.endpoint == 0) /* a query that parses names an endpoint */
+			abort();
+	} else if (!bad || !why[0]) {
+		abort();
+	}
+	bad = NULL;
+	why[0] = '\0';
+	if (api_identity_parse(p, n, &iq, &bad, why, sizeof(why))) {
+		/* a query that parses asks for exactly one thing, and id 0 is never one */
+		if (iq.by > API_IDENTITY_IP || (iq.by == API_IDENTITY_ID && iq.id == 0) ||
+		    (iq.by == API_IDENTITY_SELF && n))
+			abort();
+	} else if (!bad || !why[0]) {
+		abort();
+	}
 }
 
 /* "a=b&c&d=" -> {a,b} {c,NULL} {d,""}, as MHD hands them over (no %-decoding needed here:

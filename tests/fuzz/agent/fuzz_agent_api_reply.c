@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * What `pseudopod` does with a reply from the daemon: parse it (api_client_parse_reply) and
- * render it as status, policy, trace and flows tables, plus one table line per flow
+ * render it as status, policy, trace, flows and identity tables, plus one table line per flow
  * object. A daemon of another version (or anything else listening on the socket) may send
  * any JSON: missing fields, wrong types, deep nesting. The CLI must print what it can.
  */
@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cli_render_policy(null, reply);
 	cli_render_trace(null, reply);
 	cli_render_flows(null, reply);
+	cli_render_identity(null, reply);
+	cli_render_identities(null, reply);
 	json_array_foreach(json_object_get(reply, "flows"), i, f)
 	    flows_json_line(f, line, sizeof(line));
 	flows_json_line(reply, line, sizeof(line));

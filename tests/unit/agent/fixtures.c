@@ -116,7 +116,8 @@ static int status(json_t **out, void *ctx)
 	return *out ? 0 : -ENOMEM;
 }
 
-static int policy_get(json_t **out, void *ctx)
+static int policy_get(const struct api_policy_query *q, json_t **out, char *err, size_t len,
+		      void *ctx)
 {
 	struct policy_entry a = {.identity = 400,
 				 .direction = POLICY_INGRESS,
@@ -132,6 +133,13 @@ static int policy_get(json_t **out, void *ctx)
 				 .deny = 1,
 				 .rule_id = 9};
 
+	/* this machine is endpoint 300, as the workload daemon answers for another */
+	if (q->endpoint && q->endpoint != 300)
+		return snprintf(err, len,
+				"endpoint %u: not enforced here (this machine is "
+				"endpoint 300)",
+				q->endpoint),
+		       -ENOENT;
 	*out = json_pack(
 	    "{s:i,s:i,s:{s:b,s:b},s:[o,o]}", "endpoint", 300, "revision", 42, "enforcement",
 	    "ingress", 1, "egress", 0, "entries",
@@ -158,5 +166,55 @@ static int trace(const struct api_trace_query *q, json_t **out, char *err, size_
 	return *out ? 0 : -ENOMEM;
 }
 
-const struct api_v1_ops fixture_ops = {
-    .status = status, .policy_get = policy_get, .policy_trace = trace};
+/* Identities 2, 300, 400 (the labels above); this machine is 400 ("web-vm"); the ipcache
+ * holds 10.244.1.0/24 -> 300 and 10.99.0.2/32 -> 400 (a machine behind 192.0.2.2). */
+static json_t *identity_of(uint32_t id)
+{
+	json_t *l = labels(id, NULL);
+
+	return l ? json_pack("{s:i, s:o, s:s}", "id", (int)id, "labels", l, "kind",
+			     id < 256 ? "reserved" : "cluster")
+		 : NULL;
+}
+
+static int identity_get(const struct api_identity_query *q, json_t **out, char *err, size_t len,
+			void *ctx)
+{
+	char ip[NET_IP_STRLEN];
+
+	if (q->by == API_IDENTITY_SELF) {
+		*out = identity_of(400);
+		json_object_set_new(*out, "name", json_string("web-vm"));
+		json_object_set_new(*out, "overlay_ip", json_string("10.99.0.2"));
+		return 0;
+	}
+	if (q->by == API_IDENTITY_ID) {
+		*out = identity_of(q->id);
+		return *out ? 0 : (snprintf(err, len, "%u: no such identity", q->id), -ENOENT);
+	}
+	net_ip_format(&q->ip, ip);
+	if (!strncmp(ip, "10.244.1.", 9))
+		*out = json_pack("{s:s, s:s, s:o, s:n, s:b}", "ip", ip, "prefix", "10.244.1.0/24",
+				 "identity", identity_of(300), "tunnel_endpoint", "workload", 0);
+	else if (!strcmp(ip, "10.99.0.2"))
+		*out = json_pack("{s:s, s:s, s:o, s:s, s:b}", "ip", ip, "prefix", "10.99.0.2/32",
+				 "identity", identity_of(400), "tunnel_endpoint", "192.0.2.2",
+				 "workload", 1);
+	else /* no prefix holds it: world, as the datapath decides */
+		*out = json_pack("{s:s, s:n, s:o, s:n, s:b}", "ip", ip, "prefix", "identity",
+				 identity_of(2), "tunnel_endpoint", "workload", 0);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int identity_list(json_t **out, void *ctx)
+{
+	*out = json_pack("{s:[o, o, o]}", "identities", identity_of(2), identity_of(300),
+			 identity_of(400));
+	return *out ? 0 : -ENOMEM;
+}
+
+const struct api_v1_ops fixture_ops = {.status = status,
+				       .policy_get = policy_get,
+				       .policy_trace = trace,
+				       .identity_get = identity_get,
+				       .identity_list = identity_list};

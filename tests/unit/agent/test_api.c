@@ -84,7 +84,7 @@ static int not_ready(json_t **out, void *ctx)
 	return -EAGAIN;
 }
 
-static int broken(json_t **out, void *ctx)
+static int broken(const struct api_policy_query *q, json_t **out, char *err, size_t len, void *ctx)
 {
 	return -EIO;
 }
@@ -100,6 +100,11 @@ static void test_v1(void **state)
 	    {"src", "10.244.1.5"}, {"dst", "10.99.0.2"}, {"dport", "5432"}};
 	const struct flows_param trace_refused[] = {{"src", "10.0.0.66"}, {"dst", "10.99.0.2"}};
 	const struct flows_param trace_bad[] = {{"src", "10.244.1.5"}, {"dst", "fd00::2"}};
+	const struct flows_param pol_ep[] = {{"endpoint", "300"}},
+				 pol_other[] = {{"endpoint", "301"}},
+				 pol_bad[] = {{"endpoint", "0"}};
+	const struct flows_param id_ok[] = {{"id", "300"}}, id_unknown[] = {{"id", "77"}},
+				 id_bad[] = {{"id", "x"}};
 
 	assert_int_equal(flows_new(16, &fixture_lookup, &f), 0);
 	fixture_fill(f);
@@ -119,6 +124,25 @@ static void test_v1(void **state)
 	assert_int_equal(call(s, "GET", "/v1/policy/trace", trace_bad, 2, err, sizeof(err)), 400);
 	assert_string_equal(err, "parameter 'dst': not of the same address family as src");
 	assert_int_equal(call(s, "PUT", "/v1/status", NULL, 0, err, sizeof(err)), 405);
+	assert_int_equal(call(s, "GET", "/v1/identity", NULL, 0, err, sizeof(err)), 200);
+	assert_int_equal(call(s, "GET", "/v1/identity", id_ok, 1, err, sizeof(err)), 200);
+	assert_int_equal(call(s, "GET", "/v1/identity", id_unknown, 1, err, sizeof(err)), 404);
+	assert_string_equal(err, "identity: 77: no such identity");
+	assert_int_equal(call(s, "GET", "/v1/identity", id_bad, 1, err, sizeof(err)), 400);
+	assert_string_equal(err, "parameter 'id': 'x' is not a number, expected an integer from 1 "
+				 "to 4294967295");
+	assert_int_equal(call(s, "GET", "/v1/policy", pol_ep, 1, err, sizeof(err)), 200);
+	assert_int_equal(call(s, "GET", "/v1/policy", pol_other, 1, err, sizeof(err)), 404);
+	assert_string_equal(err, "policy: endpoint 301: not enforced here (this machine is "
+				 "endpoint 300)");
+	assert_int_equal(call(s, "GET", "/v1/policy", pol_bad, 1, err, sizeof(err)), 400);
+	assert_string_equal(err, "parameter 'endpoint': 0 is out of range, expected an integer "
+				 "from 1 to 4294967295");
+	assert_int_equal(call(s, "GET", "/v1/policy", status_param, 1, err, sizeof(err)), 400);
+	assert_string_equal(err, "parameter 'x': unknown parameter (expected endpoint)");
+	assert_int_equal(call(s, "GET", "/v1/identities", NULL, 0, err, sizeof(err)), 200);
+	assert_int_equal(call(s, "GET", "/v1/identities", id_ok, 1, err, sizeof(err)), 400);
+	assert_string_equal(err, "parameter 'id': /v1/identities takes no parameters");
 	api_server_free(s);
 
 	/* Callback errors: not ready -> 503, failure -> 500, absent -> 501. */
@@ -130,6 +154,8 @@ static void test_v1(void **state)
 	assert_int_equal(call(s, "GET", "/v1/policy", NULL, 0, err, sizeof(err)), 500);
 	assert_string_equal(err, "policy: Input/output error");
 	assert_int_equal(call(s, "GET", "/v1/policy/trace", trace_ok, 3, err, sizeof(err)), 501);
+	assert_int_equal(call(s, "GET", "/v1/identity", NULL, 0, err, sizeof(err)), 501);
+	assert_int_equal(call(s, "GET", "/v1/identities", NULL, 0, err, sizeof(err)), 501);
 	api_server_free(s);
 	flows_free(f);
 }
@@ -174,6 +200,61 @@ static void test_trace_parse(void **state)
 			assert_true(why[0]);
 		}
 	}
+}
+
+static void test_identity_parse(void **state)
+{
+	static const struct {
+		struct flows_param p[3];
+		size_t n;
+		enum api_identity_by by;
+		const char *bad; /* NULL = valid */
+		const char *why;
+	} cases[] = {
+	    {{{0}}, 0, API_IDENTITY_SELF, NULL, NULL},
+	    {{{"id", "4097"}}, 1, API_IDENTITY_ID, NULL, NULL},
+	    {{{"id", "4294967295"}}, 1, API_IDENTITY_ID, NULL, NULL},
+	    {{{"ip", "fd00::1"}}, 1, API_IDENTITY_IP, NULL, NULL},
+	    {{{"id", "0"}},
+	     1,
+	     0,
+	     "id",
+	     "0 is out of range, expected an integer from 1 to 4294967295"},
+	    {{{"id", "4294967296"}},
+	     1,
+	     0,
+	     "id",
+	     "4294967296 is out of range, expected an integer from 1 to 4294967295"},
+	    {{{"id", "web"}},
+	     1,
+	     0,
+	     "id",
+	     "'web' is not a number, expected an integer from 1 to 4294967295"},
+	    {{{"ip", "10.0.0.0/8"}}, 1, 0, "ip", "'10.0.0.0/8' is not an IPv4 or IPv6 address"},
+	    {{{"ip", NULL}}, 1, 0, "ip", "needs a value"},
+	    {{{"id", "1"}, {"ip", "10.0.0.1"}}, 2, 0, "ip", "id and ip exclude each other"},
+	    {{{"id", "1"}, {"id", "2"}}, 2, 0, "id", "given twice"},
+	    {{{"name", "x"}}, 1, 0, "name", "unknown parameter (expected id or ip)"},
+	};
+	struct api_identity_query q;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *bad = NULL;
+		char why[128] = "";
+		bool ok = api_identity_parse(cases[i].p, cases[i].n, &q, &bad, why, sizeof(why));
+
+		if (ok != !cases[i].bad || (!ok && strcmp(why, cases[i].why)))
+			fprintf(stderr, "case %zu: %s %s\n", i, bad ? bad : "", why);
+		assert_int_equal(ok, !cases[i].bad);
+		if (ok) {
+			assert_int_equal(q.by, cases[i].by);
+		} else {
+			assert_string_equal(bad, cases[i].bad);
+			assert_string_equal(why, cases[i].why);
+		}
+	}
+	assert_true(api_identity_parse(cases[1].p, 1, &q, &(const char *){0}, (char[8]){0}, 8));
+	assert_int_equal(q.id, 4097);
 }
 
 static void test_body_params(void **state)
@@ -304,7 +385,9 @@ static void test_client_render(void **state)
 	    strstr(text, "    gw-1  192.0.2.10:51871  yes     12               4096      2048\n"));
 	assert_non_null(strstr(text, "Store:\n"));
 	free(text);
-	assert_int_equal(fixture_ops.policy_get(&pol, NULL), 0);
+	assert_int_equal(
+	    fixture_ops.policy_get(&(struct api_policy_query){0}, &pol, (char[64]){0}, 64, NULL),
+	    0);
 	text = render(cli_render_policy, pol);
 	assert_non_null(strstr(text, "ingress   allow   400        tcp     5432         "
 				     "prod/allow-web-to-db           ingress[0]     "
@@ -322,6 +405,7 @@ int main(void)
 	    cmocka_unit_test(test_dispatch),
 	    cmocka_unit_test(test_v1),
 	    cmocka_unit_test(test_trace_parse),
+	    cmocka_unit_test(test_identity_parse),
 	    cmocka_unit_test(test_body_params),
 	    cmocka_unit_test_setup_teardown(test_socket_life, setup_dir, teardown_dir),
 	    cmocka_unit_test(test_client_render),

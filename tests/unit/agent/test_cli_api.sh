@@ -4,7 +4,7 @@
 # The real `pseudopod` binary against the API server with fixture state (api_fixture: the
 # api and metrics modules in one poll loop, as pseudopodd drives them), on a unix socket in
 # a temporary directory: no root, no network namespace. Checks the tables and -o json of
-# status / observe / policy get / policy trace, observe's filters and --follow, the exit
+# status / observe / policy get / policy trace / identity, observe's filters and --follow, the exit
 # codes, and the HTTP error paths with curl (404, 405, 400 naming the parameter, 413 for
 # declared and chunked oversized bodies), then scrapes /metrics through promtool.
 #
@@ -142,6 +142,13 @@ check "policy get: entry with its policy" contains "$O" "prod/allow-web-to-db"
 check "policy get: header" contains "$O" "DIRECTION VERDICT IDENTITY"
 run_rc 0 "$O" "$E" policy get -o json
 check "policy get -o json" jq -e '(.entries | length) == 2 and .entries[1].verdict == "deny"' "$O"
+run_rc 0 "$O" "$E" policy get --endpoint 300 -o json
+check "policy get --endpoint: this machine's" jq -e '.endpoint == 300' "$O"
+run_rc 1 "$O" "$E" policy get --endpoint 301
+check "policy get --endpoint: another named" contains "$E" "endpoint 301: not enforced here"
+run_rc 1 "$O" "$E" policy get --endpoint web
+check "policy get --endpoint: bad value named" contains "$E" "parameter 'endpoint': 'web' is not a number"
+run_rc 2 "$O" "$E" policy trace --src 10.244.1.5 --dst 10.99.0.2 --endpoint 300
 run_rc 0 "$O" "$E" policy trace --src 10.244.1.5 --dst 10.99.0.2 --dport 5432
 check "policy trace: allowed" contains "$O" "verdict: allowed"
 run_rc 0 "$O" "$E" policy trace --src 10.244.1.5 --dst 10.99.0.2 --dport 22 --proto tcp -o json
@@ -154,6 +161,39 @@ run_rc 2 "$O" "$E" policy trace --src 10.244.1.5
 run_rc 2 "$O" "$E" policy frobnicate
 run_rc 0 "$O" "$E" policy --help
 check "policy --help has examples" contains "$O" "pseudopod policy trace --src"
+
+# --- identity ---
+run_rc 0 "$O" "$E" identity
+check "identity: this machine's number, kind and labels" grep -q '^400 *cluster *k8s:app=web$' "$O"
+check "identity: one label per line" grep -q '^ *k8s:io.kubernetes.pod.namespace=prod$' "$O"
+check "identity: who this machine is" contains "$O" "name:       web-vm"
+run_rc 0 "$O" "$E" identity list
+check "identity list: header" grep -q '^ID *KIND *LABELS$' "$O"
+check "identity list: every identity" sh -c "grep -c '^[0-9]' '$O' | grep -qx 3"
+run_rc 0 "$O" "$E" identity list -o json
+check "identity list -o json" jq -e '[.identities[].id] == [2, 300, 400]' "$O"
+run_rc 0 "$O" "$E" identity get 300 -o json
+check "identity get -o json" jq -e '.id == 300 and .labels == ["k8s:app=db"]' "$O"
+run_rc 0 "$O" "$E" identity --ip 10.99.0.2
+check "identity --ip: the identity" grep -q '^400 *cluster *k8s:app=web$' "$O"
+check "identity --ip: the matching prefix" contains "$O" "prefix:          10.99.0.2/32"
+check "identity --ip: the tunnel endpoint" contains "$O" "tunnel_endpoint: 192.0.2.2"
+run_rc 1 "$O" "$E" identity get 77
+check "identity get: unknown id named" contains "$E" "77: no such identity"
+run_rc 0 "$O" "$E" identity --ip 192.0.2.9
+check "identity --ip: an address no prefix holds is world" grep -q '^2 *reserved *reserved:world$' "$O"
+check "identity --ip: no prefix" contains "$O" "prefix:          -"
+run_rc 2 "$O" "$E" identity get 12ab
+check "identity get: bad id named" contains "$E" "identity '12ab' is not a number"
+run_rc 2 "$O" "$E" identity get
+check "identity get: needs an id" contains "$E" "get needs an identity number"
+run_rc 2 "$O" "$E" identity --ip 10.0.0.0/8
+check "identity --ip: bad address named" contains "$E" "--ip '10.0.0.0/8' is not an IPv4 or IPv6 address"
+run_rc 2 "$O" "$E" identity list --ip 10.99.0.2
+run_rc 2 "$O" "$E" identity show
+check "identity: unknown subcommand named" contains "$E" "unknown subcommand 'show'"
+run_rc 0 "$O" "$E" identity --help
+check "identity --help has examples" contains "$O" "pseudopod identity --ip"
 
 # --- HTTP error paths (curl) ---
 # http METHOD PATH [curl args...]: prints "STATUS BODY".

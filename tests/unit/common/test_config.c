@@ -41,6 +41,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.tunnel.vxlan_port, 8472);
 	assert_int_equal(cfg.datapath.policy_max, 16384);
 	assert_int_equal(cfg.agent.fail_mode, CONFIG_FAIL_STATIC);
+	assert_string_equal(cfg.gateway.underlay_address, "");
+	assert_int_equal(cfg.gateway.listen_port, 0);
 }
 
 static void test_all_types(void **state)
@@ -52,7 +54,10 @@ static void test_all_types(void **state)
 			       "[store]\nendpoints = http://10.0.0.1:2379\ntimeout-ms = 250\n"
 			       "[tunnel]\nmode = vxlan\nwireguard-backend = userspace\n"
 			       "vxlan-port = 4789\n"
-			       "[datapath]\nhost-firewall = no\nconntrack-max = 2048\n"));
+			       "[datapath]\nhost-firewall = no\nconntrack-max = 2048\n"
+			       "[gateway]\nunderlay-address = 192.0.2.7\nlisten-port = 4790\n"));
+	assert_string_equal(cfg.gateway.underlay_address, "192.0.2.7");
+	assert_int_equal(cfg.gateway.listen_port, 4790);
 	assert_int_equal(cfg.agent.mode, CONFIG_MODE_GATEWAY);
 	assert_string_equal(cfg.agent.name, "gw-1");
 	assert_int_equal(cfg.agent.fail_mode, CONFIG_FAIL_CLOSED);
@@ -75,7 +80,22 @@ static const struct {
     {"[agent]\nbogus = 1\n",
      "test.conf:2: [agent] bogus: unknown key in [agent] (see pseudopod.conf(5))"},
     {"[agnet]\nmode = workload\n", "test.conf:2: [agnet] mode: unknown section [agnet], expected "
-				   "[agent], [store], [tunnel] or [datapath]"},
+				   "[agent], [store], [tunnel], [datapath] or [gateway]"},
+    {"[gateway]\nunderlay-address = 10.0.0.300\n",
+     "test.conf:2: [gateway] underlay-address: '10.0.0.300': '10.0.0.300' is not an IPv4 "
+     "address (this node's underlay address, e.g. 192.0.2.10)"},
+    {"[gateway]\nunderlay-address = fd00::1\n",
+     "test.conf:2: [gateway] underlay-address: 'fd00::1': 'fd00::1' is an IPv6 address, "
+     "expected an IPv4 address (this node's underlay address, e.g. 192.0.2.10)"},
+    {"[gateway]\nunderlay-address = 127.0.0.1\n",
+     "test.conf:2: [gateway] underlay-address: '127.0.0.1' is not an address machines can "
+     "reach (unspecified, loopback, multicast or reserved), expected this node's underlay "
+     "IPv4 address"},
+    {"[gateway]\nlisten-port = 65536\n",
+     "test.conf:2: [gateway] listen-port: 65536 is out of range, expected an integer from 0 to "
+     "65535"},
+    {"[gateway]\nport = 1\n",
+     "test.conf:2: [gateway] port: unknown key in [gateway] (see pseudopod.conf(5))"},
     {"[tunnel]\nwireguard-port = 70000\n", "test.conf:2: [tunnel] wireguard-port: 70000 is out of "
 					   "range, expected an integer from 1 to 65535"},
     {"[tunnel]\nwireguard-port = 5x\n", "test.conf:2: [tunnel] wireguard-port: '5x' is not a "

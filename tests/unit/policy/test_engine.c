@@ -130,6 +130,54 @@ static void test_cidr_identities(void **state)
 	policy_engine_free(e);
 }
 
+struct id_walk {
+	uint32_t ids[64];
+	size_t n;
+	uint32_t stop_at;
+};
+
+static int collect_id(uint32_t id, const struct label_set *labels, void *arg)
+{
+	struct id_walk *w = arg;
+
+	assert_non_null(labels);
+	if (w->n < 64)
+		w->ids[w->n++] = id;
+	return id == w->stop_at ? 42 : 0;
+}
+
+/* Every identity once, in ascending order (reserved, stored, CIDR); cb's nonzero stops. */
+static void test_identity_foreach(void **state)
+{
+	struct policy_engine *e = policy_engine_new();
+	const struct policy_cidr_identity *c;
+	struct id_walk w = {0};
+	struct label_set web;
+	char err[512];
+	size_t n;
+
+	labels(&web, "app=web");
+	assert_int_equal(policy_engine_identity_set(e, 4097, &web, NULL), 0);
+	assert_true(th_load(e,
+			    "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+			    "metadata: {name: c, namespace: prod}\nspec:\n"
+			    "  endpointSelector: {}\n  egress:\n  - toCIDR: [10.0.0.0/8]\n",
+			    err, sizeof(err)));
+	c = policy_engine_cidr_identities(e, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(policy_engine_identity_foreach(e, collect_id, &w), 0);
+	assert_int_equal(w.n, 12); /* 1..10, 4097, the CIDR identity */
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(w.ids[i], i + 1);
+	assert_int_equal(w.ids[10], 4097);
+	assert_int_equal(w.ids[11], c[0].identity);
+	w = (struct id_walk){.stop_at = 3};
+	assert_int_equal(policy_engine_identity_foreach(e, collect_id, &w), 42);
+	assert_int_equal(w.n, 3);
+	label_set_free(&web);
+	policy_engine_free(e);
+}
+
 /* Re-putting an unchanged object changes nothing (no rule id churn in the datapath). */
 static void test_reput_unchanged(void **state)
 {
@@ -551,6 +599,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_entries),
 	    cmocka_unit_test(test_cidr_identities),
+	    cmocka_unit_test(test_identity_foreach),
 	    cmocka_unit_test(test_reput_unchanged),
 	    cmocka_unit_test(test_invalid_policy_keeps_state),
 	    cmocka_unit_test(test_incremental_equals_full),
