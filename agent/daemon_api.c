@@ -271,6 +271,9 @@ static int update_metrics(void *ctx)
 
 	for (size_t i = 0; i < n; i++)
 		v[i].direction == POLICY_INGRESS ? in++ : out++;
+	size_t n_ipc = 0;
+	if (daemon_policy_sync(d) && agent_policy_ipcache_count(daemon_policy_sync(d), &n_ipc) == 0)
+		metrics_set(d->metrics, "pseudopod_ipcache_entries", NULL, (double)n_ipc);
 	daemon_datapath_metrics(d);
 	daemon_tunnel_metrics(d);
 	metrics_set(d->metrics, "pseudopod_policy_entries", lin, (double)in);
