@@ -23,8 +23,6 @@
 #include "policy/policy.h"
 #include "policy/trace.h"
 
-#define DAEMON_METRICS_MS 5000
-
 /* ---- enrichment: labels and rule origins ---- */
 
 static json_t *labels_of(uint32_t identity, void *ctx)
@@ -372,8 +370,10 @@ int daemon_api_start(struct daemon *d, char *err, size_t err_len)
 		if (rc < 0)
 			return rc;
 	}
-	rc = daemon_loop_timer_add(d->loop, "metrics", 0, DAEMON_METRICS_MS, update_metrics, d);
-	return rc < 0 ? rc : 0;
+	/* No refresh timer: a scrape refreshes the gauges first (ms_run) and /v1/status reads
+	 * the live state, so a periodic refresh would only wake an idle daemon. */
+	update_metrics(d);
+	return 0;
 }
 
 void daemon_api_close(struct daemon *d)
