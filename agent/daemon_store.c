@@ -376,9 +376,9 @@ static int on_resync_timer(void *ctx)
 	struct daemon *d = ctx;
 	struct daemon_store_state *st = &d->st;
 
-	if (!st->resync_pending || st->in_listing)
+	if (!st->resync_pending)
 		return 0;
-	if (snapshot_sync(d, "re") == 0) {
+	if (!st->in_listing && snapshot_sync(d, "re") == 0) {
 		st->resync_pending = false;
 		return 0;
 	}
