@@ -32,10 +32,28 @@
 
 #define DAEMON_SNAPSHOT_MIN_MS 2000
 
+static int on_snapshot_timer(void *ctx);
+
+/* The snapshot is written DAEMON_SNAPSHOT_MIN_MS after a store change is applied (one
+ * write for a burst of changes), by a one-shot timer: nothing wakes an idle daemon. */
+static void snapshot_due(struct daemon *d)
+{
+	if (d->snapshot_armed)
+		return;
+	if (d->snapshot_timer < 0)
+		d->snapshot_timer = daemon_loop_timer_add(
+		    d->loop, "snapshot", DAEMON_SNAPSHOT_MIN_MS, 0, on_snapshot_timer, d);
+	else
+		daemon_loop_timer_arm(d->loop, d->snapshot_timer, DAEMON_SNAPSHOT_MIN_MS);
+	d->snapshot_armed = d->snapshot_timer >= 0;
+}
+
 void daemon_applied(struct daemon *d, const char *source, int64_t revision)
 {
 	d->policy_source = source;
 	d->policy_revision = revision;
+	if (!strcmp(source, "store"))
+		snapshot_due(d);
 	if (!strcmp(source, "store"))
 		d->dp.closed = false; /* the store's policy replaced the fail-closed state */
 	if (d->ready)
@@ -126,11 +144,14 @@ static int on_snapshot_timer(void *ctx)
 	static int64_t saved = -1;
 	struct daemon *d = ctx;
 
+	d->snapshot_armed = false;
 	if (!d->ready || !d->policy_source || strcmp(d->policy_source, "store") ||
 	    d->policy_revision == saved)
 		return 0;
 	if (daemon_snapshot_save(d) == 0)
 		saved = d->policy_revision;
+	else
+		snapshot_due(d); /* retried, like a change */
 	return 0;
 }
 
@@ -198,9 +219,9 @@ static int start(struct daemon *d, char *err, size_t err_len)
 			snprintf(err, err_len, "%s", strerror(-rc));
 		return rc;
 	}
-	rc = daemon_loop_timer_add(d->loop, "snapshot", DAEMON_SNAPSHOT_MIN_MS,
-				   DAEMON_SNAPSHOT_MIN_MS, on_snapshot_timer, d);
-	return rc < 0 ? rc : 0;
+	if (d->ready)
+		snapshot_due(d); /* the first sync ran before the loop had timers */
+	return 0;
 }
 
 static void stop(struct daemon *d)
@@ -227,6 +248,7 @@ int daemon_run(const struct config *cfg, const char *config_path, char *err, siz
 		return -ENOMEM;
 	d->cfg = *cfg;
 	d->sigfd = -1;
+	d->snapshot_timer = -1;
 	d->started = time(NULL);
 	snprintf(d->config_path, sizeof(d->config_path), "%s", config_path);
 	log_set_level(cfg->agent.log_level);

@@ -23,8 +23,6 @@
 #include "policy/engine.h"
 #include "policy/policy.h"
 
-#define DAEMON_METRICS_MS 5000
-
 /* ---- enrichment: labels and rule origins ---- */
 
 static json_t *labels_of(uint32_t identity, void *ctx)
@@ -209,6 +207,9 @@ static int update_metrics(void *ctx)
 
 	for (size_t i = 0; i < n; i++)
 		v[i].direction == POLICY_INGRESS ? in++ : out++;
+	size_t n_ipc = 0;
+	if (daemon_policy_sync(d) && agent_policy_ipcache_count(daemon_policy_sync(d), &n_ipc) == 0)
+		metrics_set(d->metrics, "pseudopod_ipcache_entries", NULL, (double)n_ipc);
 	daemon_datapath_metrics(d);
 	daemon_tunnel_metrics(d);
 	metrics_set(d->metrics, "pseudopod_policy_entries", lin, (double)in);
@@ -309,8 +310,10 @@ int daemon_api_start(struct daemon *d, char *err, size_t err_len)
 		if (rc < 0)
 			return rc;
 	}
-	rc = daemon_loop_timer_add(d->loop, "metrics", 0, DAEMON_METRICS_MS, update_metrics, d);
-	return rc < 0 ? rc : 0;
+	/* No refresh timer: a scrape refreshes the gauges first (ms_run) and /v1/status reads
+	 * the live state, so a periodic refresh would only wake an idle daemon. */
+	update_metrics(d);
+	return 0;
 }
 
 void daemon_api_close(struct daemon *d)

@@ -235,7 +235,11 @@ static json_t *maps_json(struct daemon *d)
 	json_t *a = json_array();
 	size_t n_ipc = 0, n_pol = 0;
 
-	dp_ipcache_foreach(d->dp.dp, count_ipc, &n_ipc);
+	/* The sync's running count (no walk of a 100k-entry map per request); a walk only
+	 * before the first store sync (pins, snapshot, fail-closed). */
+	struct agent_policy_sync *ps = daemon_policy_sync(d);
+	if (!ps || agent_policy_ipcache_count(ps, &n_ipc) < 0)
+		dp_ipcache_foreach(d->dp.dp, count_ipc, &n_ipc);
 	dp_policy_foreach(d->dp.dp, count_pol, &n_pol);
 	for (size_t i = 0; a && i < sizeof(map_names) / sizeof(map_names[0]); i++) {
 		struct bpf_map_info info = {0};

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Gateway mode in the daemon's loop: the gateway module steps itself (gateway_poll() with
- * no wait) from a timer bounded by gateway_timeout_ms(); signals come through a signalfd.
+ * Gateway mode in the daemon's loop: the gateway is one loop source (gateway_fd(): its
+ * store watches) whose timeout hook is gateway_timeout_ms() (lease, supervision, retries),
+ * stepped with gateway_poll(gw, 0); signals come through a signalfd. No periodic timer.
  * The gateway's own options come from the config: its name ([agent] name), pins, tunnel
  * device and WireGuard settings, the private key in <state-dir>/wireguard.key. The
  * underlay address it registers (where machines send tunnel traffic) is [gateway]
@@ -28,24 +29,24 @@
 #include "lib/log.h"
 #include "store/store_options.h"
 
-#define GW_STEP_MS 20
-
 struct gwd {
 	struct gateway *gw;
 	struct gwd_api *api;
 	struct daemon_loop *loop;
-	int timer;
+	int src;
 	bool ready;
 	char err[512];
 	int rc;
 };
 
-static int on_step(void *ctx)
+static int on_step(int fd, short revents, void *ctx)
 {
 	struct gwd *g = ctx;
 	struct gateway_stats s;
 	int rc = gateway_poll(g->gw, 0, g->err, sizeof(g->err));
 
+	(void)fd;
+	(void)revents;
 	if (rc < 0) {
 		g->rc = rc;
 		daemon_loop_stop(g->loop);
@@ -57,9 +58,12 @@ static int on_step(void *ctx)
 		daemon_notify("READY=1\nSTATUS=gateway synced");
 		log_info("ready: gateway synced, %zu endpoints, %zu peers", s.endpoints, s.peers);
 	}
-	int t = gateway_timeout_ms(g->gw);
-	daemon_loop_timer_arm(g->loop, g->timer, t >= 0 && t < GW_STEP_MS ? t : GW_STEP_MS);
 	return 0;
+}
+
+static int step_timeout(void *ctx)
+{
+	return gateway_timeout_ms(((struct gwd *)ctx)->gw);
 }
 
 static int on_sig(int fd, short revents, void *ctx)
@@ -131,7 +135,7 @@ static int underlay_address(const struct config *cfg, char *out, size_t len, cha
 int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
 {
 	struct store_options so;
-	struct gwd g = {.timer = -1};
+	struct gwd g = {.src = -1};
 	char key[CONFIG_PATH_MAX + 32], ul[sizeof(cfg->gateway.underlay_address)];
 	sigset_t set;
 	int sfd = -1, rc;
@@ -186,8 +190,13 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	rc = daemon_loop_add(
 	    g.loop, &(struct daemon_loop_source){
 			.name = "signals", .fd = sfd, .events = POLLIN, .cb = on_sig, .ctx = &g});
-	g.timer = daemon_loop_timer_add(g.loop, "gateway", 0, 0, on_step, &g);
-	if (rc >= 0 && g.timer >= 0)
+	g.src = daemon_loop_add(g.loop, &(struct daemon_loop_source){.name = "gateway",
+								     .fd = gateway_fd(g.gw),
+								     .events = POLLIN,
+								     .cb = on_step,
+								     .timeout_ms = step_timeout,
+								     .ctx = &g});
+	if (rc >= 0 && g.src >= 0)
 		rc = daemon_loop_run(g.loop);
 	if (g.rc < 0) {
 		rc = g.rc;

@@ -84,7 +84,7 @@ struct daemon_store_state {
 	uint64_t events, resyncs;
 	struct store_alive alive;
 	bool alive_held;
-	int watch_timer, alive_timer, retry_timer;
+	int watch_src, alive_timer, retry_timer;
 	char password[256];
 	char last_error[512];
 };
@@ -117,6 +117,8 @@ struct daemon {
 	struct metrics_server *ms;
 	json_t *label_cache; /* identity (string) -> labels array, for flows */
 	int sigfd;
+	int snapshot_timer; /* one-shot, armed by daemon_applied() (daemon.c) */
+	bool snapshot_armed;
 	bool ready;
 	time_t started;
 };

@@ -20,6 +20,7 @@
 struct loop_source {
 	bool used;
 	unsigned int gen; /* bumped on every add: tells a reused slot from the one polled */
+	uint64_t due_ms;  /* its timeout hook's deadline this iteration; 0 = none */
 	struct daemon_loop_source s;
 };
 
@@ -170,9 +171,10 @@ static int loop_wait_ms(struct daemon_loop *l, uint64_t now)
 	}
 	for (int i = 0; i < LOOP_MAX_SOURCES; i++) {
 		struct loop_source *s = &l->src[i];
+		int t = s->used && s->s.timeout_ms ? s->s.timeout_ms(s->s.ctx) : -1;
 
-		if (s->used && s->s.timeout_ms)
-			wait = min_timeout(wait, s->s.timeout_ms(s->s.ctx));
+		s->due_ms = t >= 0 ? now + (uint64_t)t : 0;
+		wait = min_timeout(wait, t);
 	}
 	return wait;
 }
@@ -223,15 +225,20 @@ int daemon_loop_once(struct daemon_loop *l, int max_wait_ms)
 	unsigned int gen[LOOP_MAX_SOURCES];
 	for (int k = 0; k < n && rc > 0; k++)
 		rev[idx[k]] = pfd[k].revents;
-	for (int i = 0; i < LOOP_MAX_SOURCES; i++)
+	uint64_t due[LOOP_MAX_SOURCES], now = daemon_loop_now_ms();
+	for (int i = 0; i < LOOP_MAX_SOURCES; i++) {
 		gen[i] = l->src[i].gen;
+		due[i] = l->src[i].due_ms;
+	}
 
 	for (int i = 0; i < LOOP_MAX_SOURCES && !l->stop; i++) {
 		struct loop_source *s = &l->src[i];
 
 		if (!s->used || s->gen != gen[i])
 			continue;
-		if (!rev[i] && !s->s.always_run)
+		/* Called on an event, on every wake-up (always_run), or once its timeout hook's
+		 * deadline has passed (a kv watch's reconnect back-off, curl's timers). */
+		if (!rev[i] && !s->s.always_run && !(due[i] && now >= due[i]))
 			continue;
 		int cr = s->s.cb(s->s.fd, rev[i], s->s.ctx);
 		if (cr < 0)

@@ -12,10 +12,13 @@
  * - A source's fd may change over its life (a kv watch reconnecting):
  *   daemon_loop_set_fd() replaces it; fd < 0 keeps the source registered but not polled
  *   (its timeout hook, if any, still bounds the wait).
- * - A source may have a timeout hook (`timeout_ms`, e.g. api_server_timeout_ms): the wait
- *   is bounded by the smallest of these and of the timers. Sources with `always_run` are
- *   called after every wake-up even without an event (libmicrohttpd's servers need that to
- *   expire idle connections).
+ * - A source may have a timeout hook (`timeout_ms`, e.g. api_server_timeout_ms,
+ *   kv_watch_timeout_ms): the wait is bounded by the smallest of these and of the timers,
+ *   and a source whose hook's deadline has passed is called (revents 0) even without an
+ *   event, so a source with its own timers (a kv watch) needs no periodic timer at all.
+ *   The hook is asked again before every wait. Sources with `always_run` are called after
+ *   every wake-up even without an event (libmicrohttpd's servers need that to expire idle
+ *   connections).
  * - Timers are periodic (interval_ms) or one-shot (interval 0), on CLOCK_MONOTONIC;
  *   daemon_loop_timer_arm() re-arms one.
  * - A callback's negative return is logged with the source's name; it does not stop the

@@ -7,11 +7,14 @@
  * again: the daemon then runs a snapshot sync, which is itself a diff against the maps, so
  * there is no gap and no window. The machine's `workloads/<name>/alive` is kept on a lease.
  *
- * The watch is stepped from a timer (kv_watch_poll(w, 0): lib/kv has no pollable fd), at
- * DAEMON_WATCH_ACTIVE_MS for a second after any event and DAEMON_WATCH_IDLE_MS otherwise,
- * which bounds the added propagation delay and keeps the idle loop cheap.
+ * The watch is a loop source: its fd (kv_watch_fd()) is polled and its timeout hook
+ * (kv_watch_timeout_ms()) bounds the wait, so the loop sleeps until etcd sends something
+ * or the watch has a reconnect/curl timer due; an idle daemon does not step it at all.
+ * A resync (compaction, a failed write) runs right after the step that asked for it and,
+ * when it fails, again every DAEMON_RETRY_MS from a one-shot timer.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +30,9 @@
 #include "policy/engine.h"
 #include "store/store_options.h"
 
-#define DAEMON_WATCH_ACTIVE_MS 5
-#define DAEMON_WATCH_IDLE_MS   50
-#define DAEMON_ALIVE_TTL_S     15
-#define DAEMON_RETRY_MS	       2000
-#define DAEMON_LOCK_MS	       2000
+#define DAEMON_ALIVE_TTL_S 15
+#define DAEMON_RETRY_MS	   2000
+#define DAEMON_LOCK_MS	   2000
 
 static uint64_t mono_ns(void)
 {
@@ -369,6 +370,52 @@ static const struct kv_watch_ops watch_ops = {
     .progress = w_progress,
 };
 
+/* A failed resync is retried from here, not from every watch step. */
+static int on_resync_timer(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct daemon_store_state *st = &d->st;
+
+	if (!st->resync_pending)
+		return 0;
+	if (!st->in_listing && snapshot_sync(d, "re") == 0) {
+		st->resync_pending = false;
+		return 0;
+	}
+	if (st->retry_timer < 0)
+		st->retry_timer = daemon_loop_timer_add(d->loop, "store resync", DAEMON_RETRY_MS, 0,
+							on_resync_timer, d);
+	else
+		daemon_loop_timer_arm(d->loop, st->retry_timer, DAEMON_RETRY_MS);
+	return st->retry_timer < 0 ? st->retry_timer : 0;
+}
+
+static int on_watch(int fd, short revents, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct daemon_store_state *st = &d->st;
+	unsigned reconnects = kv_watch_reconnects(st->watch);
+	bool pending = st->resync_pending;
+	int rc;
+
+	(void)fd;
+	(void)revents;
+	rc = kv_watch_poll(st->watch, 0);
+	if (kv_watch_reconnects(st->watch) != reconnects)
+		set_connected(d, false, "watch stream dropped");
+	/* Newly asked for: now. Already failing: the retry timer owns it. */
+	if (st->resync_pending && !pending)
+		on_resync_timer(d);
+	return rc;
+}
+
+static int watch_timeout(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return kv_watch_timeout_ms(d->st.watch);
+}
+
 static int open_watch(struct daemon *d)
 {
 	struct daemon_store_state *st = &d->st;
@@ -377,27 +424,24 @@ static int open_watch(struct daemon *d)
 	    &(struct kv_watch_opts){.start_revision = st->rev_at_sync + 1, .progress_notify = true},
 	    &watch_ops, d, &st->watch);
 
-	if (rc < 0)
+	if (rc < 0) {
 		log_warn("store: watch: %s", strerror(-rc));
-	return rc;
-}
-
-static int on_watch_timer(void *ctx)
-{
-	struct daemon *d = ctx;
-	struct daemon_store_state *st = &d->st;
-	uint64_t before = st->events;
-	unsigned reconnects = st->watch ? kv_watch_reconnects(st->watch) : 0;
-	int rc = 0;
-
-	if (st->watch)
-		rc = kv_watch_poll(st->watch, 0);
-	if (st->watch && kv_watch_reconnects(st->watch) != reconnects)
-		set_connected(d, false, "watch stream dropped");
-	if (st->resync_pending && !st->in_listing && snapshot_sync(d, "re") == 0)
-		st->resync_pending = false;
-	daemon_loop_timer_arm(d->loop, st->watch_timer,
-			      st->events != before ? DAEMON_WATCH_ACTIVE_MS : DAEMON_WATCH_IDLE_MS);
+		return rc;
+	}
+	st->watch_src = daemon_loop_add(d->loop, &(struct daemon_loop_source){
+						     .name = "store watch",
+						     .fd = kv_watch_fd(st->watch),
+						     .events = POLLIN,
+						     .cb = on_watch,
+						     .timeout_ms = watch_timeout,
+						     .ctx = d,
+						 });
+	if (st->watch_src < 0) {
+		rc = st->watch_src;
+		log_warn("store: watch: %s", strerror(-rc));
+		kv_watch_close(st->watch);
+		st->watch = NULL;
+	}
 	return rc;
 }
 
@@ -427,18 +471,25 @@ static int on_alive_timer(void *ctx)
 	return 0;
 }
 
+/*
+ * Timers, each with its reason: "store alive" every TTL/3 (the lease must be refreshed
+ * before it expires; the same round trip is the health probe while the watch waits to
+ * reconnect), "store resync" one-shot (a failed resync, retried every DAEMON_RETRY_MS).
+ * The watch itself has none: it is an fd source.
+ */
 int daemon_store_start(struct daemon *d)
 {
 	struct daemon_store_state *st = &d->st;
 
+	st->watch_src = -1;
 	if (st->synced)
 		open_watch(d);
-	st->watch_timer = daemon_loop_timer_add(d->loop, "store watch", 0, 0, on_watch_timer, d);
+	st->retry_timer = -1; /* added on the first failed resync */
 	st->alive_timer = daemon_loop_timer_add(d->loop, "store alive", 0,
 						DAEMON_ALIVE_TTL_S * 1000 / 3, on_alive_timer, d);
 	if (!st->synced)
 		daemon_loop_timer_arm(d->loop, st->alive_timer, DAEMON_RETRY_MS);
-	return st->watch_timer < 0 ? st->watch_timer : st->alive_timer < 0 ? st->alive_timer : 0;
+	return st->alive_timer < 0 ? st->alive_timer : 0;
 }
 
 void daemon_store_close(struct daemon *d)
@@ -448,6 +499,8 @@ void daemon_store_close(struct daemon *d)
 	if (st->alive_held && store_alive_stop(&st->alive) < 0)
 		log_warn("store: revoking the alive lease: %s (it expires by itself)",
 			 store_error(&st->store));
+	if (st->watch)
+		daemon_loop_remove(d->loop, st->watch_src);
 	kv_watch_close(st->watch);
 	agent_sync_close(st->sync);
 	kv_close(st->kv);

@@ -205,10 +205,15 @@ static int wireguard_up(struct daemon *d, char *err, size_t err_len)
 	if (rc < 0)
 		return tfail(err, err_len, rc, "%s: configuring the link: %s", d->cfg.tunnel.device,
 			     strerror(-rc));
+	/* Once a second, not the library's 200 ms: gateway fail-over is decided on handshake
+	 * and receive ages in whole seconds (it polls at most once a second anyway), and the
+	 * wireguard-go liveness probe is the daemon's only periodic wake-up left at idle
+	 * (bench/agent's idle CPU); a crashed wireguard-go is restarted within a second. */
 	rc = tunnel_supervisor_open(&d->tun.sup, &(struct tunnel_supervisor_cfg){
 						     .dev = d->tun.wg,
 						     .link = &d->tun.link,
 						     .gws = &d->tun.gws,
+						     .interval_ms = 1000,
 						 });
 	if (rc < 0)
 		return tfail(err, err_len, rc, "tunnel supervisor: %s", strerror(-rc));

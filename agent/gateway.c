@@ -2,6 +2,7 @@
 /* gateway: open, one loop step, close (see gateway.h for the contract). */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,6 @@
 #include "tunnel/supervisor.h"
 
 #define GW_RETRY_MS 1000 /* after a failed flush */
-/* The kv watches have no pollable fd: the caller steps the gateway at least this often. */
-#define GW_WATCH_STEP_MS 50
 
 int64_t gw_now_ms(void)
 {
@@ -196,15 +195,23 @@ int gateway_poll(struct gateway *gw, int timeout_ms, char *err, size_t err_len)
 	return gw->fatal;
 }
 
+int gateway_fd(const struct gateway *gw)
+{
+	return gw->wfd_ok ? gw->wfd : -1;
+}
+
 int gateway_timeout_ms(const struct gateway *gw)
 {
 	int64_t now = gw_now_ms(), t = store_gateway_reg_timeout_ms(&gw->reg, now);
+	int w = gw_watches_timeout_ms(gw);
 
 	if (gw->sup && tunnel_supervisor_timeout_ms(gw->sup) < t)
 		t = tunnel_supervisor_timeout_ms(gw->sup);
 	if (gw->retry_at_ms > now && gw->retry_at_ms - now < t)
 		t = gw->retry_at_ms - now;
-	return t > GW_WATCH_STEP_MS ? GW_WATCH_STEP_MS : (int)t;
+	if (w >= 0 && w < t)
+		t = w;
+	return t < 0 ? 0 : t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
 void gateway_stats(const struct gateway *gw, struct gateway_stats *out)
@@ -219,7 +226,7 @@ void gateway_close(struct gateway *gw)
 {
 	if (!gw)
 		return;
-	gw_watches_close(gw);
+	gw_watches_free(gw);
 	if (gw->reg.lease && store_gateway_reg_stop(&gw->store, &gw->reg))
 		log_warn("gateway: %s", store_error(&gw->store));
 	gw_tunnel_close(gw);

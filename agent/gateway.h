@@ -91,9 +91,14 @@ int gateway_open(const struct gateway_opts *o, struct gateway **out, char *err, 
  * logged and retried.
  */
 int gateway_poll(struct gateway *gw, int timeout_ms, char *err, size_t err_len);
-/* Milliseconds until gateway_poll() must run again: timed work (lease, supervision, retry),
- * and at most 50 ms because the store watches have no pollable fd (they are stepped). */
+/* Milliseconds until gateway_poll() must run again without input: timed work (lease,
+ * supervision, a flush retry, a store watch's reconnect or curl timer); 0 = now. */
 int gateway_timeout_ms(const struct gateway *gw);
+/* Readable when a store watch has input (an epoll set of the watches' fds, stable for the
+ * gateway's life). A loop polls it for POLLIN, bounds its wait by gateway_timeout_ms()
+ * and calls gateway_poll(gw, 0) when either fires: an idle gateway is never woken for
+ * nothing. -1 before gateway_open() succeeded. */
+int gateway_fd(const struct gateway *gw);
 void gateway_stats(const struct gateway *gw, struct gateway_stats *out);
 void gateway_close(struct gateway *gw); /* accepts NULL */
 

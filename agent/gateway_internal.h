@@ -87,7 +87,9 @@ struct gateway {
 	int fatal;	       /* a watch's unrecoverable error */
 	unsigned delivered;    /* events and listings delivered in this poll */
 	int64_t reopen_at_ms;  /* after a failed reopen of the watches */
-	int64_t last_event_ms; /* the watches' last delivery (slice length) */
+	int64_t last_event_ms; /* the watches' last delivery */
+	int wfd;	       /* epoll set of the watches' fds (gateway_fd()); valid if wfd_ok */
+	bool wfd_ok;
 	struct policy_engine *engine;
 	struct gw_vec workloads; /* struct gw_workload by name */
 	struct gw_vec pods;	 /* struct gw_pod by prefix */
@@ -118,8 +120,11 @@ void gw_tunnel_close(struct gateway *gw);
 
 /* gateway_store.c */
 int gw_watches_open(struct gateway *gw, char *err, size_t err_len);
-void gw_watches_close(struct gateway *gw);
+void gw_watches_close(struct gateway *gw); /* the watches; the epoll set stays */
+void gw_watches_free(struct gateway *gw);  /* the watches and the epoll set */
 int gw_watches_poll(struct gateway *gw, int timeout_ms);
+/* ms until a watch must be stepped without input (-1: not before gateway_fd() fires). */
+int gw_watches_timeout_ms(const struct gateway *gw);
 bool gw_all_synced(const struct gateway *gw);
 
 /* gateway_peers.c: old/new may be NULL (added/removed). */

@@ -12,9 +12,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -340,11 +343,35 @@ bool gw_all_synced(const struct gateway *gw)
 
 void gw_watches_close(struct gateway *gw)
 {
+	/* A closed watch's fd leaves the epoll set by itself. */
 	for (int i = 0; i < GW_W_N; i++) {
 		kv_watch_close(gw->w[i]);
 		gw->w[i] = NULL;
 		gw->synced[i] = false;
 	}
+}
+
+void gw_watches_free(struct gateway *gw)
+{
+	gw_watches_close(gw);
+	if (gw->wfd_ok)
+		close(gw->wfd);
+	gw->wfd_ok = false;
+}
+
+/* The four watches' fds in one epoll set: the gateway's one pollable fd, stable across
+ * the reopen after a compaction (the set outlives the watches). */
+static int watch_set_add(struct gateway *gw, struct kv_watch *w)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = kv_watch_fd(w)};
+
+	if (!gw->wfd_ok) {
+		gw->wfd = epoll_create1(EPOLL_CLOEXEC);
+		if (gw->wfd < 0)
+			return -errno;
+		gw->wfd_ok = true;
+	}
+	return epoll_ctl(gw->wfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ? -errno : 0;
 }
 
 int gw_watches_open(struct gateway *gw, char *err, size_t err_len)
@@ -374,25 +401,51 @@ int gw_watches_open(struct gateway *gw, char *err, size_t err_len)
 			gw_watches_close(gw);
 			return rc;
 		}
+		rc = watch_set_add(gw, gw->w[i]);
+		if (rc) {
+			snprintf(err, err_len, "watching %s: epoll: %s", prefix, strerror(-rc));
+			gw_watches_close(gw);
+			return rc;
+		}
 	}
 	return 0;
 }
 
-/*
- * The watches have no pollable fd (curl multi handles inside lib/kv), so the wait is cut
- * into short slices spread over the four, ending as soon as one delivered an event: a
- * change on any prefix is seen within one round (4 slices), not after the whole wait.
- * Slices are short while the store is busy and longer once it has been quiet for a while:
- * every slice is a wake-up, and an idle gateway should cost next to nothing (measured in
- * docs/agent.md). A pollable fd from lib/kv would remove the trade-off.
- */
-#define GW_WATCH_SLICE_BUSY_MS 5
-#define GW_WATCH_SLICE_IDLE_MS 20
-#define GW_WATCH_QUIET_MS      2000
+int gw_watches_timeout_ms(const struct gateway *gw)
+{
+	int t = -1;
 
+	if (!gw->w[0]) {
+		int64_t wait = gw->reopen_at_ms - gw_now_ms();
+
+		return wait > 0 ? (wait > INT32_MAX ? INT32_MAX : (int)wait) : 0;
+	}
+	for (int i = 0; i < GW_W_N && gw->w[i]; i++) {
+		int wt = kv_watch_timeout_ms(gw->w[i]);
+
+		if (wt >= 0 && (t < 0 || wt < t))
+			t = wt;
+	}
+	return t;
+}
+
+/* One step of every watch (each without waiting). */
+static int step_all(struct gateway *gw)
+{
+	int rc = 0;
+
+	for (int i = 0; i < GW_W_N && !rc && gw->w[i]; i++)
+		rc = kv_watch_poll(gw->w[i], 0);
+	return rc;
+}
+
+/*
+ * The watches are stepped when their epoll set (gateway_fd()) is readable or one of them
+ * has a timer due; with timeout_ms > 0 (a caller without its own loop) this waits on the
+ * set itself. Nothing here wakes on a period: an idle gateway sleeps until etcd sends.
+ */
 int gw_watches_poll(struct gateway *gw, int timeout_ms)
 {
-	int64_t deadline = gw_now_ms() + (timeout_ms > 0 ? timeout_ms : 0), slice;
 	int rc = 0;
 
 	if (!gw->w[0]) {
@@ -400,23 +453,22 @@ int gw_watches_poll(struct gateway *gw, int timeout_ms)
 		int64_t wait = gw->reopen_at_ms - gw_now_ms();
 
 		if (wait > 0) {
-			poll(NULL, 0, (int)(wait < timeout_ms ? wait : timeout_ms));
+			if (timeout_ms > 0)
+				poll(NULL, 0, (int)(wait < timeout_ms ? wait : timeout_ms));
 			return gw->fatal;
 		}
 		gw->restart = true;
 	}
 	gw->delivered = 0;
-	slice = gw_now_ms() - gw->last_event_ms < GW_WATCH_QUIET_MS ? GW_WATCH_SLICE_BUSY_MS
-								    : GW_WATCH_SLICE_IDLE_MS;
-	do {
-		for (int i = 0; i < GW_W_N && !rc && gw->w[i]; i++) {
-			int64_t left = deadline - gw_now_ms();
+	if (gw->w[0])
+		rc = step_all(gw);
+	if (!rc && !gw->delivered && gw->w[0] && timeout_ms > 0 && gw->wfd_ok) {
+		int wait = gw_watches_timeout_ms(gw);
+		struct pollfd p = {.fd = gw->wfd, .events = POLLIN};
 
-			rc = kv_watch_poll(gw->w[i], left <= 0	    ? 0
-						     : left < slice ? (int)left
-								    : slice);
-		}
-	} while (!rc && !gw->delivered && gw->w[0] && gw_now_ms() < deadline);
+		if (poll(&p, 1, wait < 0 || wait > timeout_ms ? timeout_ms : wait) > 0 || wait >= 0)
+			rc = step_all(gw);
+	}
 	if (gw->delivered)
 		gw->last_event_ms = gw_now_ms();
 	if (!rc && gw->restart) {

@@ -28,6 +28,20 @@ struct agent_policy_sync {
 	 * of the same prefix (a pod's identity beats "some address in 10.0.0.0/8"). */
 	struct dp_ipcache_entry *store_ipc; /* sorted by prefix */
 	size_t n_store_ipc, cap_store_ipc;
+	/* Prefixes of the last snapshot's unusable records (sorted): the map may or may not
+	 * hold an entry for them, so a write there makes the ipcache count unknown. */
+	struct dp_ipcache_entry *held;
+	size_t n_held;
+	/*
+	 * Entries per map (enum map_kind), kept across incremental writes so that neither
+	 * their capacity check nor `status` walks the maps: the ipcache counts are exact while
+	 * ipc_known (set from the read-back of each snapshot sync, then moved by each write);
+	 * the policy counts are an upper bound while pol_known (key removals are not
+	 * subtracted: a removed entry's keys may be shared). Unknown = recounted by a walk
+	 * when next needed (a failed write, a held prefix, no sync yet).
+	 */
+	size_t use[4];
+	bool ipc_known, pol_known;
 };
 
 int agent_policy_sync_new(struct dp *dp, uint32_t endpoint, struct agent_policy_sync **out)
@@ -49,6 +63,7 @@ void agent_policy_sync_free(struct agent_policy_sync *ps)
 	policy_engine_free(ps->engine);
 	policy_engine_free(ps->pending);
 	free(ps->store_ipc);
+	free(ps->held);
 	free(ps);
 }
 
@@ -108,7 +123,7 @@ static int ipc_read_cb(const struct dp_ipcache_entry *e, void *ctx)
 }
 
 /* Entries in use per map (every endpoint's), for the capacity check. */
-enum { MAP_POLICY, MAP_POLICY_EXACT, MAP_IPCACHE, MAP_IPCACHE_HOST, MAP_N };
+enum map_kind { MAP_POLICY, MAP_POLICY_EXACT, MAP_IPCACHE, MAP_IPCACHE_HOST, MAP_N };
 static const char *const map_name[MAP_N] = {"policy", "policy_exact", "ipcache", "ipcache_host"};
 struct map_use {
 	size_t n[MAP_N];
@@ -117,6 +132,18 @@ struct map_use {
 static bool ipc_is_host(const struct dp_ipcache_entry *e)
 {
 	return e->plen == (e->family == 4 ? 32 : 128);
+}
+
+/* The map a policy row's key lives in: single-port keys in the exact hash, the rest in the
+ * trie (dp_maps.c). */
+static enum map_kind row_map(const struct dp_policy_row *r)
+{
+	return r->proto && r->port_bits == 16 ? MAP_POLICY_EXACT : MAP_POLICY;
+}
+
+static enum map_kind ipc_map(const struct dp_ipcache_entry *e)
+{
+	return ipc_is_host(e) ? MAP_IPCACHE_HOST : MAP_IPCACHE;
 }
 
 struct row_vec {
@@ -130,8 +157,7 @@ static int row_read_cb(const struct dp_policy_row *r, void *ctx)
 {
 	struct row_vec *a = ctx;
 
-	/* Single-port keys live in the exact hash, the rest in the trie (dp_maps.c). */
-	a->use.n[r->proto && r->port_bits == 16 ? MAP_POLICY_EXACT : MAP_POLICY]++;
+	a->use.n[row_map(r)]++;
 	if (r->endpoint != a->endpoint)
 		return 0;
 	if (grow_for_one((void **)&a->v, a->n, &a->cap, sizeof(*a->v)))
@@ -415,6 +441,36 @@ static int map_capacity(struct agent_policy_sync *ps, int which, uint32_t *max)
 	return 0;
 }
 
+/* add[m] more entries on top of use[m], for every map m. */
+static int capacity_check_counts(struct agent_policy_sync *ps, const size_t use[MAP_N],
+				 const size_t add[MAP_N], char *err, size_t err_len)
+{
+	for (int m = 0; m < MAP_N; m++) {
+		uint32_t max = 0;
+		int rc;
+
+		if (!add[m])
+			continue;
+		rc = map_capacity(ps, m, &max);
+		if (rc) {
+			snprintf(err, err_len, "reading the size of map %s: %s", map_name[m],
+				 strerror(-rc));
+			return rc;
+		}
+		if (use[m] + add[m] > max) {
+			snprintf(err, err_len,
+				 "the change needs %zu new entries in map %s, which holds %zu of "
+				 "%u (the old entries stay until the new ones are in): it does not "
+				 "fit, so nothing was written and the old policy stays in force "
+				 "(load the datapath with a larger %s)",
+				 add[m], map_name[m], use[m], max,
+				 m <= MAP_POLICY_EXACT ? "--policy-max" : "--ipcache-max");
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
 /*
  * The new keys are written before the old ones go (the write order above), so the maps
  * must hold both at once. Checked before the first write: a change that cannot fit is
@@ -428,31 +484,103 @@ static int capacity_check(struct agent_policy_sync *ps, const struct map_use *us
 	size_t add[MAP_N] = {pd->keys_added_lpm, pd->keys_added_exact, 0, 0};
 
 	for (size_t i = 0; i < id->n_add; i++)
-		add[ipc_is_host(&id->add[i]) ? MAP_IPCACHE_HOST : MAP_IPCACHE]++;
-	for (int m = 0; m < MAP_N; m++) {
-		uint32_t max = 0;
-		int rc;
+		add[ipc_map(&id->add[i])]++;
+	return capacity_check_counts(ps, use->n, add, err, err_len);
+}
 
-		if (!add[m])
-			continue;
-		rc = map_capacity(ps, m, &max);
-		if (rc) {
-			snprintf(err, err_len, "reading the size of map %s: %s", map_name[m],
-				 strerror(-rc));
+/* ---- running entry counts (the incremental paths' capacity check, `status`) ---- */
+
+static int count_ipc_cb(const struct dp_ipcache_entry *e, void *ctx)
+{
+	((size_t *)ctx)[ipc_map(e)]++;
+	return 0;
+}
+
+static int count_pol_cb(const struct dp_policy_row *r, void *ctx)
+{
+	((size_t *)ctx)[row_map(r)]++;
+	return 0;
+}
+
+/* Walks the maps whose counts are unknown (wanted ones only). */
+static int use_refresh(struct agent_policy_sync *ps, bool ipc, bool pol)
+{
+	size_t n[MAP_N] = {0};
+	int rc;
+
+	if (ipc && !ps->ipc_known) {
+		rc = dp_ipcache_foreach(ps->dp, count_ipc_cb, n);
+		if (rc)
 			return rc;
+		ps->use[MAP_IPCACHE] = n[MAP_IPCACHE];
+		ps->use[MAP_IPCACHE_HOST] = n[MAP_IPCACHE_HOST];
+		ps->ipc_known = true;
+	}
+	if (pol && !ps->pol_known) {
+		rc = dp_policy_foreach(ps->dp, count_pol_cb, n);
+		if (rc)
+			return rc;
+		ps->use[MAP_POLICY] = n[MAP_POLICY];
+		ps->use[MAP_POLICY_EXACT] = n[MAP_POLICY_EXACT];
+		ps->pol_known = true;
+	}
+	return 0;
+}
+
+/*
+ * The incremental paths' capacity check (the snapshot path's, on the running counts):
+ * add[m] is at most how many entries the change creates in map m. Refused as a whole
+ * (-ENOSPC, nothing written) when it may not fit; a policy count that is only an upper
+ * bound is recounted exactly before refusing.
+ */
+static int incremental_fits(struct agent_policy_sync *ps, const size_t add[MAP_N], char *err,
+			    size_t err_len)
+{
+	bool ipc = add[MAP_IPCACHE] || add[MAP_IPCACHE_HOST];
+	bool pol = add[MAP_POLICY] || add[MAP_POLICY_EXACT];
+	int rc = use_refresh(ps, ipc, pol);
+
+	if (rc == 0) {
+		rc = capacity_check_counts(ps, ps->use, add, err, err_len);
+		if (rc == -ENOSPC && pol) {
+			ps->pol_known = false;
+			rc = use_refresh(ps, false, true);
+			rc = rc ?: capacity_check_counts(ps, ps->use, add, err, err_len);
 		}
-		if (use->n[m] + add[m] > max) {
-			snprintf(err, err_len,
-				 "the change needs %zu new entries in map %s, which holds %zu of "
-				 "%u (the old entries stay until the new ones are in): it does not "
-				 "fit, so nothing was written and the old policy stays in force "
-				 "(load the datapath with a larger %s)",
-				 add[m], map_name[m], use->n[m], max,
-				 m <= MAP_POLICY_EXACT ? "--policy-max" : "--ipcache-max");
-			return -ENOSPC;
+		return rc;
+	}
+	snprintf(err, err_len, "counting the datapath maps' entries: %s", strerror(-rc));
+	return rc;
+}
+
+/* At most how many keys these entries create, per policy map. -EINVAL for an entry the
+ * datapath refuses (the write would refuse it too, before writing anything). */
+static int policy_keys_bound(uint32_t endpoint, const struct policy_entry *v, size_t n,
+			     size_t add[MAP_N])
+{
+	struct dp_policy_key keys[32];
+
+	for (size_t i = 0; i < n; i++) {
+		int k = dp_policy_expand(endpoint, &v[i], keys, sizeof(keys) / sizeof(keys[0]));
+
+		if (k < 0)
+			return k;
+		for (int j = 0; j < k; j++) {
+			struct dp_policy_row r;
+
+			dp_policy_key_row(&keys[j], 0, 0, &r);
+			add[row_map(&r)]++;
 		}
 	}
 	return 0;
+}
+
+int agent_policy_ipcache_count(struct agent_policy_sync *ps, size_t *n)
+{
+	int rc = use_refresh(ps, true, false);
+
+	*n = rc ? 0 : ps->use[MAP_IPCACHE] + ps->use[MAP_IPCACHE_HOST];
+	return rc;
 }
 
 /* Everything a snapshot sync computes before its first write. */
@@ -568,6 +696,51 @@ int agent_policy_sync_build(struct agent_policy_sync *ps, const struct agent_pol
 	return 0;
 }
 
+/* The counts a snapshot sync leaves: the maps as read back plus what it wrote. */
+static void use_after_snapshot(struct agent_policy_sync *ps, const struct sync_plan *pl, bool ok)
+{
+	ps->ipc_known = ps->pol_known = ok;
+	if (!ok)
+		return;
+	memcpy(ps->use, pl->use.n, sizeof(ps->use));
+	for (size_t i = 0; i < pl->id.n_add; i++)
+		ps->use[ipc_map(&pl->id.add[i])]++;
+	for (size_t i = 0; i < pl->id.n_del; i++)
+		ps->use[ipc_map(&pl->id.del[i])]--;
+	/* keys_removed is not split per map: the policy counts stay an upper bound */
+	ps->use[MAP_POLICY] += pl->pd.keys_added_lpm;
+	ps->use[MAP_POLICY_EXACT] += pl->pd.keys_added_exact;
+}
+
+static int save_held(struct agent_policy_sync *ps, const struct dp_ipcache_entry *v, size_t n)
+{
+	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (n)
+		memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), ipc_prefix_cmp);
+	free(ps->held);
+	ps->held = c;
+	ps->n_held = n;
+	return 0;
+}
+
+/* A write to a held prefix: the map's count for it is unknown from here (recounted when
+ * next needed) and the prefix is the store's or gone now, no longer held. */
+static void held_touch(struct agent_policy_sync *ps, const struct dp_ipcache_entry *d)
+{
+	struct dp_ipcache_entry *h =
+	    ps->n_held ? bsearch(d, ps->held, ps->n_held, sizeof(*d), ipc_prefix_cmp) : NULL;
+
+	if (!h)
+		return;
+	ps->ipc_known = false;
+	memmove(h, h + 1, (ps->n_held - (size_t)(h - ps->held) - 1) * sizeof(*h));
+	ps->n_held--;
+}
+
 int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_policy_snapshot *snap,
 			    struct agent_policy_report *rep, char *err, size_t err_len)
 {
@@ -591,6 +764,7 @@ int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_pol
 	report_diff(&pl, rep);
 	rc = write_diff(ps, &pl.id, pl.pd.add, pl.pd.n_add, pl.pd.del, pl.pd.n_del,
 			rep->flags_before, rep->flags_after, err, err_len);
+	use_after_snapshot(ps, &pl, rc == 0);
 	if (rc)
 		goto out;
 	rc = relabel_keys(ps, pl.pd.relabel, pl.pd.n_relabel);
@@ -604,6 +778,7 @@ int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_pol
 	/* After the plan is gone: the copy then does not add to the sync's peak. */
 	plan_free(&pl);
 	rc = save_store_ipc(ps, snap->ipcache, snap->n_ipcache);
+	rc = rc ?: save_held(ps, snap->ipcache_held, snap->n_ipcache_held);
 out:
 	if (rc == -ENOMEM && !err[0])
 		snprintf(err, err_len, "%s", strerror(ENOMEM));
@@ -634,6 +809,28 @@ static const struct dp_ipcache_entry *store_owner(const struct agent_policy_sync
 		   : NULL;
 }
 
+/* Counts after an incremental change: ipcache additions are new prefixes (store-owned
+ * ones were filtered out) and removals were there, unless held; policy counts rise by
+ * their bound. A failed write leaves them unknown. */
+static void use_after_changes(struct agent_policy_sync *ps, const struct agent_ipcache_diff *id,
+			      const size_t add[MAP_N], bool ok)
+{
+	if (!ok) {
+		ps->ipc_known = ps->pol_known = false;
+		return;
+	}
+	for (size_t i = 0; i < id->n_add; i++)
+		ps->use[ipc_map(&id->add[i])]++;
+	for (size_t i = 0; i < id->n_del; i++)
+		ps->use[ipc_map(&id->del[i])]--;
+	for (size_t i = 0; i < id->n_add; i++)
+		held_touch(ps, &id->add[i]);
+	for (size_t i = 0; i < id->n_del; i++)
+		held_touch(ps, &id->del[i]);
+	ps->use[MAP_POLICY] += add[MAP_POLICY];
+	ps->use[MAP_POLICY_EXACT] += add[MAP_POLICY_EXACT];
+}
+
 int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_changes *ch,
 			      struct agent_policy_report *rep_out, char *err, size_t err_len)
 {
@@ -641,7 +838,7 @@ int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_
 	struct agent_ipcache_diff id = {0};
 	const struct policy_endpoint_diff *mine = NULL;
 	const struct policy_entry *entries;
-	size_t n_entries;
+	size_t n_entries, add[MAP_N] = {0};
 	int rc = -ENOMEM;
 
 	if (err_len)
@@ -674,6 +871,18 @@ int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_
 	for (size_t i = 0; i < ch->n_eps; i++)
 		if (ch->eps[i].endpoint == ps->endpoint)
 			mine = &ch->eps[i];
+	/* Like the snapshot path: a change that may not fit is refused before its first
+	 * write, never left half-written with only its first keys in. */
+	for (size_t i = 0; i < id.n_add; i++)
+		add[ipc_map(&id.add[i])]++;
+	rc = mine ? policy_keys_bound(ps->endpoint, mine->add, mine->n_add, add) : 0;
+	if (rc) {
+		snprintf(err, err_len, "endpoint %u: an entry the datapath refuses", ps->endpoint);
+		goto out;
+	}
+	rc = incremental_fits(ps, add, err, err_len);
+	if (rc)
+		goto out;
 	rc = dp_endpoint_get(ps->dp, ps->endpoint, &rep.flags_before);
 	if (rc) {
 		snprintf(err, err_len, "reading endpoint %u: %s", ps->endpoint, strerror(-rc));
@@ -688,6 +897,7 @@ int agent_policy_sync_changes(struct agent_policy_sync *ps, const struct policy_
 	rc = write_diff(ps, &id, mine ? mine->add : NULL, mine ? mine->n_add : 0,
 			mine ? mine->del : NULL, mine ? mine->n_del : 0, rep.flags_before,
 			rep.flags_after, err, err_len);
+	use_after_changes(ps, &id, add, rc == 0);
 	rep.ipc_add = id.n_add;
 	rep.ipc_del = id.n_del;
 	rep.pol_add = mine ? mine->n_add : 0;
@@ -728,21 +938,50 @@ static int store_ipc_insert(struct agent_policy_sync *ps, const struct dp_ipcach
 	return 0;
 }
 
+/* The engine's CIDR identity of exactly d's prefix, if any (as a datapath entry). */
+static bool cid_of(const struct agent_policy_sync *ps, const struct dp_ipcache_entry *d,
+		   struct dp_ipcache_entry *out)
+{
+	size_t n = 0;
+	const struct policy_cidr_identity *cids =
+	    ps->engine ? policy_engine_cidr_identities(ps->engine, &n) : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		agent_policy_ipcache_from_cidr(&cids[i], out);
+		if (ipc_same_prefix(out, d))
+			return true;
+	}
+	return false;
+}
+
 int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ipcache *r, char *err,
 			     size_t err_len)
 {
-	struct dp_ipcache_entry d;
+	struct dp_ipcache_entry d, c;
 	struct dp_ipcache_entry *owned;
+	size_t add[MAP_N] = {0};
+	bool there;
 	int rc;
 
 	if (!agent_policy_ipcache_from_store(r, &d, err, err_len))
 		return -EINVAL; /* the map keeps what it had for the prefix */
+	owned = (struct dp_ipcache_entry *)store_owner(ps, &d);
+	/* The map holds the prefix when the store or an engine CIDR identity has it. */
+	there = owned || cid_of(ps, &d, &c);
+	if (!there) {
+		add[ipc_map(&d)] = 1;
+		rc = incremental_fits(ps, add, err, err_len);
+		if (rc)
+			return rc;
+	}
 	rc = dp_ipcache_apply(ps->dp, &d, 1, NULL, 0);
 	if (rc) {
 		snprintf(err, err_len, "ipcache/%s: %s", r->cidr, strerror(-rc));
 		return rc;
 	}
-	owned = (struct dp_ipcache_entry *)store_owner(ps, &d);
+	if (!there)
+		ps->use[ipc_map(&d)]++;
+	held_touch(ps, &d);
 	if (owned) {
 		*owned = d;
 		return 0;
@@ -753,10 +992,9 @@ int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ip
 int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, char *err,
 				size_t err_len)
 {
-	struct dp_ipcache_entry d = {0};
-	const struct policy_cidr_identity *cids;
+	struct dp_ipcache_entry d = {0}, c;
 	const struct dp_ipcache_entry *owned;
-	size_t n = 0;
+	bool cid;
 	char why[64];
 	int rc;
 
@@ -765,23 +1003,19 @@ int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, 
 		return -EINVAL;
 	}
 	/* An engine CIDR identity of the same prefix takes over instead of a gap to world. */
-	cids = ps->engine ? policy_engine_cidr_identities(ps->engine, &n) : NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct dp_ipcache_entry c;
-
-		agent_policy_ipcache_from_cidr(&cids[i], &c);
-		if (ipc_same_prefix(&c, &d)) {
-			rc = dp_ipcache_apply(ps->dp, &c, 1, NULL, 0);
-			goto forget;
-		}
-	}
-	rc = dp_ipcache_apply(ps->dp, NULL, 0, &d, 1);
-forget:
+	cid = cid_of(ps, &d, &c);
+	rc = cid ? dp_ipcache_apply(ps->dp, &c, 1, NULL, 0)
+		 : dp_ipcache_apply(ps->dp, NULL, 0, &d, 1);
 	if (rc) {
 		snprintf(err, err_len, "ipcache/%s: %s", cidr, strerror(-rc));
 		return rc;
 	}
 	owned = store_owner(ps, &d);
+	/* A store-owned prefix was in the map; without a CIDR identity taking over it is gone.
+	 * A prefix nobody owned was not there (unless held: held_touch()). */
+	if (owned && !cid)
+		ps->use[ipc_map(&d)]--;
+	held_touch(ps, &d);
 	if (owned) {
 		size_t i = (size_t)(owned - ps->store_ipc);
 

@@ -250,6 +250,13 @@ int agent_policy_ipcache_set(struct agent_policy_sync *ps, const struct store_ip
 			     size_t err_len);
 int agent_policy_ipcache_remove(struct agent_policy_sync *ps, const char *cidr, char *err,
 				size_t err_len);
+/* Both incremental paths check capacity like the snapshot path, on running per-map counts
+ * (no map walk per event): a change that may not fit is refused whole (-ENOSPC, nothing
+ * written) and the caller resyncs by snapshot, which refuses or applies it exactly. */
+/* Entries in the ipcache maps (trie and host hash), from that running count: exact after a
+ * snapshot sync and every write through this module; walked again only when a failed write
+ * or a held prefix left it unknown. Writes by other tools show at the next snapshot sync. */
+int agent_policy_ipcache_count(struct agent_policy_sync *ps, size_t *n);
 
 /* ---- several local endpoints (gateway mode; agent/policy_sync_multi.c) ---- */
 /*

@@ -20,7 +20,9 @@
  * - TLS: https:// endpoints use ca_file to verify the server, cert_file/key_file as client
  *   certificate.
  * - A kv_client is not thread-safe; use one per thread. Watches (struct kv_watch) run on a
- *   curl multi handle driven by kv_watch_poll() from the caller's loop.
+ *   curl multi handle driven by kv_watch_poll() from the caller's loop; an event loop waits
+ *   on kv_watch_fd() with kv_watch_timeout_ms() as its bound and calls kv_watch_poll(w, 0)
+ *   when either fires, so an idle watch costs no wake-up (no periodic stepping needed).
  */
 #ifndef PSEUDOPOD_KV_H
 #define PSEUDOPOD_KV_H
@@ -173,6 +175,17 @@ int kv_watch_open(struct kv_client *c, const char *prefix, const struct kv_watch
  * watch the prefix).
  */
 int kv_watch_poll(struct kv_watch *w, int timeout_ms);
+/*
+ * Event-loop integration. kv_watch_fd(): one fd, stable for the watch's life (an epoll set
+ * holding whatever sockets the stream uses right now, reconnects included), readable when
+ * the watch has input. kv_watch_timeout_ms(): ms until the watch must be stepped even
+ * without input (curl's own timers, a reconnect back-off, a resync listing), 0 = now,
+ * -1 = not before its fd is readable. A loop that polls the fd for POLLIN, bounds its wait
+ * by the timeout, and calls kv_watch_poll(w, 0) when either fires misses nothing; ask for
+ * the timeout again after every step (a step changes it).
+ */
+int kv_watch_fd(const struct kv_watch *w);
+int kv_watch_timeout_ms(const struct kv_watch *w);
 /* The revision everything up to which has been delivered. */
 int64_t kv_watch_revision(const struct kv_watch *w);
 /* Counters for tests and metrics. */

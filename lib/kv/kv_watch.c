@@ -5,6 +5,14 @@
  * charge (kv_watch_poll() is one step). Listings (initial and after compaction) reuse the
  * client's unary range calls: they block that one step, which is what a resync means anyway.
  *
+ * The multi handle runs on libcurl's socket API: curl tells us which sockets it wants
+ * watched (CURLMOPT_SOCKETFUNCTION) and when it next needs a call (CURLMOPT_TIMERFUNCTION).
+ * The sockets go into an epoll set of our own whose fd is the watch's one pollable fd
+ * (kv_watch_fd()): the caller waits on it in its own poll() without knowing how many
+ * sockets a stream uses or when curl swaps them (a reconnect). The step then asks epoll,
+ * without waiting, which of them are ready and hands exactly those to
+ * curl_multi_socket_action(): an idle stream costs no wake-up at all.
+ *
  * The only state that matters for correctness is next_rev: every event below it has been
  * delivered. A reconnect asks etcd for next_rev onwards, so a dropped stream neither loses
  * nor repeats events; a compacted next_rev turns into reset + listing.
@@ -14,7 +22,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +45,9 @@ struct kv_watch {
 	void *arg;
 
 	CURLM *multi;
-	CURL *easy; /* non-NULL while a stream is open */
+	int epfd;	   /* epoll set of the sockets curl wants watched */
+	uint64_t curl_due; /* monotonic ms curl wants a timeout call at; 0 = none */
+	CURL *easy;	   /* non-NULL while a stream is open */
 	char *body;
 	struct kv_buf in; /* bytes received, not yet a complete line */
 
@@ -291,15 +305,94 @@ static void drain_lines(struct kv_watch *w, bool eof)
 		schedule_reconnect(w, "stream message too large");
 }
 
-int kv_watch_poll(struct kv_watch *w, int timeout_ms)
+/* ---- curl's socket API ---- */
+
+/* curl wants s watched for `what` (or no longer): mirror it in the epoll set. */
+static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-	uint64_t now;
-	CURLMsg *msg;
-	int running = 0, left, rc;
+	struct kv_watch *w = userp;
+	struct epoll_event ev = {.data.fd = s};
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		/* ENOENT/EBADF: already gone (closed sockets leave the set by themselves). */
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev.events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev) == 0)
+		return 0;
+	if (errno == ENOENT && epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev) == 0)
+		return 0;
+	return -1; /* curl fails the transfer: the stream reconnects */
+}
+
+/* curl's one timeout: -1 = none, 0 = call it as soon as possible. */
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct kv_watch *w = userp;
+
+	(void)multi;
+	w->curl_due = timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms;
+	return 0;
+}
+
+/* Hands curl the sockets epoll says are ready, then its timeout if due. */
+static void curl_step(struct kv_watch *w)
+{
+	struct epoll_event evs[8];
+	int n, running = 0;
+
+	n = epoll_wait(w->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), 0);
+	for (int i = 0; i < n; i++) {
+		int mask = 0;
+
+		if (evs[i].events & (EPOLLIN | EPOLLHUP))
+			mask |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			mask |= CURL_CSELECT_OUT;
+		if (evs[i].events & EPOLLERR)
+			mask |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(w->multi, evs[i].data.fd, mask, &running);
+	}
+	if (w->curl_due && now_ms() >= w->curl_due) {
+		w->curl_due = 0;
+		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+}
+
+int kv_watch_fd(const struct kv_watch *w)
+{
+	return w->epfd;
+}
+
+int kv_watch_timeout_ms(const struct kv_watch *w)
+{
+	uint64_t now = now_ms(), due;
 
 	if (w->fatal)
-		return w->fatal;
-	now = now_ms();
+		return -1;
+	if (!w->easy) /* a listing or a (re)connect is due at retry_at */
+		due = w->retry_at;
+	else if (w->curl_due)
+		due = w->curl_due;
+	else
+		return -1;
+	if (due <= now)
+		return 0;
+	return due - now > INT32_MAX ? INT32_MAX : (int)(due - now);
+}
+
+/* Lists or (re)connects when due. Returns 0, or the fatal -errno. */
+static int step_connect(struct kv_watch *w)
+{
+	uint64_t now = now_ms();
+	int rc;
+
 	if (w->need_list && now >= w->retry_at) {
 		stream_stop(w);
 		rc = do_list(w);
@@ -325,28 +418,19 @@ int kv_watch_poll(struct kv_watch *w, int timeout_ms)
 
 			snprintf(why, sizeof(why), "%s", w->c->err);
 			schedule_reconnect(w, why);
-			return 0;
 		}
 	}
-	if (!w->easy) {
-		uint64_t wait = w->retry_at > now ? w->retry_at - now : 0;
+	return 0;
+}
 
-		if (timeout_ms > 0 && wait > 0)
-			usleep((useconds_t)(wait < (uint64_t)timeout_ms ? wait
-									: (uint64_t)timeout_ms) *
-			       1000);
-		return 0;
-	}
-	unsigned long before = w->messages;
+/* Delivers complete lines; a finished transfer schedules the reconnect. */
+static void step_stream(struct kv_watch *w)
+{
+	CURLMsg *msg;
+	int left;
 
-	curl_multi_perform(w->multi, &running);
+	curl_step(w);
 	drain_lines(w, false);
-	/* Only wait when this step had nothing to deliver. */
-	if (w->easy && timeout_ms > 0 && w->messages == before) {
-		curl_multi_poll(w->multi, NULL, 0, timeout_ms, NULL);
-		curl_multi_perform(w->multi, &running);
-		drain_lines(w, false);
-	}
 	while (w->easy && (msg = curl_multi_info_read(w->multi, &left))) {
 		char why[256];
 		long http = 0;
@@ -367,7 +451,38 @@ int kv_watch_poll(struct kv_watch *w, int timeout_ms)
 		schedule_reconnect(w, why);
 		break;
 	}
+}
+
+static int watch_step(struct kv_watch *w)
+{
+	int rc;
+
+	if (w->fatal)
+		return w->fatal;
+	rc = step_connect(w);
+	if (rc < 0)
+		return rc;
+	if (w->easy)
+		step_stream(w);
 	return w->fatal;
+}
+
+int kv_watch_poll(struct kv_watch *w, int timeout_ms)
+{
+	unsigned long before = w->messages;
+	int rc = watch_step(w);
+
+	/* Only wait when this step had nothing to deliver. */
+	if (rc < 0 || timeout_ms <= 0 || w->messages != before)
+		return rc;
+	int wait = kv_watch_timeout_ms(w);
+	struct pollfd p = {.fd = w->epfd, .events = POLLIN};
+
+	if (wait < 0 || wait > timeout_ms)
+		wait = timeout_ms;
+	if (poll(&p, 1, wait) < 0 && errno != EINTR)
+		return -errno;
+	return watch_step(w);
 }
 
 int kv_watch_open(struct kv_client *c, const char *prefix, const struct kv_watch_opts *o,
@@ -384,10 +499,17 @@ int kv_watch_open(struct kv_client *c, const char *prefix, const struct kv_watch
 	w->c = c;
 	w->prefix = strdup(prefix);
 	w->multi = curl_multi_init();
-	if (!w->prefix || !w->multi) {
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!w->prefix || !w->multi || w->epfd < 0) {
+		int rc = w->epfd < 0 ? -errno : -ENOMEM;
+
 		kv_watch_close(w);
-		return -ENOMEM;
+		return rc;
 	}
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	if (o)
 		w->opts = *o;
 	w->ops = *ops;
@@ -416,6 +538,8 @@ void kv_watch_close(struct kv_watch *w)
 	stream_stop(w);
 	if (w->multi)
 		curl_multi_cleanup(w->multi);
+	if (w->epfd >= 0)
+		close(w->epfd);
 	free(w->prefix);
 	free(w);
 }

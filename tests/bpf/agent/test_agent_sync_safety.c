@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "agent/policy_sync.h"
+#include "policy/engine.h"
 #include "policy/labels.h"
 #include "store/store.h"
 
@@ -300,17 +301,24 @@ struct dpfix {
 /* The datapath of the running test, unloaded by teardown even when an assertion failed. */
 static struct dpfix *current;
 
-static void dp_fresh(struct dpfix *f, const char *tag, uint32_t policy_max)
+static void dp_fresh_sized(struct dpfix *f, const char *tag, uint32_t policy_max,
+			   uint32_t ipcache_max)
 {
 	struct dp_load_opts o = {.mode = DP_MODE_WORKLOAD, .identity = MID};
 
 	snprintf(f->bpffs, sizeof(f->bpffs), "/sys/fs/bpf/pp-test-safety-%s-%d", tag, getpid());
 	o.bpffs = f->bpffs;
 	o.policy_max = policy_max;
+	o.ipcache_max = ipcache_max;
 	dp_unload(f->bpffs);
 	current = f;
 	assert_int_equal(dp_load(&o), 0);
 	assert_int_equal(dp_open(f->bpffs, &f->dp), 0);
+}
+
+static void dp_fresh(struct dpfix *f, const char *tag, uint32_t policy_max)
+{
+	dp_fresh_sized(f, tag, policy_max, 0);
 }
 
 static void dp_gone(struct dpfix *f)
@@ -390,6 +398,128 @@ static void test_enospc_refused(void **state)
 	printf("refused as a whole: %s\n", err);
 	agent_policy_snapshot_free(&old);
 	agent_policy_snapshot_free(&big);
+	dp_gone(&f);
+}
+
+/* ---- ENOSPC on the watch-event path ---- */
+
+/* The same overflowing policy arriving as a watch event (the engine's incremental changes,
+ * agent_policy_sync_changes()): refused as a whole before the first write, like the
+ * snapshot path, so the maps never hold the new allow without its deny. */
+static void test_enospc_refused_incremental(void **state)
+{
+	struct agent_policy_snapshot old, big;
+	static bool v_before[N_TUPLES], v_after[N_TUPLES];
+	static struct rows r_before, r_after;
+	static struct dpfix f;
+	struct agent_policy_sync *ps;
+	struct policy_changes ch = {0};
+	json_t *sp;
+	char err[1024] = "";
+
+	(void)state;
+	dp_fresh(&f, "enospc-inc", 64);
+	snap_init(&old, 1);
+	sp = spec_new();
+	json_array_append_new(json_object_get(sp, "ingress"),
+			      rule(true, 0, json_pack("[o]", port(80, 80, "TCP"))));
+	snap_add_policy(&old, "p", sp);
+	assert_int_equal(agent_policy_sync_new(f.dp, MID, &ps), 0);
+	assert_int_equal(agent_policy_sync_snapshot(ps, &old, NULL, err, sizeof(err)), 0);
+	snap_init(&big, 1);
+	sp = spec_new();
+	json_array_append_new(json_object_get(sp, "ingress"), rule(true, 0, NULL));
+	json_array_append_new(json_object_get(sp, "ingressDeny"),
+			      rule(true, 0, json_pack("[o]", port(22, 23, "TCP"))));
+	json_array_append_new(json_object_get(sp, "ingress"),
+			      rule(true, 1, filler_ports(1000, 100, "TCP")));
+	snap_add_policy(&big, "p", sp);
+
+	verdicts(f.dp, v_before);
+	rows_read(f.dp, &r_before);
+	assert_int_equal(policy_engine_policy_set(agent_policy_engine(ps), "prod/p",
+						  big.policies[0].object, &ch, err, sizeof(err)),
+			 0);
+	err[0] = '\0';
+	assert_int_equal(agent_policy_sync_changes(ps, &ch, NULL, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "does not fit"));
+	verdicts(f.dp, v_after);
+	rows_read(f.dp, &r_after);
+	assert_true(rows_equal(&r_before, &r_after)); /* nothing written */
+	assert_memory_equal(v_before, v_after, sizeof(v_before));
+	printf("incremental change refused as a whole: %s\n", err);
+	policy_changes_free(&ch);
+	agent_policy_sync_free(ps);
+	agent_policy_snapshot_free(&old);
+	agent_policy_snapshot_free(&big);
+	dp_gone(&f);
+}
+
+static int count_cb(const struct dp_ipcache_entry *e, void *ctx)
+{
+	(void)e;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static size_t ipcache_walked(struct dp *dp)
+{
+	size_t n = 0;
+
+	assert_int_equal(dp_ipcache_foreach(dp, count_cb, &n), 0);
+	return n;
+}
+
+static void ipc_set(struct agent_policy_sync *ps, const char *cidr, uint32_t id, int want)
+{
+	struct store_ipcache r = {.identity = id};
+	char err[512] = "";
+
+	snprintf(r.cidr, sizeof(r.cidr), "%s", cidr);
+	assert_int_equal(agent_policy_ipcache_set(ps, &r, err, sizeof(err)), want);
+	if (want == -ENOSPC)
+		assert_non_null(strstr(err, "does not fit"));
+}
+
+/* ipcache watch events: the running count (what `status` shows) matches a walk of the
+ * maps after adds, replacements and removals, and a full map refuses a new prefix with a
+ * clear error while a replacement still goes in. */
+static void test_ipcache_count_and_capacity(void **state)
+{
+	struct agent_policy_snapshot old;
+	static struct dpfix f;
+	struct agent_policy_sync *ps;
+	char err[512];
+	size_t n = 0;
+
+	(void)state;
+	dp_fresh_sized(&f, "ipc-count", 0, N_PEERS + 4); /* the snapshot's N_PEERS + 1 fit */
+	snap_init(&old, 0);
+	assert_int_equal(agent_policy_sync_new(f.dp, MID, &ps), 0);
+	assert_int_equal(agent_policy_sync_snapshot(ps, &old, NULL, err, sizeof(err)), 0);
+	assert_int_equal(agent_policy_ipcache_count(ps, &n), 0);
+	assert_int_equal(n, N_PEERS + 1);
+	assert_int_equal(n, ipcache_walked(f.dp));
+
+	ipc_set(ps, "10.98.0.1/32", MID + 1, 0);
+	ipc_set(ps, "10.98.0.2/32", MID + 2, 0);
+	ipc_set(ps, "10.98.0.1/32", MID + 3, 0); /* replaced: no new entry */
+	ipc_set(ps, "10.98.0.3/32", MID + 1, 0); /* the map is full now */
+	assert_int_equal(agent_policy_ipcache_count(ps, &n), 0);
+	assert_int_equal(n, N_PEERS + 4);
+	assert_int_equal(n, ipcache_walked(f.dp));
+	ipc_set(ps, "10.98.0.4/32", MID + 1, -ENOSPC);
+	ipc_set(ps, "10.98.0.2/32", MID + 4, 0); /* a replacement still fits */
+	assert_int_equal(agent_policy_ipcache_remove(ps, "10.98.0.1/32", err, sizeof(err)), 0);
+	assert_int_equal(agent_policy_ipcache_count(ps, &n), 0);
+	assert_int_equal(n, N_PEERS + 3);
+	assert_int_equal(n, ipcache_walked(f.dp));
+	ipc_set(ps, "10.98.0.4/32", MID + 1, 0);
+	ipc_set(ps, "10.98.0.0/24", MID + 5, 0); /* the trie has its own room */
+	assert_int_equal(agent_policy_ipcache_count(ps, &n), 0);
+	assert_int_equal(n, ipcache_walked(f.dp));
+	agent_policy_sync_free(ps);
+	agent_policy_snapshot_free(&old);
 	dp_gone(&f);
 }
 
@@ -502,6 +632,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_enospc_refused, teardown),
+	    cmocka_unit_test_teardown(test_enospc_refused_incremental, teardown),
+	    cmocka_unit_test_teardown(test_ipcache_count_and_capacity, teardown),
 	    cmocka_unit_test_teardown(test_kill_random, teardown),
 	};
 

@@ -144,12 +144,70 @@ static void test_always_run_and_timeout_hook(void **state)
 	daemon_loop_free(l);
 }
 
+/* A hook that asks for a call in 20 ms, then for nothing (-1) once called. */
+struct hooked {
+	int calls;
+	bool due;
+	int pipe_rd;
+};
+
+static int hook_cb(int fd, short revents, void *ctx)
+{
+	struct hooked *h = ctx;
+	char b[16];
+
+	(void)fd;
+	if (revents & POLLIN)
+		(void)!read(h->pipe_rd, b, sizeof(b));
+	h->calls++;
+	h->due = false;
+	return 0;
+}
+
+static int hook_timeout(void *ctx)
+{
+	return ((struct hooked *)ctx)->due ? 20 : -1;
+}
+
+/* A source's timeout hook alone (no timer, no always_run) gets it called once its deadline
+ * passes; with no deadline the loop sleeps until the fd fires. */
+static void test_timeout_hook_calls_source(void **state)
+{
+	(void)state;
+	struct daemon_loop *l;
+	struct hooked h = {.due = true};
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	h.pipe_rd = p[0];
+	assert_int_equal(daemon_loop_new(&l), 0);
+	assert_true(daemon_loop_add(l, &(struct daemon_loop_source){.name = "watch",
+								    .fd = p[0],
+								    .events = POLLIN,
+								    .cb = hook_cb,
+								    .timeout_ms = hook_timeout,
+								    .ctx = &h}) >= 0);
+	uint64_t t0 = daemon_loop_now_ms();
+	assert_int_equal(daemon_loop_once(l, -1), 0); /* woken by the hook's 20 ms */
+	assert_int_equal(h.calls, 1);
+	assert_true(daemon_loop_now_ms() - t0 >= 15);
+	assert_int_equal(daemon_loop_once(l, 100), 0); /* nothing due: not called */
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(daemon_loop_once(l, -1), 0); /* the fd alone wakes it */
+	assert_int_equal(h.calls, 2);
+	close(p[0]);
+	close(p[1]);
+	daemon_loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fd_source),
 	    cmocka_unit_test(test_timers_and_stop),
 	    cmocka_unit_test(test_always_run_and_timeout_hook),
+	    cmocka_unit_test(test_timeout_hook_calls_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
