@@ -462,183 +462,42 @@ int kv_range(struct kv_client *c, const char *key, size_t key_len, const struct 
 	return kv_reply_error(c, rc, "range");
 }
 
-/* ---- kv_range_foreach's read-ahead ---- */
-
-/*
- * While the callbacks handle one page, the next one is already requested on a second
- * handle (its start key is known as soon as the page is parsed), so etcd encodes page n+1
- * while we decode page n instead of each waiting for the other. An optimisation only: any
- * failure of the read-ahead (transport, an HTTP status other than 200, a body that is not
- * a JSON object, no token yet) discards it and the page is asked for again through
- * kv_call(), with its fail-over and re-authentication. The handle has its own copy of the
- * headers: a callback may use the client (and re-authenticate) meanwhile.
- */
-struct readahead {
-	CURLM *multi;
-	CURL *easy;
-	struct curl_slist *headers;
-	char *body;
-	struct kv_buf buf;
-	bool active;
-};
-
-static void ra_stop(struct readahead *ra)
-{
-	if (ra->active)
-		curl_multi_remove_handle(ra->multi, ra->easy);
-	ra->active = false;
-	free(ra->body);
-	ra->body = NULL;
-	curl_slist_free_all(ra->headers);
-	ra->headers = NULL;
-	kv_buf_free(&ra->buf);
-}
-
-static void ra_free(struct readahead *ra)
-{
-	ra_stop(ra);
-	if (ra->easy)
-		curl_easy_cleanup(ra->easy);
-	if (ra->multi)
-		curl_multi_cleanup(ra->multi);
-}
-
-static bool ra_copy_headers(struct kv_client *c, struct readahead *ra)
-{
-	for (struct curl_slist *h = c->headers; h; h = h->next) {
-		struct curl_slist *n = curl_slist_append(ra->headers, h->data);
-
-		if (!n)
-			return false;
-		ra->headers = n;
-	}
-	return true;
-}
-
-/* Sends req on the read-ahead handle without waiting for the reply. */
-static void ra_start(struct kv_client *c, struct readahead *ra, json_t *req)
-{
-	int running = 0;
-
-	ra_stop(ra);
-	if (c->user && !c->token)
-		return; /* kv_call() authenticates first */
-	if (!ra->multi)
-		ra->multi = curl_multi_init();
-	if (!ra->easy)
-		ra->easy = curl_easy_init();
-	ra->body = json_dumps(req, JSON_COMPACT);
-	if (!ra->multi || !ra->easy || !ra->body || !ra_copy_headers(c, ra))
-		goto fail;
-	curl_easy_reset(ra->easy);
-	if (kv_setup_handle(c, ra->easy, c->cur, "/v3/kv/range") < 0)
-		goto fail;
-	curl_easy_setopt(ra->easy, CURLOPT_HTTPHEADER, ra->headers);
-	curl_easy_setopt(ra->easy, CURLOPT_POSTFIELDS, ra->body);
-	curl_easy_setopt(ra->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(ra->easy, CURLOPT_WRITEFUNCTION, kv_buf_write);
-	curl_easy_setopt(ra->easy, CURLOPT_WRITEDATA, &ra->buf);
-	if (curl_multi_add_handle(ra->multi, ra->easy) != CURLM_OK)
-		goto fail;
-	ra->active = true;
-	/* As far as it goes without waiting: on a kept-alive connection the request is out. */
-	curl_multi_perform(ra->multi, &running);
-	return;
-fail:
-	ra_stop(ra);
-}
-
-/* The reply to the request ra_start() sent, or NULL when there is none to use. */
-static json_t *ra_finish(struct readahead *ra)
-{
-	CURLcode res = CURLE_FAILED_INIT;
-	json_t *reply = NULL;
-	int running = 1, left;
-	long http = 0;
-	CURLMsg *m;
-
-	if (!ra->active)
-		return NULL;
-	while (running) { /* bounded by CURLOPT_TIMEOUT_MS */
-		if (curl_multi_perform(ra->multi, &running) != CURLM_OK)
-			break;
-		if (running && curl_multi_poll(ra->multi, NULL, 0, 1000, NULL) != CURLM_OK)
-			break;
-	}
-	while ((m = curl_multi_info_read(ra->multi, &left)))
-		if (m->msg == CURLMSG_DONE)
-			res = m->data.result;
-	curl_easy_getinfo(ra->easy, CURLINFO_RESPONSE_CODE, &http);
-	if (res == CURLE_OK && http == 200)
-		reply = json_loadb(ra->buf.p ? ra->buf.p : "", ra->buf.len, 0, NULL);
-	if (reply && !json_is_object(reply)) {
-		json_decref(reply);
-		reply = NULL;
-	}
-	ra_stop(ra);
-	return reply;
-}
-
-/* One page's request: [start, end), at revision (0 = latest). */
-static json_t *range_page_req(const char *start, size_t start_len, const char *end, size_t end_len,
-			      int64_t page_size, int64_t revision, bool keys_only)
-{
-	json_t *req = json_object();
-
-	if (!req || kv_req_add_value(req, "key", start, start_len) < 0 ||
-	    kv_req_add_value(req, "range_end", end, end_len) < 0) {
-		json_decref(req);
-		return NULL;
-	}
-	json_object_set_new(req, "limit", json_integer(page_size > 0 ? page_size : 1000));
-	if (revision)
-		json_object_set_new(req, "revision", json_integer(revision));
-	if (keys_only)
-		json_object_set_new(req, "keys_only", json_true());
-	return req;
-}
-
-/* The request for the page after r's last key (the smallest key after it: last + "\0"). */
-static json_t *next_page_req(const struct kv_range_result *r, const char *end, size_t end_len,
-			     int64_t page_size, int64_t revision, bool keys_only)
-{
-	const struct kv_pair *last = &r->kvs[r->n - 1];
-	char *next = malloc(last->key_len + 1);
-	json_t *req;
-
-	if (!next)
-		return NULL;
-	memcpy(next, last->key, last->key_len);
-	next[last->key_len] = '\0';
-	req = range_page_req(next, last->key_len + 1, end, end_len, page_size, revision, keys_only);
-	free(next);
-	return req;
-}
-
 int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, int64_t page_size,
 		     bool keys_only, kv_pair_cb cb, void *arg, int64_t *revision_out)
 {
 	size_t plen = strlen(prefix);
-	struct readahead ra = {0};
+	char *start = strdup(prefix);
+	size_t start_len = plen;
 	char end[1024];
 	size_t end_len;
-	json_t *req;
 	int rc = 0;
 
-	if (plen >= sizeof(end))
-		return -ENAMETOOLONG;
-	kv_prefix_end(prefix, plen, end, &end_len);
-	req = range_page_req(prefix, plen, end, end_len, page_size, revision, keys_only);
-	if (!req)
+	if (!start)
 		return -ENOMEM;
-	while (req) {
+	if (plen >= sizeof(end)) {
+		free(start);
+		return -ENAMETOOLONG;
+	}
+	kv_prefix_end(prefix, plen, end, &end_len);
+	for (;;) {
 		struct kv_range_result r;
-		json_t *reply = ra_finish(&ra), *next = NULL;
+		json_t *req, *reply = NULL;
 
-		if (!reply)
-			rc = kv_call(c, "/v3/kv/range", req, &reply);
+		/* [start, end): start moves past the last key of each page. */
+		req = json_object();
+		if (!req || kv_req_add_value(req, "key", start, start_len) < 0 ||
+		    kv_req_add_value(req, "range_end", end, end_len) < 0) {
+			json_decref(req);
+			rc = -ENOMEM;
+			break;
+		}
+		json_object_set_new(req, "limit", json_integer(page_size > 0 ? page_size : 1000));
+		if (revision)
+			json_object_set_new(req, "revision", json_integer(revision));
+		if (keys_only)
+			json_object_set_new(req, "keys_only", json_true());
+		rc = kv_call(c, "/v3/kv/range", req, &reply);
 		json_decref(req);
-		req = NULL;
 		if (rc < 0)
 			break;
 		rc = kv_parse_range(reply, &r, c->err, sizeof(c->err));
@@ -649,23 +508,29 @@ int kv_range_foreach(struct kv_client *c, const char *prefix, int64_t revision, 
 		}
 		if (!revision)
 			revision = r.revision; /* every later page at the first page's revision */
-		if (r.more && r.n) {
-			next = next_page_req(&r, end, end_len, page_size, revision, keys_only);
-			if (!next)
-				rc = -ENOMEM;
-			else
-				ra_start(c, &ra, next); /* etcd works on it while cb runs */
-		}
 		for (size_t i = 0; i < r.n && rc == 0; i++)
 			rc = cb(arg, &r.kvs[i]);
-		kv_range_result_free(&r);
-		if (rc) {
-			json_decref(next);
-			break;
+		if (rc == 0 && r.more && r.n) {
+			struct kv_pair *last = &r.kvs[r.n - 1];
+			char *next = malloc(last->key_len + 1);
+
+			if (!next) {
+				rc = -ENOMEM;
+			} else {
+				/* The smallest key after last: last + "\0". */
+				memcpy(next, last->key, last->key_len);
+				next[last->key_len] = '\0';
+				free(start);
+				start = next;
+				start_len = last->key_len + 1;
+			}
 		}
-		req = next;
+		bool more = r.more && r.n;
+		kv_range_result_free(&r);
+		if (rc || !more)
+			break;
 	}
-	ra_free(&ra);
+	free(start);
 	if (revision_out)
 		*revision_out = revision;
 	return rc;
