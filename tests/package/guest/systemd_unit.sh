@@ -3,9 +3,9 @@
 # Runs inside the package_systemd guest (tests/package/systemd.sh): systemd is PID 1, the
 # root is a clean Debian 12 image, /test holds the e2e harness and the built .debs.
 # The guest itself is the enrolled machine (pseudopod.service runs in its root network
-# namespace, as on a real host); the cluster (etcd, pseudopodctl serve, a gateway
-# pseudopodd, pods web and db) lives in namespaces on an underlay bridge, as in the e2e
-# tests. Every program is the installed one. Checks, in order:
+# namespace, as on a real host); the cluster (etcd, pseudopodctl serve, the gateway unit,
+# pods web and db) lives in namespaces on an underlay bridge, as in the e2e tests. Every
+# program is the installed one. Checks, in order:
 #   install     dpkg -i under the running systemd: pseudopod.service enabled, its
 #               condition (no enrollment yet) keeps it down
 #   enroll      `pseudopod enroll` starts the unit (systemctl enable --now): it is active
@@ -21,8 +21,10 @@
 #   remove      dpkg -r: prerm stops the unit and leaves (device, wireguard-go, programs
 #               gone; state kept)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../e2e/lib/harness.sh
 source /test/harness.sh
 h_init
+# shellcheck disable=SC2034 # read by the harness's h_log
 H_TEST_NAME=systemd_unit
 # The unit's journal goes with the logs a failed run prints.
 h_on_exit "journalctl -u pseudopod.service -o short-monotonic --no-pager >$H_TMP/pseudopod.service.log"
@@ -69,15 +71,20 @@ h_spawn "$gw" serve pseudopodctl serve --pki-dir /etc/pseudopod/pki --listen 10.
 	--port 9443 "${store[@]}" >/dev/null
 h_wait_for 30 curl -sfk -m 2 https://10.99.0.10:9443/healthz >/dev/null ||
 	h_fail "pseudopodctl serve did not start"
-install -d -m 0700 /var/lib/pseudopod-gw
-(umask 077 && wg genkey >/var/lib/pseudopod-gw/wireguard.key)
+# The gateway node runs pseudopod-gateway.service itself, in its namespace: the installed
+# unit verbatim, but for NetworkNamespacePath= and its [Unit] Conflicts= (the guest is
+# also the workload machine, which a real host never is). Its state, socket and pins are
+# inside the unit's writable paths, so the gateway's sandbox is tested unchanged.
+gwunit=pp-test-gateway.service
+install -d -m 0700 /var/lib/pseudopod/gw
+(umask 077 && wg genkey >/var/lib/pseudopod/gw/wireguard.key)
 cat >/etc/pseudopod/gateway.conf <<EOC
 [agent]
 mode = gateway
 name = gw
-state-dir = /var/lib/pseudopod-gw
+state-dir = /var/lib/pseudopod/gw
 bpffs-root = /sys/fs/bpf/pseudopod-gw
-api-socket = /run/pseudopod-gw/api.sock
+api-socket = /run/pseudopod/gw.sock
 metrics-address =
 [store]
 endpoints = $url
@@ -85,10 +92,16 @@ endpoints = $url
 device = ppgw0
 wireguard-backend = userspace
 EOC
-mkdir -p /run/pseudopod-gw
-h_spawn "$gw" gateway pseudopodd --config /etc/pseudopod/gateway.conf --mode gateway >/dev/null
-h_wait_for 60 grep -q "ready: gateway synced" "$H_TMP/gateway.log" ||
-	h_fail "the gateway pseudopodd did not become ready"
+grep -v '^Conflicts=' /lib/systemd/system/pseudopod-gateway.service |
+	sed "s|^\[Service\]|[Service]\nNetworkNamespacePath=/run/netns/$gw\nRuntimeDirectoryPreserve=yes|" \
+	>/etc/systemd/system/$gwunit
+h_on_exit "journalctl -u $gwunit -o short-monotonic --no-pager >$H_TMP/$gwunit.log"
+h_on_exit "systemctl stop $gwunit"
+systemctl daemon-reload
+systemctl start $gwunit || h_fail "$gwunit did not start"
+[ "$(systemctl show -p ActiveState --value $gwunit)" = active ] || h_fail "$gwunit not active"
+journalctl -u $gwunit -o cat --no-pager | grep -q "ready: gateway synced" ||
+	h_fail "no 'ready: gateway synced' in the gateway unit's journal"
 ctl policy apply -f /dev/stdin "${store[@]}" >/dev/null <<'Y' || h_fail "policy apply"
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
@@ -99,7 +112,7 @@ spec:
 Y
 h_tcp_listen "$web" 10.200.1.10 80
 h_tcp_listen "$db" 10.200.1.20 5432
-step "cluster up: etcd, enrollment API, gateway, pods web and db, policy legacy-egress"
+step "cluster up: etcd, enrollment API, pseudopod-gateway.service (active after READY=1), pods web and db, policy legacy-egress"
 
 # --- enroll: the unit starts ---------------------------------------------------------------
 # wireguard-go, the backend of hosts without the WireGuard module, is the one the sandbox
