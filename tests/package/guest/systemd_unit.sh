@@ -8,6 +8,9 @@
 # program is the installed one. Checks, in order:
 #   install     dpkg -i under the running systemd: pseudopod.service enabled, its
 #               condition (no enrollment yet) keeps it down
+#   gateway     pseudopod-gateway.service (the installed unit in the gateway's namespace)
+#               becomes active after READY=1 with the kernel WireGuard backend, the module
+#               loaded by the kernel on demand although the unit cannot load modules
 #   enroll      `pseudopod enroll` starts the unit (systemctl enable --now): it is active
 #               only after READY=1 (Type=notify), status answers, the datapath is attached
 #               and the machine's egress policy is enforced through wireguard-go
@@ -75,7 +78,12 @@ h_wait_for 30 curl -sfk -m 2 https://10.99.0.10:9443/healthz >/dev/null ||
 # unit verbatim, but for NetworkNamespacePath= and its [Unit] Conflicts= (the guest is
 # also the workload machine, which a real host never is). Its state, socket and pins are
 # inside the unit's writable paths, so the gateway's sandbox is tested unchanged.
+# Its tunnel uses the kernel backend, with wireguard.ko unloaded first: the unit has
+# ProtectKernelModules=yes, so the module must come from the kernel's own on-demand load
+# (the initramfs loaded it and copied it into the image; depmod indexes that copy).
 gwunit=pp-test-gateway.service
+depmod
+rmmod wireguard || h_fail "rmmod wireguard"
 install -d -m 0700 /var/lib/pseudopod/gw
 (umask 077 && wg genkey >/var/lib/pseudopod/gw/wireguard.key)
 cat >/etc/pseudopod/gateway.conf <<EOC
@@ -90,7 +98,7 @@ metrics-address =
 endpoints = $url
 [tunnel]
 device = ppgw0
-wireguard-backend = userspace
+wireguard-backend = kernel
 EOC
 grep -v '^Conflicts=' /lib/systemd/system/pseudopod-gateway.service |
 	sed "s|^\[Service\]|[Service]\nNetworkNamespacePath=/run/netns/$gw\nRuntimeDirectoryPreserve=yes|" \
@@ -102,6 +110,9 @@ systemctl start $gwunit || h_fail "$gwunit did not start"
 [ "$(systemctl show -p ActiveState --value $gwunit)" = active ] || h_fail "$gwunit not active"
 journalctl -u $gwunit -o cat --no-pager | grep -q "ready: gateway synced" ||
 	h_fail "no 'ready: gateway synced' in the gateway unit's journal"
+grep -q '^wireguard ' /proc/modules || h_fail "wireguard.ko was not loaded on demand"
+h_in "$gw" ip -d link show dev ppgw0 | grep -qw wireguard ||
+	h_fail "the gateway's ppgw0 is not a kernel WireGuard device: $(h_in "$gw" ip -d link show dev ppgw0)"
 ctl policy apply -f /dev/stdin "${store[@]}" >/dev/null <<'Y' || h_fail "policy apply"
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
@@ -112,7 +123,7 @@ spec:
 Y
 h_tcp_listen "$web" 10.200.1.10 80
 h_tcp_listen "$db" 10.200.1.20 5432
-step "cluster up: etcd, enrollment API, pseudopod-gateway.service (active after READY=1), pods web and db, policy legacy-egress"
+step "cluster up: etcd, enrollment API, pseudopod-gateway.service (active after READY=1; kernel WireGuard, module loaded on demand under ProtectKernelModules=yes), pods web and db, policy legacy-egress"
 
 # --- enroll: the unit starts ---------------------------------------------------------------
 # wireguard-go, the backend of hosts without the WireGuard module, is the one the sandbox
