@@ -21,6 +21,7 @@ src=$1 build=$2
 PK_TEST=systemd
 source "$src/tests/package/lib.sh"
 [ "$(id -u)" = 0 ] || pk_fail "needs root (mmdebstrap, mke2fs -d keeping owners)"
+command -v mke2fs >/dev/null || pk_fail "mke2fs missing (scripts/deps installs e2fsprogs)"
 repo=$build/repos/apt
 [ -d "$repo/dists" ] || pk_fail "$repo: no repository (the package_build test makes it)"
 # The packages of this tree's version, as package_build makes them (package_lifecycle
