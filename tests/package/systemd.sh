@@ -44,11 +44,12 @@ image=$PK_CACHE/systemd-$key.ext4
 
 # build_image: the Debian root (pk_root's cached tarball), made bootable by systemd on a
 # serial console only, written into an ext4 image file without mounting anything.
+build_root=""
+trap '[ -z "$build_root" ] || rm -rf --one-file-system "$build_root" "$image.tmp"' EXIT
 build_image() {
 	local root
 	root=$(mktemp -d /var/tmp/pseudopod-systemd.XXXXXX)
-	# shellcheck disable=SC2064
-	trap "rm -rf --one-file-system '$root'" RETURN
+	build_root=$root # removed at exit if anything below fails
 	pk_root "$root" "${debs[@]}"
 	# No login prompts on the consoles (the serial line carries the test's output).
 	for u in serial-getty@ttyS0.service getty@tty1.service; do
@@ -63,6 +64,8 @@ build_image() {
 	mkdir -p "$root/sys/fs/bpf"
 	mke2fs -q -t ext4 -L pp-root -d "$root" "$image.tmp" 2G || pk_fail "mke2fs -d $image"
 	mv "$image.tmp" "$image"
+	rm -rf --one-file-system "$root"
+	build_root=""
 }
 
 mkdir -p "$PK_CACHE"

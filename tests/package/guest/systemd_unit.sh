@@ -209,18 +209,20 @@ allowed "write /run/pseudopod" sh -c 'touch /run/pseudopod/.p && rm /run/pseudop
 allowed "mkdir in /sys/fs/bpf" sh -c 'mkdir /sys/fs/bpf/pp_probe && rmdir /sys/fs/bpf/pp_probe'
 allowed "open /dev/net/tun" sh -c 'exec 3<>/dev/net/tun'
 refused "remount / rw" mount -o remount,rw /
-refused "remount /usr rw" mount -o remount,rw,bind /usr
 refused "new network namespace" unshare -n true
 refused "new user namespace" unshare -U true
 refused "load a module" modprobe dummy
 refused "read /root" ls /root/.bashrc
-refused "set the clock" date -s @0
+refused "set the clock" sh -c 'date -s "@$(date +%s)"'
 refused "sysrq" sh -c 'echo h >/proc/sysrq-trigger'
 refused "write /proc/sys/kernel" sh -c 'v=$(cat /proc/sys/kernel/printk_ratelimit) && echo "$v" >/proc/sys/kernel/printk_ratelimit'
 allowed "write /proc/sys/net" sh -c 'v=$(cat /proc/sys/net/ipv4/conf/lo/rp_filter) && echo "$v" >/proc/sys/net/ipv4/conf/lo/rp_filter'
 refused "open the disk" sh -c 'exec 3</dev/vda'
 refused "open /dev/mem" sh -c 'exec 3</dev/mem'
 P
+# dummy.ko is in the image (the initramfs loaded and copied it): unloaded, so that a
+# refused modprobe is the sandbox's doing.
+rmmod dummy || h_fail "rmmod dummy"
 : >/run/pp-probe.out
 systemctl daemon-reload
 systemctl start pp-sandbox-probe.service || h_fail "the probe unit failed: $(cat /run/pp-probe.out)"
@@ -229,6 +231,7 @@ checks=$(grep -cE '^(refused|allowed) ' /test/probe.sh)
 [ "$(grep -c . /run/pp-probe.out)" = "$checks" ] ||
 	h_fail "the probe reported $(grep -c . /run/pp-probe.out) of $checks checks"
 if grep -q '^bad ' /run/pp-probe.out; then h_fail "the sandbox let through: $(grep '^bad ' /run/pp-probe.out)"; fi
+! grep -q '^dummy ' /proc/modules || h_fail "dummy.ko got loaded from inside the sandbox"
 exposure=$(systemd-analyze security $unit --no-pager 2>/dev/null |
 	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 [ -n "$exposure" ] || h_fail "systemd-analyze security gave no score"
@@ -272,4 +275,13 @@ left=$(bpftool -j net show | jq '[.[] | (.tc // []) + (.xdp // []) | length] | a
 [ "${left:-0}" -eq 0 ] || h_fail "remove: $left programs still attached"
 [ -f /var/lib/pseudopod/enrollment.json ] || h_fail "remove: the enrollment state is gone"
 step "dpkg -r: unit stopped, leave removed pp0 (wireguard-go exited), no programs attached, state kept"
+
+# --- the probe's control: without the sandbox every refused action succeeds ----------------
+# (so each refusal above was the sandbox's doing, not a probe that cannot work; run last,
+# since it loads a module and writes below /usr)
+bash /test/probe.sh >"$H_TMP/control.out" 2>&1
+vacuous=$(paste -d' ' <(grep -E '^(refused|allowed) ' /test/probe.sh | cut -d' ' -f1) "$H_TMP/control.out" |
+	awk '($1 == "refused" && $2 != "bad") || ($1 == "allowed" && $2 != "ok")' || true)
+[ -z "$vacuous" ] || h_fail "probe checks that fail even without the sandbox: $vacuous"
+step "control: the same $checks checks as plain root: every refused action succeeds"
 h_pass "pseudopod.service under systemd: install, enroll, READY, sandbox, restart, stop fail-static, remove"
