@@ -6,11 +6,13 @@
 # kernel) whose root disk is a Debian 12 image with systemd, etcd, wireguard-go and the
 # packages' run-time dependencies. In the guest (tests/package/guest/systemd_unit.sh) the
 # built .debs are installed with dpkg under the running systemd (their maintainer scripts
-# talk to it for real), a cluster is set up in namespaces (etcd, enrollment API, a gateway
-# pseudopodd and two pods), the guest itself enrolls with `pseudopod enroll`, which starts
-# pseudopod.service, and the test checks readiness by sd_notify, the datapath, the sandbox
-# (capabilities, seccomp, read-only paths probed from inside the service's own mount
-# namespace), Restart=on-failure and that `systemctl stop` leaves the datapath enforcing.
+# talk to it for real), a cluster is set up in namespaces (etcd, enrollment API, the
+# gateway as pseudopod-gateway.service, two pods), the guest itself enrolls with
+# `pseudopod enroll`, which starts pseudopod.service, and the test checks readiness by
+# sd_notify, the datapath, the sandbox (the live daemon's capabilities, seccomp and mount
+# view; a probe unit with the same settings, each refusal checked against plain root),
+# Restart=on-failure, that `systemctl stop` leaves the datapath enforcing and the tunnel
+# up, and `dpkg -r`. The guest script's header lists every check.
 #
 # The image is built once per package set (mmdebstrap tarball, cached like the install
 # tests' roots; then mke2fs -d) in $PK_CACHE (default /var/cache/pseudopod-tests) and booted

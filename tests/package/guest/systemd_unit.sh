@@ -17,12 +17,15 @@
 #   sandbox     the live daemon: capabilities, no_new_privs, seccomp, wireguard-go in the
 #               unit's cgroup; from inside its mount namespace: read-only system, writable
 #               state/run/bpffs, no /root; a probe unit with the same [Service] settings:
-#               writes, remount, namespaces, raw/packet sockets, module loading denied;
-#               systemd-analyze security's exposure
-#   restart     kill -9: Restart=on-failure brings it back, enforcing throughout
+#               writes outside the writable paths, remount, namespaces, module loading,
+#               clock, kernel sysctls, sysrq, disks and /dev/mem refused; state, run,
+#               bpffs, /proc/sys/net and /dev/net/tun allowed; systemd-analyze security
+#   restart     kill -9: Restart=on-failure brings it back, enforcing throughout; the new
+#               agent adopts the running wireguard-go (KillMode=process)
 #   stop        systemctl stop: exits 0, the datapath keeps enforcing, the tunnel stays up
 #   remove      dpkg -r: prerm stops the unit and leaves (device, wireguard-go, programs
 #               gone; state kept)
+#   control     the probe as plain root: every refused action succeeds there
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../e2e/lib/harness.sh
 source /test/harness.sh
