@@ -40,7 +40,7 @@ endif()
 # only by the package tests, so a missing one is a note here and a named failure there.
 foreach(tool dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian rpmbuild:rpm
 		rpmlint:rpmlint createrepo_c:createrepo-c apt-ftparchive:apt-utils
-		mmdebstrap:mmdebstrap groff:groff-base)
+		mmdebstrap:mmdebstrap groff:groff-base mke2fs:e2fsprogs)
 	string(REPLACE ":" ";" _t ${tool})
 	list(GET _t 0 _prog)
 	list(GET _t 1 _pkg)

@@ -12,6 +12,13 @@
 #     --timeout SEC     hard limit for boot + test + power-off (default 240)
 #     --smp N           guest CPUs (default 2), --mem MB (default 1024)
 #     --keep DIR        keep the initramfs and console log in DIR (debugging)
+#     --rootfs IMAGE    boot a full system instead: IMAGE (a raw ext4 disk image, opened
+#                       with QEMU's snapshot=on, so never changed) becomes the root; the
+#                       initramfs copies /test, every --file and the loaded modules into
+#                       it, then switch_root hands over to its /lib/systemd/systemd as
+#                       PID 1, which runs the script as the oneshot unit pp-vm-test.service
+#                       after multi-user.target and powers off. --bin is for the initramfs
+#                       only in this mode (the image brings its own programs).
 #
 # Exit status: the guest script's own status; 77 when QEMU or the kernel package cannot be
 # obtained (said on stderr), except with CI=true, where that is 1; 1 when the guest never
@@ -29,6 +36,7 @@ timeout_s=240
 smp=2
 mem=1024
 keep=""
+rootfs=""
 bins=(bash wg ip)
 files=()
 # Loaded in every guest. wireguard pulls in its crypto and UDP-tunnel dependencies; veth
@@ -56,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
+	--rootfs) rootfs=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -65,6 +74,11 @@ done
 script=$1
 shift
 [ -r "$script" ] || die "guest script $script not found"
+if [ -n "$rootfs" ]; then
+	[ -r "$rootfs" ] || die "root image $rootfs not found"
+	# The disk and its driver (ext4 is built into the kernel).
+	modules+=(virtio_pci virtio_blk)
+fi
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"
 # Only a missing QEMU or kernel is a skip; these tools are ordinary dependencies.
@@ -151,15 +165,20 @@ for b in "${bins[@]}"; do
 	[ -x "$p" ] || die "binary $p not found (build it first)"
 	copy_with_libs "$p" "/usr/local/bin/$(basename "$p")"
 done
+# What the test sees: in the initramfs itself, or (--rootfs) under /payload, which the
+# initramfs copies into the root image before handing over.
+payload=$root
+[ -z "$rootfs" ] || payload=$root/payload
+mkdir -p "$payload/test"
 for f in "${files[@]}"; do
 	src=${f%%:*}
 	dest=${f#*:}
-	mkdir -p "$root$(dirname "$dest")"
-	cp -a "$src" "$root$dest"
+	mkdir -p "$payload$(dirname "$dest")"
+	cp -a "$src" "$payload$dest"
 done
-cp "$script" "$root/test/script"
-chmod +x "$root/test/script"
-printf '%q ' "$@" >"$root/test/args"
+cp "$script" "$payload/test/script"
+chmod +x "$payload/test/script"
+printf '%q ' "$@" >"$payload/test/args"
 
 # Modules in load order (modprobe resolves dependencies against the package's modules.dep).
 moddir=/lib/modules/$kver
@@ -175,7 +194,8 @@ for m in "${modules[@]}"; do
 			echo "$rel" >>"$root/etc/modules.order"
 		done || true
 done
-cp "$kdir$moddir"/modules.{dep,alias,symbols,builtin,order} "$root$moddir/" 2>/dev/null || true
+cp "$kdir$moddir"/modules.{dep,alias,symbols,builtin,builtin.modinfo,order,devname,softdep} \
+	"$root$moddir/" 2>/dev/null || true
 
 marker="PP-KERNEL-RESULT-$$-$RANDOM"
 cat >"$root/init" <<EOF
@@ -201,6 +221,9 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 while read -r ko; do
 	insmod "\$ko" || echo "run-in-vm: insmod \$ko failed"
 done </etc/modules.order
+EOF
+if [ -z "$rootfs" ]; then
+	cat >>"$root/init" <<EOF
 ip link set lo up
 cd /test
 eval "set -- \$(cat /test/args)"
@@ -210,6 +233,45 @@ echo "$marker rc=\$rc"
 sync
 poweroff -f
 EOF
+else
+	# The guest's systemd runs the script as a unit once the system is up; its output goes
+	# to the serial console, then the marker, then a clean poweroff.
+	cat >"$payload/test/run" <<EOF
+#!/bin/sh
+exec >/dev/ttyS0 2>&1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PP_IN_VM=1
+cd /test
+eval "set -- \$(cat /test/args)"
+/test/script "\$@"
+rc=\$?
+echo "$marker rc=\$rc"
+sync
+systemctl --no-block poweroff
+EOF
+	chmod +x "$payload/test/run"
+	mkdir -p "$payload/etc/systemd/system/multi-user.target.wants"
+	cat >"$payload/etc/systemd/system/pp-vm-test.service" <<EOF
+[Unit]
+Description=tests/kernel/run-in-vm.sh guest script
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/test/run
+TimeoutStartSec=infinity
+EOF
+	ln -s ../pp-vm-test.service "$payload/etc/systemd/system/multi-user.target.wants/"
+	cat >>"$root/init" <<'EOF'
+mkdir -p /newroot
+mount -t ext4 -o rw /dev/vda /newroot || { echo "run-in-vm: cannot mount /dev/vda"; poweroff -f; }
+cp -a /payload/. /newroot/
+mkdir -p /newroot/lib/modules
+cp -a /lib/modules/. /newroot/lib/modules/
+umount /sys/kernel/tracing /sys/kernel/debug /sys/fs/cgroup /sys/fs/bpf /tmp /dev/pts 2>/dev/null
+umount /sys /proc
+exec switch_root /newroot /lib/systemd/systemd
+EOF
+fi
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
@@ -217,10 +279,16 @@ chmod +x "$root/init"
 log=$work/console.log
 start=$(date +%s)
 set +e
+disk=()
+append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4"
+if [ -n "$rootfs" ]; then
+	disk=(-drive "file=$rootfs,format=raw,if=virtio,snapshot=on")
+	append+=" systemd.show_status=error systemd.unit=multi-user.target"
+fi
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem" \
-	-nographic -no-reboot -nic none \
+	-nographic -no-reboot -nic none "${disk[@]}" \
 	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4" </dev/null 2>&1 |
+	-append "$append" </dev/null 2>&1 |
 	sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e

@@ -3,7 +3,8 @@
 # Shared by the package tests: a clean Debian 12 root (mmdebstrap, cached) and running
 # commands inside it in a private mount + network namespace, never touching the host.
 #   pk_root DIR DEBS...   DIR becomes a fresh Debian 12 root holding systemd and the
-#                         run-time dependencies of DEBS (cached tarball, see below)
+#                         run-time dependencies of DEBS (cached tarball, see below), plus
+#                         the packages named in $PK_INCLUDE (comma-separated), if set
 #   pk_in DIR CMD...      CMD chrooted into DIR, in new mount, network and PID namespaces
 #                         (proc mounted; no network: apt only sees the local repository)
 #   pk_systemd_stub DIR   makes DIR look systemd-booted to maintainer scripts
@@ -44,7 +45,7 @@ pk_root() {
 	shift
 	local deps include key tarball mirror
 	deps=$(pk_deps "$@")
-	include="systemd,ca-certificates,iproute2${deps:+,$deps}"
+	include="systemd,ca-certificates,iproute2${PK_INCLUDE:+,$PK_INCLUDE}${deps:+,$deps}"
 	key=$(echo "bookworm minbase $include" | sha256sum | cut -c1-12)
 	tarball=$PK_CACHE/bookworm-$key.tar
 	if [ ! -s "$tarball" ]; then
