@@ -151,7 +151,8 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .private_key_file = key,
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
-	    .port = cfg->tunnel.wg_port,
+	    /* VXLAN: the cluster config's port, the one enrollment gave the machines */
+	    .port = cfg->tunnel.mode == CONFIG_TUNNEL_VXLAN ? 0 : cfg->tunnel.wg_port,
 	    .underlay_ip = underlay,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,

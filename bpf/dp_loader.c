@@ -46,6 +46,7 @@ const char *const dp_map_names[DP_MAP_COUNT] = {
     [DP_MAP_INFO] = "info",
     [DP_MAP_IPCACHE_HOST] = "ipcache_host",
     [DP_MAP_POLICY_EXACT] = "policy_exact",
+    [DP_MAP_TUNNEL] = "tunnel",
 };
 
 const char *const dp_prog_names[] = {
@@ -552,4 +553,23 @@ int dp_info_get(struct dp *dp, struct dp_info *out)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(dp->fd[DP_MAP_INFO], &zero, out) ? -errno : 0;
+}
+
+int dp_tunnel_set(struct dp *dp, uint32_t gateway_ipv4)
+{
+	struct dp_tunnel t = {.gateway_ipv4 = gateway_ipv4};
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(dp->fd[DP_MAP_TUNNEL], &zero, &t, BPF_ANY) ? -errno : 0;
+}
+
+int dp_tunnel_get(struct dp *dp, uint32_t *gateway_ipv4)
+{
+	struct dp_tunnel t;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(dp->fd[DP_MAP_TUNNEL], &zero, &t))
+		return -errno;
+	*gateway_ipv4 = t.gateway_ipv4;
+	return 0;
 }
