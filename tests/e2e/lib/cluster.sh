@@ -174,25 +174,41 @@ while True:
             c.close()
         else:
             data, peer = s.recvfrom(2048)
+            print("udp", s.getsockname()[1], peer[0], data.decode(errors="replace"), flush=True)
             s.sendto(data, peer)' "${C_IP[$name]}" "$@" >/dev/null
 	h_wait_for 10 grep -q listening "$H_TMP/listen-$name.log" || h_fail "listener on $name"
 }
 
-# c_probe tcp|udp FROM TO PORT: 0 when the connection / the UDP echo made it, 1 otherwise;
-# at most 1.5 s.
+# c_probe tcp|udp FROM TO PORT [TIMEOUT]: 0 when the connection / the UDP echo made it, 1
+# otherwise; at most TIMEOUT seconds (1.5).
 c_probe() {
-	local proto=$1 from=$2 ip=${C_IP[$3]:-$3} port=$4
+	local proto=$1 from=$2 ip=${C_IP[$3]:-$3} port=$4 t=${5:-1.5}
 	if [ "$proto" = tcp ]; then
-		h_tcp_connect "${C_NS[$from]}" "$ip" "$port" 1.5 && return 0
+		h_tcp_connect "${C_NS[$from]}" "$ip" "$port" "$t" && return 0
 		return 1
 	fi
 	h_in "${C_NS[$from]}" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(1.5)
+s.settimeout(float(sys.argv[3]))
 s.sendto(b"pp", (sys.argv[1], int(sys.argv[2])))
-sys.exit(0 if s.recv(16) == b"pp" else 1)' "$ip" "$port" 2>/dev/null
+sys.exit(0 if s.recv(16) == b"pp" else 1)' "$ip" "$port" "$t" 2>/dev/null
 }
+# c_drops ...: the negation of c_probe, for h_wait_for (a verdict that flips to drop).
+c_drops() { ! c_probe "$@"; }
+
+# c_udp_send FROM TO PORT TOKEN [SRC]: one datagram (no reply awaited), from source address
+# SRC if given (an address FROM does not own must be on one of its devices).
+c_udp_send() {
+	h_in "${C_NS[$1]}" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if len(sys.argv) > 4:
+    s.bind((sys.argv[4], 0))
+s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))' "${C_IP[$2]:-$2}" "$3" "$4" ${5:+"$5"}
+}
+# c_udp_seen NAME TOKEN: NAME's listener received a datagram carrying TOKEN.
+c_udp_seen() { grep -q " $2\$" "$H_TMP/listen-$1.log"; }
 
 # c_matrix < CELLS: one cell a line, "PROTO FROM TO PORT ok|drop  # why"; every cell runs
 # at once; fails listing every cell whose outcome differs (a drop must not connect, an ok
