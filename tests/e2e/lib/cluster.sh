@@ -180,22 +180,32 @@ while True:
 }
 
 # c_probe tcp|udp FROM TO PORT [TIMEOUT]: 0 when the connection / the UDP echo made it, 1
-# otherwise; at most TIMEOUT seconds (1.5).
+# when nothing came back within TIMEOUT seconds (1.5): dropped; 2 when refused (a reset or
+# an ICMP error: the packet got through to a closed port, which is no verdict of ours).
 c_probe() {
-	local proto=$1 from=$2 ip=${C_IP[$3]:-$3} port=$4 t=${5:-1.5}
+	local proto=$1 from=$2 ip=${C_IP[$3]:-$3} port=$4 t=${5:-1.5} rc=0
 	if [ "$proto" = tcp ]; then
-		h_tcp_connect "${C_NS[$from]}" "$ip" "$port" "$t" && return 0
-		return 1
+		h_tcp_connect "${C_NS[$from]}" "$ip" "$port" "$t" || rc=$?
+		case $rc in 0) return 0 ;; 124) return 1 ;; *) return 2 ;; esac
 	fi
 	h_in "${C_NS[$from]}" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(float(sys.argv[3]))
 s.sendto(b"pp", (sys.argv[1], int(sys.argv[2])))
-sys.exit(0 if s.recv(16) == b"pp" else 1)' "$ip" "$port" "$t" 2>/dev/null
+try:
+    sys.exit(0 if s.recv(16) == b"pp" else 1)
+except socket.timeout:
+    sys.exit(1)
+except OSError:
+    sys.exit(2)' "$ip" "$port" "$t" 2>/dev/null
 }
-# c_drops ...: the negation of c_probe, for h_wait_for (a verdict that flips to drop).
-c_drops() { ! c_probe "$@"; }
+# c_drops ...: c_probe saw a drop (for h_wait_for: a verdict that flips to drop).
+c_drops() {
+	local rc=0
+	c_probe "$@" || rc=$?
+	[ $rc -eq 1 ]
+}
 
 # c_udp_send FROM TO PORT TOKEN [SRC]: one datagram (no reply awaited), from source address
 # SRC if given (an address FROM does not own must be on one of its devices).
@@ -210,9 +220,10 @@ s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))' "${C_IP[$2]:-$2
 # c_udp_seen NAME TOKEN: NAME's listener received a datagram carrying TOKEN.
 c_udp_seen() { grep -q " $2\$" "$H_TMP/listen-$1.log"; }
 
-# c_matrix < CELLS: one cell a line, "PROTO FROM TO PORT ok|drop  # why"; every cell runs
-# at once; fails listing every cell whose outcome differs (a drop must not connect, an ok
-# must). An "ok" cell is retried for up to 5 s (a first packet may wait on a handshake).
+# c_matrix < CELLS: one cell a line, "PROTO FROM TO PORT ok|drop WHY..."; every cell runs
+# at once; fails listing every cell whose outcome differs (an ok must connect / get its
+# echo; a drop must see nothing at all back — a refusal means the packet passed). An "ok"
+# cell is retried for up to 5 s (a first packet may wait on a handshake).
 c_matrix() {
 	local dir="$H_TMP/matrix.$RANDOM" n=0 bad="" proto from to port want why f pids=()
 	mkdir -p "$dir"
@@ -220,12 +231,16 @@ c_matrix() {
 		[ -n "$proto" ] && [ "${proto:0:1}" != "#" ] || continue
 		n=$((n + 1))
 		(
-			got=drop
+			rc=0
 			if [ "$want" = ok ]; then
-				h_wait_for 5 c_probe "$proto" "$from" "$to" "$port" && got=ok
+				h_wait_for 5 c_probe "$proto" "$from" "$to" "$port" || rc=$?
 			else
-				c_probe "$proto" "$from" "$to" "$port" && got=ok
+				c_probe "$proto" "$from" "$to" "$port" || rc=$?
 			fi
+			got=ok
+			[ $rc -eq 0 ] || got=drop
+			# a refusal is neither: the packet passed to a port nobody listens on
+			[ "$want" = ok ] || [ $rc -ne 2 ] || got=refused
 			echo "$got $want $proto $from -> $to:$port $why" >"$dir/$n"
 		) &
 		pids+=($!)
