@@ -310,15 +310,16 @@ lap "ok: a source m1 does not own is dropped at the gateway"
 # ---- a machine that stops its agent and detaches its programs is still limited ----
 # The agent stops (SIGTERM leaves the datapath enforcing), then the machine removes the tc
 # hooks from its tunnel device. Over VXLAN nothing leaves without the datapath's tunnel
-# key, so the machine also encapsulates by itself (an lwtunnel route claiming its own
-# identity in the VNI), as a machine trying to bypass its programs would. Its egress
-# policy (m1-out) still holds at the gateway: api:9300/udp arrives, api:9301/udp does not.
+# key, so the machine also encapsulates by itself (an lwtunnel route), claiming m2's
+# identity in the VNI (m2's egress is open) as a machine trying to bypass its programs
+# might: the gateway takes identities from its ipcache, never from a machine's VNI. Its
+# egress policy (m1-out) still holds at the gateway: api:9300/udp arrives, 9301 does not.
 h_kill "$(cat "$H_TMP/m1.pid")"
 h_in "${C_NS[m1]}" tc qdisc del dev "$dev1" clsact
 ! h_in "${C_NS[m1]}" tc filter show dev "$dev1" egress | grep -q bpf || h_fail "m1 still has filters"
 if [ "$backend" = vxlan ]; then
-	m1id=$(jq -r .response.workload.identity "$H_TMP/m1-state/enrollment.json")
-	h_in "${C_NS[m1]}" ip route replace 10.200.0.0/16 encap ip id "$m1id" dst 10.99.0.2 \
+	m2id=$(jq -r .response.workload.identity "$H_TMP/m2-state/enrollment.json")
+	h_in "${C_NS[m1]}" ip route replace 10.200.0.0/16 encap ip id "$m2id" dst 10.99.0.2 \
 		dev "$dev1" src "${C_IP[m1]}"
 fi
 c_udp_send m1 api 9301 "detached-no-$H_RUN" # denied by m1-out: first
