@@ -307,6 +307,30 @@ h_wait_for 5 c_udp_seen api "marker-$H_RUN" || h_fail "m1 -> api:9300/udp did no
 h_in "${C_NS[m1]}" ip addr del "${C_IP[m2]}/32" dev "$dev1"
 lap "ok: a source m1 does not own is dropped at the gateway"
 
+# ---- VXLAN: a pod's identity is trusted only from the machine's gateway ----
+# A stranger on the underlay encapsulates toward m1 with web's address inside and web's
+# identity in the VNI: m1 takes it for world (its gateway did not send it), so the
+# app=web rule on 9300/udp does not admit it. m1's own flow log says so.
+if [ "$backend" = vxlan ]; then
+	C_NS[s]=$(h_host s 10.99.0.30/24)
+	web_id=$(c_etcdctl get --print-value-only "${C_PREFIX}ipcache/10.200.1.5/32" | jq -r .identity)
+	h_in "${C_NS[s]}" ip link add vxs type vxlan external dstport 8472
+	h_in "${C_NS[s]}" ip addr add 10.200.1.5/32 dev vxs
+	h_in "${C_NS[s]}" ip link set vxs arp off up # as the product's devices: no neighbour to resolve
+	h_in "${C_NS[s]}" ip route add "${C_IP[m1]}/32" encap ip id "$web_id" \
+		dst "$(jq -r .response.workload.underlay_ip "$H_TMP/m1-state/enrollment.json")" dev vxs src 10.200.1.5
+	forged_as_world() {
+		h_in "${C_NS[m1]}" "$C_CLI" observe --socket "$H_TMP/m1-api.sock" -o json --last 200 |
+			jq -e -s 'flatten | map(select(.IP.source == "10.200.1.5" and
+				.l4.UDP.destination_port == 9300 and .source.identity == 2 and
+				.verdict == "DROPPED")) | length > 0' >/dev/null
+	}
+	c_udp_send s m1 9300 "forged-$H_RUN" 10.200.1.5
+	h_wait_for 10 forged_as_world || h_fail "m1 did not drop web's address from a stranger as world"
+	! c_udp_seen m1 "forged-$H_RUN" || h_fail "a stranger's datagram with web's identity reached m1"
+	lap "ok: over VXLAN a pod's identity is trusted only from the machine's gateway"
+fi
+
 # ---- a machine that stops its agent and detaches its programs is still limited ----
 # The agent stops (SIGTERM leaves the datapath enforcing), then the machine removes the tc
 # hooks from its tunnel device. Over VXLAN nothing leaves without the datapath's tunnel
