@@ -35,6 +35,21 @@ C_URL=""
 C_PREFIX=""
 C_BACKEND=""
 
+# At exit, before the namespaces go: stop a pseudopodd (PID) and then the wireguard-go
+# processes it started (PIDs from its log; each checked to still be that wireguard-go), so
+# that they remove their UAPI sockets from /var/run/wireguard (killed with the namespace
+# they would leave them behind; the daemon would restart one stopped before it).
+c_wg_stop() {
+	local daemon=$1 log=$2 dev=$3 pid
+	h_kill "$daemon"
+	for pid in $(sed -n 's/.*started wireguard-go (pid \([0-9]*\)).*/\1/p' "$log" 2>/dev/null); do
+		grep -qs "$dev" "/proc/$pid/cmdline" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = wireguard-go ] ||
+			continue
+		h_kill "$pid"
+	done
+	rm -f "/var/run/wireguard/$dev.sock"
+}
+
 c_ctl() { h_in "${C_NS[store]}" "$C_CTL" "$@" --store "$C_URL" --store-prefix "$C_PREFIX"; }
 c_etcdctl() { h_in "${C_NS[store]}" etcdctl --endpoints "$C_URL" "$@"; }
 
@@ -82,7 +97,6 @@ c_gateway() {
 	"$C_PPT" writekey "$st/wireguard.key" >/dev/null
 	h_on_exit "$(h_bin pp-datapath) unload --bpffs $bpffs"
 	h_on_exit "ip -n ${C_NS[gw]} link del $dev"
-	h_on_exit "rm -f /var/run/wireguard/$dev.sock"
 	cat >"$H_TMP/gw.conf" <<CONF
 [agent]
 mode = gateway
@@ -102,6 +116,7 @@ device = $dev
 wireguard-backend = userspace
 CONF
 	C_GW_PID=$(h_spawn "${C_NS[gw]}" pseudopodd-gw "$C_PPD" --config "$H_TMP/gw.conf")
+	h_on_exit "c_wg_stop $C_GW_PID $H_TMP/pseudopodd-gw.log $dev"
 	h_wait_for 30 grep -q "ready: gateway synced" "$H_TMP/pseudopodd-gw.log" ||
 		h_fail "the gateway did not become ready (pseudopodd-gw.log)"
 }
@@ -112,12 +127,12 @@ CONF
 # c_enrolled NAME in this shell to read the results.
 c_enroll() {
 	local name=$1 join conf="$H_TMP/$1.conf"
+	[ ${#name} -le 8 ] || h_fail "c_enroll: machine name '$name' too long (device c<name><run>)"
 	C_NS[$name]=$(h_host "$name" "$2/24")
 	join=$(c_ctl token create --server https://10.99.0.10:9443 --pki-dir "$H_TMP/pki" \
 		--labels "$3" --namespace "$4" --name "$name" -o json | jq -r .join)
 	[ -n "$join" ] || h_fail "no token for $name"
 	h_on_exit "$(h_bin pp-datapath) unload --bpffs /sys/fs/bpf/pp-e2e-$H_RUN-$name"
-	h_on_exit "rm -f /var/run/wireguard/c$name$H_RUN.sock"
 	cat >"$conf" <<CONF
 [agent]
 state-dir = $H_TMP/$name-state
@@ -144,6 +159,7 @@ c_ready() { c_status "$1" 2>/dev/null | jq -e '.ready == true' >/dev/null; }
 # c_start NAME: pseudopodd on an enrolled machine; waits until `pseudopod status` says ready.
 c_start() {
 	h_spawn "${C_NS[$1]}" "pseudopodd-$1" "$C_PPD" --config "$H_TMP/$1.conf" >"$H_TMP/$1.pid"
+	h_on_exit "c_wg_stop $(cat "$H_TMP/$1.pid") $H_TMP/pseudopodd-$1.log c$1$H_RUN"
 	h_wait_for 30 c_ready "$1" || h_fail "pseudopodd on $1 did not become ready"
 }
 
