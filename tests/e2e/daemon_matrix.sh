@@ -25,7 +25,7 @@ case "$backend" in wireguard | vxlan) ;; *) echo "usage: $0 wireguard|vxlan" >&2
 h_init
 H_TEST_NAME="daemon_matrix_$backend"
 t0=$(date +%s%N)
-lap() { h_log "[$(((($(date +%s%N) - t0) / 1000000)))ms] $*"; }
+lap() { h_log "[$((($(date +%s%N) - t0) / 1000000))ms] $*"; }
 
 # what the enforcement points say, kept in the failed run's logs
 c_on_matrix_fail() {
@@ -159,8 +159,7 @@ for f in m1-in m1-out db-in api-out; do
 	[ "$f" = m1-in ] || echo ---
 	cat "$H_TMP/$f.yaml"
 done | c_apply
-ports_m="22 5432 7000 7001 7002 7003 7100 8000 8001 9000 9150 9200 9300"
-c_listen m1 $ports_m
+c_listen m1 22 5432 7000 7001 7002 7003 7100 8000 8001 9000 9150 9200 9300
 c_listen m2 7000 7001 7002
 for p in web db api ext1 ext2; do c_listen "$p" 5432 8000 8001 9000 9150 9200 9300 9301; done
 # the policies are in force once m1 refuses web:22 and db refuses m2 (both enforcement points)

@@ -43,9 +43,10 @@ c_wg_stop() {
 	local daemon=$1 log=$2 dev=$3 pid
 	h_kill "$daemon"
 	for pid in $(sed -n 's/.*started wireguard-go (pid \([0-9]*\)).*/\1/p' "$log" 2>/dev/null); do
-		grep -qs "$dev" "/proc/$pid/cmdline" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = wireguard-go ] ||
-			continue
-		h_kill "$pid"
+		if grep -qs "$dev" "/proc/$pid/cmdline" &&
+			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = wireguard-go ]; then
+			h_kill "$pid"
+		fi
 	done
 	rm -f "/var/run/wireguard/$dev.sock"
 }
