@@ -55,29 +55,25 @@ static int open_or_load(struct daemon *d, char *err, size_t err_len)
 {
 	uint32_t id = d->enr.workload.identity;
 	struct dp_info info;
-	int rc = dp_open(d->dp.bpffs, &d->dp.dp);
+	/* The pinned info map alone: pins of an older build may lack a map (dp_open() fails),
+	 * and another identity's must be refused before a load would adopt their maps. */
+	int rc = dp_info_read(d->dp.bpffs, &info);
 
-	if (rc == 0) {
-		rc = dp_info_get(d->dp.dp, &info);
-		if (rc == 0 && info.mode == DP_MODE_WORKLOAD && info.identity == id) {
-			d->dp.adopted = true;
-			log_info("datapath: adopted the pins under %s (identity %u)", d->dp.bpffs,
-				 id);
-			return 0;
-		}
-		dp_close(d->dp.dp);
-		d->dp.dp = NULL;
-		if (rc == 0) {
-			snprintf(
-			    err, err_len,
-			    "the datapath pinned under %s is %s mode with identity %u, not this "
-			    "machine's (%u): remove it with 'pseudopod leave' or 'pp-datapath "
-			    "unload --bpffs %s'",
-			    d->dp.bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
-			    info.identity, id, d->dp.bpffs);
-			return -EEXIST;
-		}
+	if (rc == 0 && (info.mode != DP_MODE_WORKLOAD || info.identity != id)) {
+		snprintf(err, err_len,
+			 "the datapath pinned under %s is %s mode with identity %u, not this "
+			 "machine's (%u): remove it with 'pseudopod leave' or 'pp-datapath "
+			 "unload --bpffs %s'",
+			 d->dp.bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
+			 info.identity, id, d->dp.bpffs);
+		return -EEXIST;
 	}
+	if (rc == 0 && dp_open(d->dp.bpffs, &d->dp.dp) == 0) {
+		d->dp.adopted = true;
+		log_info("datapath: adopted the pins under %s (identity %u)", d->dp.bpffs, id);
+		return 0;
+	}
+	/* no pins, or an older build's: a load (adopting every pinned map that still fits) */
 	rc = dp_load(&(struct dp_load_opts){
 	    .bpffs = d->dp.bpffs,
 	    .mode = DP_MODE_WORKLOAD,

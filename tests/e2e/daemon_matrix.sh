@@ -361,5 +361,24 @@ tcp m1 api 8000 drop  detached: egressDeny re-checked at the gateway
 CELLS
 fi
 lap "ok: a machine that detached its programs is still limited by the gateway"
+
+# ---- the agent back, on pins of an older build ----
+# The pins lose the tunnel map (as an older build left them); pseudopodd loads anew,
+# adopting the maps that fit, writes its gateway into the new tunnel map and re-attaches.
+[ "$backend" = wireguard ] || h_in "${C_NS[m1]}" ip route del 10.200.0.0/16 dev "$dev1" src "${C_IP[m1]}" 2>/dev/null ||
+	true
+rm "/sys/fs/bpf/pp-e2e-$H_RUN-m1/tunnel"
+c_start m1 pseudopodd-m1-again
+grep -q 'datapath: loaded and pinned' "$H_TMP/pseudopodd-m1-again.log" ||
+	h_fail "pseudopodd did not reload over pins without the tunnel map"
+[ -e "/sys/fs/bpf/pp-e2e-$H_RUN-m1/tunnel" ] || h_fail "the tunnel map was not pinned again"
+c_matrix <<'CELLS'
+tcp m1  db  5432 ok    the agent back: m1-out and db-in
+tcp m1  api 5432 drop  the agent back: m1-out on m1 again
+tcp web m1  5432 ok    the agent back: m1-in
+tcp db  m1  5432 drop  the agent back: m1-in
+tcp m1  m2  7000 ok    the agent back: machine to machine
+CELLS
+lap "ok: the agent back on an older build's pins reloads, adopts the maps and enforces"
 ! grep -q 'Sanitizer\|runtime error' "$H_TMP"/pseudopodd-*.log || h_fail "sanitizer report in a daemon's log"
 h_pass "daemon matrix over $backend: labels, namespaces, entities, CIDRs, deny, ports/ranges/protocols, machine <-> machine, live changes, new pod, relabelling, anti-spoofing, detached machine ($(since "$t0") ms)"

@@ -157,10 +157,12 @@ c_enrolled() {
 c_status() { h_in "${C_NS[$1]}" "$C_CLI" status --socket "$H_TMP/$1-api.sock" -o json; }
 c_ready() { c_status "$1" 2>/dev/null | jq -e '.ready == true' >/dev/null; }
 
-# c_start NAME: pseudopodd on an enrolled machine; waits until `pseudopod status` says ready.
+# c_start NAME [LOGNAME]: pseudopodd on an enrolled machine (log pseudopodd-NAME, or
+# LOGNAME for a restart); waits until `pseudopod status` says ready.
 c_start() {
-	h_spawn "${C_NS[$1]}" "pseudopodd-$1" "$C_PPD" --config "$H_TMP/$1.conf" >"$H_TMP/$1.pid"
-	h_on_exit "c_wg_stop $(cat "$H_TMP/$1.pid") $H_TMP/pseudopodd-$1.log c$1$H_RUN"
+	local log=${2:-pseudopodd-$1}
+	h_spawn "${C_NS[$1]}" "$log" "$C_PPD" --config "$H_TMP/$1.conf" >"$H_TMP/$1.pid"
+	h_on_exit "c_wg_stop $(cat "$H_TMP/$1.pid") $H_TMP/$log.log c$1$H_RUN"
 	h_wait_for 30 c_ready "$1" || h_fail "pseudopodd on $1 did not become ready"
 }
 
