@@ -6,6 +6,7 @@
  * events ring (flows) and the counters (metrics). Nothing here is undone at exit: the pins
  * and the attachment keep enforcing while no agent runs.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -54,29 +55,25 @@ static int open_or_load(struct daemon *d, char *err, size_t err_len)
 {
 	uint32_t id = d->enr.workload.identity;
 	struct dp_info info;
-	int rc = dp_open(d->dp.bpffs, &d->dp.dp);
+	/* The pinned info map alone: pins of an older build may lack a map (dp_open() fails),
+	 * and another identity's must be refused before a load would adopt their maps. */
+	int rc = dp_info_read(d->dp.bpffs, &info);
 
-	if (rc == 0) {
-		rc = dp_info_get(d->dp.dp, &info);
-		if (rc == 0 && info.mode == DP_MODE_WORKLOAD && info.identity == id) {
-			d->dp.adopted = true;
-			log_info("datapath: adopted the pins under %s (identity %u)", d->dp.bpffs,
-				 id);
-			return 0;
-		}
-		dp_close(d->dp.dp);
-		d->dp.dp = NULL;
-		if (rc == 0) {
-			snprintf(
-			    err, err_len,
-			    "the datapath pinned under %s is %s mode with identity %u, not this "
-			    "machine's (%u): remove it with 'pseudopod leave' or 'pp-datapath "
-			    "unload --bpffs %s'",
-			    d->dp.bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
-			    info.identity, id, d->dp.bpffs);
-			return -EEXIST;
-		}
+	if (rc == 0 && (info.mode != DP_MODE_WORKLOAD || info.identity != id)) {
+		snprintf(err, err_len,
+			 "the datapath pinned under %s is %s mode with identity %u, not this "
+			 "machine's (%u): remove it with 'pseudopod leave' or 'pp-datapath "
+			 "unload --bpffs %s'",
+			 d->dp.bpffs, info.mode == DP_MODE_WORKLOAD ? "workload" : "gateway",
+			 info.identity, id, d->dp.bpffs);
+		return -EEXIST;
 	}
+	if (rc == 0 && dp_open(d->dp.bpffs, &d->dp.dp) == 0) {
+		d->dp.adopted = true;
+		log_info("datapath: adopted the pins under %s (identity %u)", d->dp.bpffs, id);
+		return 0;
+	}
+	/* no pins, or an older build's: a load (adopting every pinned map that still fits) */
 	rc = dp_load(&(struct dp_load_opts){
 	    .bpffs = d->dp.bpffs,
 	    .mode = DP_MODE_WORKLOAD,
@@ -97,12 +94,35 @@ static int open_or_load(struct daemon *d, char *err, size_t err_len)
 	return 0;
 }
 
+/*
+ * VXLAN: the first gateway (the tunnel's, daemon_tunnel.c) is the remote of every address
+ * without a tunnel endpoint of its own, and the only source trusted for their identities
+ * (bpf/datapath.h, struct dp_tunnel). WireGuard: none (the peers' allowed-ips route).
+ */
+static int set_tunnel_gateway(struct daemon *d, char *err, size_t err_len)
+{
+	struct in_addr a = {0};
+	int rc;
+
+	if (d->cfg.tunnel.mode == CONFIG_TUNNEL_VXLAN && d->tun.gws.n &&
+	    inet_pton(AF_INET, d->tun.gw_endpoints[0], &a) != 1) {
+		snprintf(err, err_len, "gateway %s: VXLAN endpoint '%s' is not an IPv4 address",
+			 d->tun.gw_names[0], d->tun.gw_endpoints[0]);
+		return -EINVAL;
+	}
+	rc = dp_tunnel_set(d->dp.dp, a.s_addr);
+	if (rc < 0)
+		snprintf(err, err_len, "datapath: writing the tunnel gateway: %s", strerror(-rc));
+	return rc;
+}
+
 int daemon_datapath_up(struct daemon *d, char *err, size_t err_len)
 {
 	int rc;
 
 	snprintf(d->dp.bpffs, sizeof(d->dp.bpffs), "%s", d->cfg.agent.bpffs_root);
 	rc = open_or_load(d, err, err_len);
+	rc = rc ?: set_tunnel_gateway(d, err, err_len);
 	if (rc < 0)
 		return rc;
 	rc = dp_events_open(d->dp.dp, on_event, d, &d->dp.ev);

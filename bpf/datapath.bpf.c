@@ -16,6 +16,7 @@
  *   identity}.
  */
 #include <linux/bpf.h>
+#include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -189,10 +190,20 @@ int dp_egress_l3(struct __sk_buff *skb)
 	return dp_handle(skb, DP_DIR_EGRESS, 1, 0);
 }
 
+/*
+ * The VXLAN device is NOARP (tunnel/vxlan.h): the sender's frame carries the sender's own
+ * device MAC as destination, which the stack here would drop as PACKET_OTHERHOST. The
+ * remote was chosen by IP from the ipcache and the frame passed policy: it is for this
+ * host (or for a pod it routes to).
+ */
 SEC("tc")
 int dp_ingress_vxlan(struct __sk_buff *skb)
 {
-	return dp_handle(skb, DP_DIR_INGRESS, 0, 1);
+	int ret = dp_handle(skb, DP_DIR_INGRESS, 0, 1);
+
+	if (ret == TC_ACT_OK && skb->pkt_type == PACKET_OTHERHOST)
+		bpf_skb_change_type(skb, PACKET_HOST);
+	return ret;
 }
 
 SEC("tc")

@@ -270,6 +270,17 @@ struct dp_ratelimit {
 	__u64 count;
 };
 
+/*
+ * tunnel map (one entry): workload mode over VXLAN, the remote of every destination whose
+ * ipcache entry names no tunnel endpoint (pods, CIDRs, unknown addresses): the machine's
+ * gateway, written by the agent (dp_tunnel_set()). 0 = none (WireGuard: the kernel's peer
+ * routing decides; such packets then drop as no-tunnel over VXLAN).
+ */
+struct dp_tunnel {
+	__u32 gateway_ipv4; /* network order */
+	__u32 pad;
+};
+
 /* info map: written by the loader, read by tools (the programs do not read it). */
 #define DP_INFO_VERSION 2u
 struct dp_info {

@@ -99,6 +99,14 @@ struct dp;
 int dp_open(const char *bpffs, struct dp **out);
 void dp_close(struct dp *dp);
 int dp_info_get(struct dp *dp, struct dp_info *out);
+/* The same from the pinned info map alone (pins of an older build may lack other maps):
+ * -ENOENT when nothing is pinned there. */
+int dp_info_read(const char *bpffs, struct dp_info *out);
+/* Workload mode over VXLAN: the gateway (IPv4, network order; 0 = none) that is the
+ * remote of every address whose ipcache entry names no tunnel endpoint, and whose
+ * packets carry trusted identities for those addresses (datapath.h, struct dp_tunnel). */
+int dp_tunnel_set(struct dp *dp, uint32_t gateway_ipv4);
+int dp_tunnel_get(struct dp *dp, uint32_t *gateway_ipv4);
 /* fd of a pinned program ("dp_egress_eth", ...), for BPF_PROG_TEST_RUN; caller closes. */
 int dp_prog_fd(const char *bpffs, const char *name);
 int dp_map_fd(struct dp *dp, const char *name); /* borrowed fd, or -ENOENT */

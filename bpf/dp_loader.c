@@ -46,6 +46,7 @@ const char *const dp_map_names[DP_MAP_COUNT] = {
     [DP_MAP_INFO] = "info",
     [DP_MAP_IPCACHE_HOST] = "ipcache_host",
     [DP_MAP_POLICY_EXACT] = "policy_exact",
+    [DP_MAP_TUNNEL] = "tunnel",
 };
 
 const char *const dp_prog_names[] = {
@@ -155,24 +156,15 @@ static int probe_hz(const char *bpffs, uint32_t *hz)
 	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	uint8_t pkt[64] = {0};
-	char path[PATH_MAX];
 	struct dp_info info;
 	struct timespec t0, t1;
 	uint32_t j0, j1, best = 0;
 	double est, dt;
-	__u32 zero = 0;
 	int fd, err;
 
-	if (!pin_path(path, sizeof(path), bpffs, "info")) {
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			err = bpf_map_lookup_elem(fd, &zero, &info);
-			close(fd);
-			if (!err && info.version == DP_INFO_VERSION && info.hz) {
-				*hz = info.hz;
-				return 0;
-			}
-		}
+	if (dp_info_read(bpffs, &info) == 0 && info.version == DP_INFO_VERSION && info.hz) {
+		*hz = info.hz;
+		return 0;
 	}
 	fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pp_hz_probe", "GPL", insns, 2, NULL);
 	if (fd < 0)
@@ -552,4 +544,39 @@ int dp_info_get(struct dp *dp, struct dp_info *out)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(dp->fd[DP_MAP_INFO], &zero, out) ? -errno : 0;
+}
+
+int dp_info_read(const char *bpffs, struct dp_info *out)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err = pin_path(path, sizeof(path), bpffs, "info");
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int dp_tunnel_set(struct dp *dp, uint32_t gateway_ipv4)
+{
+	struct dp_tunnel t = {.gateway_ipv4 = gateway_ipv4};
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(dp->fd[DP_MAP_TUNNEL], &zero, &t, BPF_ANY) ? -errno : 0;
+}
+
+int dp_tunnel_get(struct dp *dp, uint32_t *gateway_ipv4)
+{
+	struct dp_tunnel t;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(dp->fd[DP_MAP_TUNNEL], &zero, &t))
+		return -errno;
+	*gateway_ipv4 = t.gateway_ipv4;
+	return 0;
 }

@@ -11,6 +11,30 @@
 #include "tunnel/link.h"
 #include "tunnel/nl.h"
 
+/*
+ * IFF_NOARP: the datapath picks the remote per packet from the ipcache, so link-layer
+ * addresses mean nothing on this device and ARP could not be answered anyway (an ARP
+ * frame carries no tunnel key, so the external device drops it). With NOARP every
+ * neighbour resolves at once to the device's own MAC; the receiving datapath marks the
+ * frames it passes PACKET_HOST (docs/datapath.md, "VXLAN framing"). Set on creation and
+ * on adoption, so a device made by an older version is mended.
+ */
+static int set_noarp(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_start(buf, sizeof(buf), RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	unsigned int idx = if_nametoindex(ifname);
+
+	if (!idx)
+		return -ENODEV;
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)idx;
+	ifm->ifi_flags = IFF_NOARP;
+	ifm->ifi_change = IFF_NOARP;
+	return nl_request(nlh, NULL, NULL);
+}
+
 int vxlan_create(const struct vxlan_cfg *cfg)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -24,6 +48,8 @@ int vxlan_create(const struct vxlan_cfg *cfg)
 	nlh = nl_start(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_flags = IFF_NOARP;
+	ifm->ifi_change = IFF_NOARP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, cfg->ifname);
 	if (cfg->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, cfg->mtu);
@@ -50,7 +76,7 @@ int vxlan_create(const struct vxlan_cfg *cfg)
 			if (rc < 0)
 				return rc;
 		}
-		return 0;
+		return set_noarp(cfg->ifname);
 	}
 	if (rc < 0)
 		return rc;

@@ -4,6 +4,8 @@
  * One device serves every remote and every VNI: the datapath sets the tunnel key
  * (remote address, VNI = source identity) per packet with bpf_skb_set_tunnel_key, and
  * reads it on receive. Learning is off (the store, not flooding, says where peers are).
+ * The device is NOARP: neighbours resolve to its own MAC without ARP (which the external
+ * device could not carry), and the receiving datapath marks passed frames PACKET_HOST.
  * vxlan_create() is idempotent: an existing external VXLAN device of that name and port is
  * accepted; a different device of that name is -EEXIST. Returns 0 or -errno.
  */

@@ -6,7 +6,10 @@
  *   workload ingress: destination = this machine, source from the ipcache, except over
  *                     VXLAN where it is the VNI — trusted only when the outer source is the
  *                     tunnel endpoint the ipcache lists for the inner source (the gateway
- *                     serving it), otherwise world;
+ *                     serving it); a source whose entry lists none (a pod, another machine,
+ *                     a CIDR) is behind this machine's gateway (the tunnel map): from there
+ *                     its ipcache identity (a CIDR identity is local to each engine, so
+ *                     never the VNI); from anywhere else world;
  *   gateway:          both sides from the ipcache (pod and machine).
  * Unknown addresses are world (2).
  */
@@ -28,8 +31,10 @@ static __always_inline int dp_id_from_vni(struct __sk_buff *skb, struct dp_ipcac
 		return DP_DROP_TUNNEL_KEY;
 	if (sip && sip->tunnel_ipv4 && bpf_htonl(tk.remote_ipv4) == sip->tunnel_ipv4)
 		ev->src_identity = tk.tunnel_id & DP_VNI_MASK;
-	else
+	else if (!sip || sip->tunnel_ipv4 || !tk.remote_ipv4 ||
+		 bpf_htonl(tk.remote_ipv4) != dp_tunnel_gateway())
 		ev->src_identity = DP_ID_WORLD;
+	/* else: from our gateway, the ipcache identity dp_identities() put there */
 	ev->flags |= DP_EV_F_TUNNEL;
 	ev->tunnel_id = tk.tunnel_id;
 	ev->tunnel_ipv4 = bpf_htonl(tk.remote_ipv4);

@@ -101,6 +101,22 @@ struct {
 	__uint(max_entries, 1);
 } events_rl SEC(".maps");
 
+/* tunnel: the machine's gateway, the VXLAN remote of addresses without their own (datapath.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct dp_tunnel);
+	__uint(max_entries, 1);
+} tunnel SEC(".maps");
+
+static __always_inline __u32 dp_tunnel_gateway(void)
+{
+	__u32 zero = 0;
+	struct dp_tunnel *t = bpf_map_lookup_elem(&tunnel, &zero);
+
+	return t ? t->gateway_ipv4 : 0;
+}
+
 /* info: what the loader was told (mode, identity), for the tools that only see the pins. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -35,22 +35,29 @@ static __always_inline void dp_verdict(struct dp_pkt *p, __u8 dir, int l3only,
 				p->pol_port, l3only, v);
 }
 
-/* VXLAN egress: remote = the destination's tunnel endpoint, VNI = the source identity. */
+/*
+ * VXLAN egress: remote = the destination's tunnel endpoint, VNI = the source identity. On a
+ * machine, an address without one (a pod, a CIDR, an unknown address) is reached through
+ * the machine's gateway (the tunnel map); a gateway routes pods itself, so there it drops.
+ */
 static __always_inline int dp_set_tunnel(struct __sk_buff *skb, struct dp_ipcache_val *dip,
 					 __u32 src_identity, struct dp_ev_info *ev)
 {
 	struct bpf_tunnel_key tk = {};
+	__u32 remote = dip ? dip->tunnel_ipv4 : 0;
 
-	if (!dip || !dip->tunnel_ipv4)
+	if (!remote && dp_cfg_mode == DP_MODE_WORKLOAD)
+		remote = dp_tunnel_gateway();
+	if (!remote)
 		return DP_DROP_NO_TUNNEL;
-	tk.remote_ipv4 = bpf_ntohl(dip->tunnel_ipv4); /* the helper wants host order */
+	tk.remote_ipv4 = bpf_ntohl(remote); /* the helper wants host order */
 	tk.tunnel_id = src_identity & DP_VNI_MASK;
 	tk.tunnel_ttl = 64;
 	if (bpf_skb_set_tunnel_key(skb, &tk, sizeof(tk), BPF_F_ZERO_CSUM_TX) < 0)
 		return DP_DROP_TUNNEL_KEY;
 	ev->flags |= DP_EV_F_TUNNEL;
 	ev->tunnel_id = tk.tunnel_id;
-	ev->tunnel_ipv4 = dip->tunnel_ipv4;
+	ev->tunnel_ipv4 = remote;
 	return DP_PARSE_OK;
 }
 

@@ -189,14 +189,19 @@ static int stream_start(struct kv_watch *w)
 
 static void deliver(struct kv_watch *w, const struct kv_watch_msg *m)
 {
+	/* Compared with next_rev as the message found it: the events of one txn share a
+	 * revision (and etcd sends them in one message), so each must be delivered. */
+	int64_t from = w->next_rev;
+
 	for (size_t i = 0; i < m->n_events; i++) {
 		const struct kv_pair *kv = &m->events[i].kv;
 
 		/* After a reconnect etcd replays from next_rev; anything older was delivered. */
-		if (kv->mod_revision < w->next_rev)
+		if (kv->mod_revision < from)
 			continue;
 		w->ops.event(w->arg, m->events[i].type, kv);
-		w->next_rev = kv->mod_revision + 1;
+		if (kv->mod_revision >= w->next_rev)
+			w->next_rev = kv->mod_revision + 1;
 	}
 }
 

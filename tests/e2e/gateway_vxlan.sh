@@ -9,8 +9,9 @@
 #   1. p1's ingress policy (fromEndpoints app=legacy-db) admits m1 and refuses m2;
 #   2. p1 -> m1 leaves with VNI = p1's identity towards m1's registered underlay;
 #   3. m1's overlay IP from another underlay address is dropped as spoofed.
-# The gateway does not yet install neighbour entries for the machines on its VXLAN device
-# (the store carries no VXLAN MAC, docs/agent.md "Limits"): the test adds them by hand.
+# These machines run no datapath, so nothing marks the frames they receive PACKET_HOST
+# (docs/datapath.md, "VXLAN framing"): the test pins the gateway's neighbours for them to
+# their devices' MACs. Machines running pseudopodd need none (daemon_matrix.sh vxlan).
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 h_init
 CTL=$(h_bin pseudopodctl)
@@ -89,7 +90,7 @@ vx_machine() { # NS OVERLAY IDENTITY
 vx_machine "$m1" 10.201.0.5 "$M1ID"
 vx_machine "$m2" 10.201.0.6 "$M2ID"
 vx_machine "$s" 10.201.0.5 "$M1ID"
-# (the part the gateway does not do yet: neighbours for the machines on its device)
+# (machines without a datapath: frames to them must carry their own MAC)
 h_in "$g" ip neigh replace 10.201.0.5 lladdr "$(lladdr "$m1" vxm)" dev "$IFG" nud permanent
 h_in "$g" ip neigh replace 10.201.0.6 lladdr "$(lladdr "$m2" vxm)" dev "$IFG" nud permanent
 

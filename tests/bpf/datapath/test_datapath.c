@@ -123,6 +123,7 @@ static void fx_reset(struct fx *f)
 	clear_map(f->dp, "conntrack4", sizeof(struct dp_ct4_key));
 	clear_map(f->dp, "conntrack6", sizeof(struct dp_ct_key));
 	clear_map(f->dp, "frags", sizeof(struct dp_frag_key));
+	assert_int_equal(dp_tunnel_set(f->dp, 0), 0);
 	dp_events_poll(f->ev, 0);
 	f->nevents = 0;
 }
@@ -1051,6 +1052,7 @@ static void test_vxlan_egress_sets_key(void **state)
 {
 	const struct dp_event *e;
 	struct pkt p;
+	uint32_t gw = 0;
 
 	(void)state;
 	world(&W);
@@ -1063,9 +1065,21 @@ static void test_vxlan_egress_sets_key(void **state)
 	/* established packets get the key too (counted as established) */
 	tcp4(&p, SELF_IP, POD_IP, 40000, 80, TCP_ACK);
 	PASS(&W, E_VX, &p, DP_OK_CT_ESTABLISHED);
-	/* no tunnel endpoint for the destination */
+	/* no tunnel endpoint for the destination, and no gateway in the tunnel map */
 	tcp4(&p, SELF_IP, OTHER_IP, 40000, 80, TCP_SYN);
 	DROP(&W, E_VX, &p, DP_DROP_NO_TUNNEL);
+	/* with the machine's gateway in the tunnel map, it goes there; an own endpoint wins */
+	assert_int_equal(dp_tunnel_set(W.dp, pkt_ip4("192.168.0.7")), 0);
+	assert_int_equal(dp_tunnel_get(W.dp, &gw), 0);
+	assert_int_equal(gw, pkt_ip4("192.168.0.7"));
+	PASS(&W, E_VX, &p, DP_OK_POLICY);
+	assert_int_equal(last_event(&W)->tunnel_ipv4, pkt_ip4("192.168.0.7"));
+	tcp4(&p, SELF_IP, WORLD_IP, 40001, 80, TCP_SYN); /* no ipcache entry at all */
+	PASS(&W, E_VX, &p, DP_OK_POLICY);
+	assert_int_equal(last_event(&W)->tunnel_ipv4, pkt_ip4("192.168.0.7"));
+	tcp4(&p, SELF_IP, POD_IP, 40002, 80, TCP_SYN);
+	PASS(&W, E_VX, &p, DP_OK_POLICY);
+	assert_int_equal(last_event(&W)->tunnel_ipv4, pkt_ip4("192.168.0.1"));
 	/* replies are tracked: they pass without reading the tunnel key */
 	tcp4(&p, POD_IP, SELF_IP, 80, 40000, TCP_SYN | TCP_ACK);
 	PASS(&W, I_VX, &p, DP_OK_CT_REPLY);

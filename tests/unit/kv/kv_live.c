@@ -279,6 +279,24 @@ static void poll_until(struct kv_watch *w, int *counter, int want, int seconds)
 	assert_int_equal(*counter, want);
 }
 
+/* Puts two keys (under the test's prefix) in one txn. */
+static void txn_two(struct kv_client *c, const char *a, const char *b)
+{
+	struct kv_txn_result res = {0};
+	struct kv_txn *t = kv_txn_new();
+	char ka[256], kb[256];
+
+	key_of(ka, sizeof(ka), "%s", a);
+	key_of(kb, sizeof(kb), "%s", b);
+	assert_non_null(t);
+	assert_int_equal(kv_txn_put(t, true, ka, "a", 1, 0), 0);
+	assert_int_equal(kv_txn_put(t, true, kb, "b", 1, 0), 0);
+	assert_int_equal(kv_txn_commit(c, t, &res), 0);
+	assert_true(res.succeeded);
+	kv_txn_result_free(&res);
+	kv_txn_free(t);
+}
+
 static void test_watch(void **state)
 {
 	struct kv_client *c = open_client(env("PP_ETCD"));
@@ -307,12 +325,15 @@ static void test_watch(void **state)
 	assert_int_equal(s.last_rev, rev);
 	assert_int_equal(kv_delete(c, key, false, NULL), 0);
 	poll_until(w, &s.deletes, 1, 5);
+	/* Two keys in one txn share a revision: both events are delivered. */
+	txn_two(c, "watch/txn1", "watch/txn2");
+	poll_until(w, &s.puts, 8, 5);
 	/* a key outside the prefix is not seen */
 	key_of(key, sizeof(key), "watchx");
 	assert_int_equal(kv_put(c, key, "z", 1, 0, NULL), 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(kv_watch_poll(w, 50), 0);
-	assert_int_equal(s.puts, 6);
+	assert_int_equal(s.puts, 8);
 	assert_int_equal(kv_watch_reconnects(w), 0);
 	kv_watch_close(w);
 
@@ -320,8 +341,8 @@ static void test_watch(void **state)
 	memset(&s, 0, sizeof(s));
 	struct kv_watch_opts from = {.start_revision = rev};
 	assert_int_equal(kv_watch_open(w_c, pre, &from, &ops, &s, &w), 0);
-	poll_until(w, &s.deletes, 1, 5);
-	assert_int_equal(s.puts, 1); /* the put at rev */
+	poll_until(w, &s.puts, 3, 5);
+	assert_int_equal(s.deletes, 1); /* the put at rev, the delete, the txn's two puts */
 	kv_watch_close(w);
 	kv_close(w_c);
 	kv_close(c);
