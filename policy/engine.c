@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <sodium.h>
+
 #include "policy/cidr_identity.h"
 #include "policy/compile.h"
 #include "policy/engine.h"
@@ -15,9 +17,13 @@
 #include "policy/labels.h"
 #include "policy/policy.h"
 
+#define PE_POLICY_DIGEST 32
+
 struct pe_policy {
 	char *key;
-	json_t *object; /* as given, to recognise a re-put of the same object */
+	/* BLAKE2b of the object's canonical text, to recognise a re-put of the same object
+	 * (keeping a copy of the object itself cost ~5 KB of jansson nodes per policy). */
+	unsigned char digest[PE_POLICY_DIGEST];
 	struct policy pol;
 	uint32_t rule_base; /* rule ids rule_base + 1 .. rule_base + n_rules */
 	uint32_t n_rules;
@@ -516,7 +522,6 @@ static void pe_policy_free(struct pe_policy *p)
 	if (!p)
 		return;
 	free(p->key);
-	json_decref(p->object);
 	policy_free(&p->pol);
 	free(p);
 }
@@ -703,27 +708,43 @@ out:
 	return rc;
 }
 
+/* Sorted keys and one fixed number format make equal objects hash equally. */
+static int policy_digest(const json_t *object, unsigned char out[PE_POLICY_DIGEST])
+{
+	char *text = json_dumps(object, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (!text)
+		return -ENOMEM;
+	crypto_generichash(out, PE_POLICY_DIGEST, (const unsigned char *)text, strlen(text), NULL,
+			   0);
+	free(text);
+	return 0;
+}
+
 int policy_engine_policy_set(struct policy_engine *e, const char *key, const json_t *object,
 			     struct policy_changes *changes, char *err, size_t err_len)
 {
 	size_t i = pol_lower_bound(e, key);
+	unsigned char digest[PE_POLICY_DIGEST];
 	struct pe_policy *p;
 	int rc;
 
+	if (policy_digest(object, digest))
+		return -ENOMEM;
 	/* A store watch re-delivers unchanged objects (resync, compaction): keeping the old
 	 * rule ids spares the datapath a delete and re-add of every entry. */
 	if (i < e->n_pols && !strcmp(e->pols[i]->key, key) &&
-	    json_equal(e->pols[i]->object, object))
+	    !memcmp(e->pols[i]->digest, digest, sizeof(digest)))
 		return 0;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->key = strdup(key);
-	p->object = json_deep_copy(object);
-	if (!p->key || !p->object) {
+	if (!p->key) {
 		pe_policy_free(p);
 		return -ENOMEM;
 	}
+	memcpy(p->digest, digest, sizeof(digest));
 	if (!policy_parse(&p->pol, object, err, err_len)) {
 		pe_policy_free(p);
 		return -EINVAL;
