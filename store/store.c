@@ -119,6 +119,15 @@ enum store_kind store_key_kind(const struct store *s, const char *key, const cha
 	return STORE_KIND_UNKNOWN;
 }
 
+/*
+ * Records per range page. etcd 3.4 counts every key left in the range for each page (the
+ * reply's "count"), so listing N keys costs ~N^2 / page: 100k ipcache records took 2.6 s
+ * at 1000 a page, 2.3-2.4 s at 2500 and 2.07 s at 5000 (bench/agent --quick); a larger
+ * page costs the agent its reply and parse tree (peak RSS 27.2-27.5 MB at 2500, 29.7 MB at
+ * 5000, against the 30 MB goal).
+ */
+#define STORE_LIST_PAGE 2500
+
 int store_foreach(struct store *s, const char *dir, kv_pair_cb cb, void *arg, int64_t *revision)
 {
 	char prefix[512];
@@ -126,7 +135,7 @@ int store_foreach(struct store *s, const char *dir, kv_pair_cb cb, void *arg, in
 
 	if (rc < 0)
 		return rc;
-	rc = kv_range_foreach(s->kv, prefix, 0, 1000, false, cb, arg, revision);
+	rc = kv_range_foreach(s->kv, prefix, 0, STORE_LIST_PAGE, false, cb, arg, revision);
 	if (rc < 0 && rc != -ECANCELED)
 		return store_kverr(s, rc, prefix);
 	return rc;
