@@ -152,6 +152,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
 	    .port = cfg->tunnel.wg_port,
+	    .keepalive_s = (uint16_t)cfg->tunnel.keepalive_s,
 	    .underlay_ip = underlay,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,
