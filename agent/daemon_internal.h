@@ -62,6 +62,8 @@ struct daemon_tunnel {
 	struct tunnel_gateways gws;
 	char gw_names[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_NAME_MAX];
 	char gw_endpoints[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_IP_MAX + 8];
+	/* deregistered but kept: still carrying the traffic, no other gateway answers */
+	char gw_leaving[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_NAME_MAX];
 	struct tunnel_supervisor *sup;
 	int src_id;
 };

@@ -179,6 +179,8 @@ static int gateways_cfg(struct daemon *d, char *err, size_t err_len)
 	return 0;
 }
 
+static void leaving_retry(struct daemon *d);
+
 static int on_supervisor(int fd, short revents, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -192,6 +194,7 @@ static int on_supervisor(int fd, short revents, void *ctx)
 			 d->tun.gw_names[d->tun.gws.fo.active]);
 		daemon_store_publish_gateway(d); /* the return path follows */
 	}
+	leaving_retry(d);
 	if (ch & TUNNEL_SUPERVISOR_RELINKED)
 		log_warn("tunnel: wireguard-go restarted, link configuration re-applied");
 	return 0;
@@ -380,6 +383,8 @@ static bool same_peer(const struct tunnel_gateway *a, const struct tunnel_gatewa
 	       !memcmp(&a->overlay, &b->overlay, sizeof(a->overlay));
 }
 
+static void pending_set(struct daemon *d, const char *name, bool on);
+
 void daemon_tunnel_gateway_put(struct daemon *d, const struct store_gateway *s)
 {
 	struct tunnel_gateways *g = &d->tun.gws;
@@ -405,6 +410,7 @@ void daemon_tunnel_gateway_put(struct daemon *d, const struct store_gateway *s)
 		log_warn("gateways/%s: %s; the tunnel keeps what it had", s->name, err);
 		return;
 	}
+	pending_set(d, s->name, false); /* registered (again) */
 	for (size_t k = 0; k < s->n_cidrs; k++)
 		grew |= route_grow(d, s->cidrs[k]);
 	if (grew)
@@ -435,6 +441,34 @@ void daemon_tunnel_gateway_put(struct daemon *d, const struct store_gateway *s)
 			 wg_device_error(d->tun.wg));
 }
 
+/* Whether a gateway other than i is healthy now (the one to hand the traffic to). */
+static bool other_healthy(const struct daemon *d, size_t i)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t k = 0; k < d->tun.gws.n; k++)
+		if (k != i && tunnel_failover_healthy(&d->tun.gws.fo, k, now))
+			return true;
+	return false;
+}
+
+static void pending_set(struct daemon *d, const char *name, bool on)
+{
+	ssize_t free_at = -1;
+
+	for (size_t k = 0; k < TUNNEL_FAILOVER_MAX_GATEWAYS; k++) {
+		if (!strcmp(d->tun.gw_leaving[k], name)) {
+			if (!on)
+				d->tun.gw_leaving[k][0] = '\0';
+			return;
+		}
+		if (!d->tun.gw_leaving[k][0] && free_at < 0)
+			free_at = (ssize_t)k;
+	}
+	if (on && free_at >= 0)
+		snprintf(d->tun.gw_leaving[free_at], sizeof(d->tun.gw_leaving[0]), "%s", name);
+}
+
 void daemon_tunnel_gateway_delete(struct daemon *d, const char *name)
 {
 	struct tunnel_gateways *g = &d->tun.gws;
@@ -451,13 +485,23 @@ void daemon_tunnel_gateway_delete(struct daemon *d, const char *name)
 		return;
 	}
 	was_active = g->fo.active == (size_t)i;
-	rc = tunnel_gateways_remove(d->tun.wg, g, (size_t)i, (int64_t)time(NULL));
-	if (rc == -EBUSY) {
-		log_warn("gateways/%s is gone, but it is this machine's only gateway: its peer "
-			 "stays until another gateway registers",
-			 name);
+	/* Fail-static: a deregistered gateway that still carries the traffic is dropped only
+	 * once another one answers (its registration may have lapsed with its store link
+	 * while its tunnel works); the tunnel tick retries. */
+	if (g->n == 1 || (was_active && !other_healthy(d, (size_t)i))) {
+		bool first = true;
+
+		for (size_t k = 0; k < TUNNEL_FAILOVER_MAX_GATEWAYS; k++)
+			first &= strcmp(d->tun.gw_leaving[k], name) != 0;
+		if (first)
+			log_warn("gateways/%s is not in the store, but no other gateway of this "
+				 "machine answers: it keeps carrying the traffic until one does",
+				 name);
+		pending_set(d, name, true);
 		return;
 	}
+	pending_set(d, name, false);
+	rc = tunnel_gateways_remove(d->tun.wg, g, (size_t)i, (int64_t)time(NULL));
 	if (g->n == n)
 		return;
 	labels_remove(d, (size_t)i, n);
@@ -469,6 +513,22 @@ void daemon_tunnel_gateway_delete(struct daemon *d, const char *name)
 		 was_active ? d->tun.gw_names[g->fo.active] : "");
 	if (was_active)
 		daemon_store_publish_gateway(d);
+}
+
+/* From the tunnel tick: deregistered gateways kept for want of another retry. */
+static void leaving_retry(struct daemon *d)
+{
+	char name[STORE_NAME_MAX];
+
+	for (size_t k = 0; k < TUNNEL_FAILOVER_MAX_GATEWAYS; k++) {
+		if (!d->tun.gw_leaving[k][0])
+			continue;
+		snprintf(name, sizeof(name), "%s", d->tun.gw_leaving[k]);
+		if (gateway_index(d, name) < 0)
+			d->tun.gw_leaving[k][0] = '\0';
+		else
+			daemon_tunnel_gateway_delete(d, name);
+	}
 }
 
 static bool listed(const struct store_gateway *list, size_t n, const char *name)
