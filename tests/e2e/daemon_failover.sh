@@ -18,6 +18,8 @@
 #      stale, whichever comes first), both directions recover;
 #   5. g2 comes back: a standby peer again (the hold time is long), nothing breaks;
 #   6. SIGTERM of the active gateway g1: it deregisters, the machine moves to g2 at once;
+#   7. the cluster config gains a pod CIDR: routed live on the machine (and on the active
+#      gateway's peer); a tunnel-kind change is logged as needing re-enrollment;
 #   at no time did a denied probe pass.
 # WireGuard only: the VXLAN backend picks the gateway per packet from the ipcache (the
 # record's `gateway`), it has no fail-over of its own (docs/agent.md, "Several gateways").
@@ -252,6 +254,21 @@ grep -q "gateway g1 deregistered" "$H_TMP/vm.log" || h_fail "no 'deregistered' i
 h_log "SIGTERM: move to g2 seen after $fo s"
 recovered SIGTERM "$t0"
 h_log "ok: SIGTERM of g1 -> g2 carries both directions"
+
+# ---- 7. config changes live: a pod CIDR added is routed at once, a tunnel change is logged ----
+cfg=$(etcdget config)
+h_in "$store" etcdctl --endpoints "$url" put "${P}config" \
+	"$(jq -c '.pod_cidrs += ["10.202.0.0/16"]' <<<"$cfg")" >/dev/null || h_fail "config put"
+routed() { h_in "$vm" ip route show 10.202.0.0/16 | grep -q "dev $VMDEV"; }
+h_wait_for 5 routed || h_fail "an added pod CIDR is not routed live"
+carried() { h_in "$vm" wg show "$VMDEV" allowed-ips | grep -F "$(gw_pub g2)" | grep -q 10.202.0.0/16; }
+h_wait_for 5 carried || h_fail "the active gateway's peer does not carry the added pod CIDR"
+h_in "$store" etcdctl --endpoints "$url" put "${P}config" \
+	"$(jq -c '.tunnel = "vxlan"' <<<"$cfg")" >/dev/null || h_fail "config put"
+h_wait_for 5 grep -q "config: tunnel kind or port changed" "$H_TMP/vm.log" ||
+	h_fail "a tunnel change should be logged as needing re-enrollment"
+h_in "$store" etcdctl --endpoints "$url" put "${P}config" "$cfg" >/dev/null
+h_log "ok: config: a pod CIDR added is routed live, a tunnel change is logged"
 
 # ---- never: a denied probe that connected ----
 for p in out-egress out-gw in-deny; do
