@@ -602,6 +602,9 @@ static json_t *gateway_json(struct daemon *d, size_t i, const struct wg_peer *pe
 			      d->tun.gw_endpoints[i], "active",
 			      d->tun.wg ? d->tun.gws.fo.active == i : i == 0);
 
+	for (size_t k = 0; g && k < TUNNEL_FAILOVER_MAX_GATEWAYS; k++)
+		if (!strcmp(d->tun.gw_leaving[k], d->tun.gw_names[i]))
+			json_object_set_new(g, "deregistered", json_true()); /* kept: see delete */
 	for (size_t k = 0; g && k < n; k++) {
 		if (memcmp(peers[k].public_key, d->tun.gws.gw[i].peer.public_key, WG_KEY_LEN))
 			continue;

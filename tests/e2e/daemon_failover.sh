@@ -20,6 +20,8 @@
 #   6. SIGTERM of the active gateway g1: it deregisters, the machine moves to g2 at once;
 #   7. the cluster config gains a pod CIDR: routed live on the machine (and on the active
 #      gateway's peer); a tunnel-kind change is logged as needing re-enrollment;
+#   8. the record of the only gateway left is deleted: it keeps carrying the traffic (marked
+#      "deregistered" in status) until it is back;
 #   at no time did a denied probe pass.
 # WireGuard only: the VXLAN backend picks the gateway per packet from the ipcache (the
 # record's `gateway`), it has no fail-over of its own (docs/agent.md, "Several gateways").
@@ -269,6 +271,20 @@ h_wait_for 5 grep -q "config: tunnel kind or port changed" "$H_TMP/vm.log" ||
 	h_fail "a tunnel change should be logged as needing re-enrollment"
 h_in "$store" etcdctl --endpoints "$url" put "${P}config" "$cfg" >/dev/null
 h_log "ok: config: a pod CIDR added is routed live, a tunnel change is logged"
+
+# ---- 8. the only gateway's record vanishes (g1 is gone): kept, shown as deregistered ----
+rec=$(etcdget gateways/g2)
+h_in "$store" etcdctl --endpoints "$url" del "${P}gateways/g2" >/dev/null
+shown() { status | jq -e '.tunnel.gateways[] | select(.name == "g2") | .deregistered == true' >/dev/null; }
+h_wait_for 5 shown || h_fail "g2 should be kept and shown as deregistered"
+t0=$(date +%s%N)
+sleep 2
+active_is g2 || h_fail "the only gateway should keep carrying the traffic"
+no_fail_since out-ok "$t0" || h_fail "machine -> api:8080 failed with the only gateway deregistered"
+h_in "$store" etcdctl --endpoints "$url" put "${P}gateways/g2" "$rec" >/dev/null
+unshown() { ! shown && active_is g2; }
+h_wait_for 5 unshown || h_fail "g2 registered again should lose its deregistered mark"
+h_log "ok: the last gateway's record deleted: kept carrying the traffic, marked, then restored"
 
 # ---- never: a denied probe that connected ----
 for p in out-egress out-gw in-deny; do
