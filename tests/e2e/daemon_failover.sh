@@ -103,7 +103,9 @@ h_in "$vm" "$PP" enroll --config "$H_TMP/vm.conf" --no-start "$join" >"$H_TMP/en
 VMIP=$(jq -r .response.workload.overlay_ip "$H_TMP/vm-state/enrollment.json")
 [ "$(jq -r '.response.gateways | keys | join(",")' "$H_TMP/vm-state/enrollment.json")" = g1 ] ||
 	h_fail "the enrollment should name g1 alone"
-h_spawn "$vm" vm "$PPD" --config "$H_TMP/vm.conf" >/dev/null
+# not in $(...): the daemon stays this shell's child, so that the end can wait for its exit
+h_spawn "$vm" vm "$PPD" --config "$H_TMP/vm.conf" >"$H_TMP/vm.pid"
+VMPID=$(cat "$H_TMP/vm.pid")
 status() { h_in "$vm" "$PP" status --socket "$SOCK" -o json 2>/dev/null; }
 active() { status | jq -r '.tunnel.gateways[] | select(.active) | .name'; }
 active_is() { [ "$(active)" = "$1" ]; }
@@ -298,6 +300,12 @@ done
 for p in out-ok in-ok; do
 	h_log "$p: $(wc -l <"$H_TMP/probe-$p") attempts, $(awk '$2 != 0' "$H_TMP/probe-$p" | wc -l) failed"
 done
+# Both daemons exit normally, so that an ASan/UBSan build reports leaks in their logs.
+kill -TERM "$VMPID" "${GWPID[g2]}"
+rc=0
+wait "$VMPID" || rc=$?
+[ $rc -eq 0 ] || h_fail "the machine's pseudopodd exited $rc on SIGTERM"
+h_wait_for 10 bash -c "! kill -0 ${GWPID[g2]} 2>/dev/null" || h_fail "g2 did not stop"
 ! grep -q 'Sanitizer\|runtime error' "$H_TMP"/vm.log "$H_TMP"/g1.log "$H_TMP"/g2.log ||
 	h_fail "sanitizer report in a daemon's log"
 h_pass "gateway loss: the machine fails over (kill -9 and SIGTERM), both directions follow, denied never passes"
