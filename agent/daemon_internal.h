@@ -62,6 +62,11 @@ struct daemon_tunnel {
 	struct tunnel_gateways gws;
 	char gw_names[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_NAME_MAX];
 	char gw_endpoints[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_IP_MAX + 8];
+	struct store_gateway gw_rec[TUNNEL_FAILOVER_MAX_GATEWAYS]; /* the records, as applied */
+	/* <state-dir>/gateways.json read at start (daemon_gwstate.h): n records, the active */
+	struct store_gateway saved[TUNNEL_FAILOVER_MAX_GATEWAYS];
+	size_t n_saved;
+	char saved_active[STORE_NAME_MAX];
 	/* deregistered but kept: still carrying the traffic, no other gateway answers */
 	char gw_leaving[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_NAME_MAX];
 	struct tunnel_supervisor *sup;

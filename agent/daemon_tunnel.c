@@ -17,8 +17,10 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "agent/daemon_gwstate.h"
 #include "agent/daemon_internal.h"
 #include "agent/metrics.h"
+#include "enroll/files.h"
 #include "lib/log.h"
 #include "tunnel/keys.h"
 #include "tunnel/supervisor.h"
@@ -78,6 +80,9 @@ static int link_cfg(struct daemon *d, char *err, size_t err_len)
 	for (size_t g = 0; g < d->enr.n_gateways; g++)
 		for (size_t i = 0; i < d->enr.gateways[g].n_cidrs; i++)
 			add_route(l, d->enr.gateways[g].cidrs[i]);
+	for (size_t g = 0; g < d->tun.n_saved; g++)
+		for (size_t i = 0; i < d->tun.saved[g].n_cidrs; i++)
+			add_route(l, d->tun.saved[g].cidrs[i]);
 	return 0;
 }
 
@@ -128,6 +133,8 @@ static int gateway_peer(const struct store_gateway *s, struct tunnel_gateway *t,
 
 static void gateway_label(struct daemon *d, size_t i, const struct store_gateway *s)
 {
+	if (&d->tun.gw_rec[i] != s)
+		d->tun.gw_rec[i] = *s;
 	snprintf(d->tun.gw_names[i], sizeof(d->tun.gw_names[0]), "%s", s->name);
 	snprintf(d->tun.gw_endpoints[i], sizeof(d->tun.gw_endpoints[0]), "%s:%u", s->underlay_ip,
 		 s->wireguard_port ? s->wireguard_port : 51871u);
@@ -151,15 +158,17 @@ static void cidrs_from_routes(struct daemon *d, struct wg_allowed_ip *out, size_
 	}
 }
 
-/* The gateways' fail-over set, from the enrollment state. */
+/* The gateways' fail-over set: the one saved by the last process, else the enrollment's. */
 static int gateways_cfg(struct daemon *d, char *err, size_t err_len)
 {
 	struct tunnel_gateways *g = &d->tun.gws;
+	const struct store_gateway *src = d->tun.n_saved ? d->tun.saved : d->enr.gateways;
+	size_t n_src = d->tun.n_saved ? d->tun.n_saved : d->enr.n_gateways;
 	int rc;
 
 	memset(g, 0, sizeof(*g));
-	for (size_t i = 0; i < d->enr.n_gateways && g->n < TUNNEL_FAILOVER_MAX_GATEWAYS; i++) {
-		const struct store_gateway *s = &d->enr.gateways[i];
+	for (size_t i = 0; i < n_src && g->n < TUNNEL_FAILOVER_MAX_GATEWAYS; i++) {
+		const struct store_gateway *s = &src[i];
 
 		if (!s->wg_public_key[0])
 			continue;
@@ -176,7 +185,58 @@ static int gateways_cfg(struct daemon *d, char *err, size_t err_len)
 	if (!tunnel_gateways_init(g, d->cfg.tunnel.handshake_stale_s,
 				  d->cfg.tunnel.failover_hold_s))
 		return tfail(err, err_len, -EINVAL, "[tunnel]: bad fail-over bounds");
+	for (size_t i = 0; d->tun.n_saved && i < g->n; i++)
+		if (!strcmp(d->tun.gw_names[i], d->tun.saved_active))
+			g->fo.active = i; /* where the last process left the traffic */
 	return 0;
+}
+
+/* ---- the live set on disk (daemon_gwstate.h) ---- */
+
+static void saved_path(const struct daemon *d, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", d->cfg.agent.state_dir, DAEMON_GWSTATE_FILE);
+}
+
+/* What the last process saved, if it can be used; otherwise the enrollment's set. */
+static void saved_load(struct daemon *d)
+{
+	char path[CONFIG_PATH_MAX + 32], why[512], *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	d->tun.n_saved = 0;
+	saved_path(d, path, sizeof(path));
+	rc = enroll_read_file(path, true, DAEMON_GWSTATE_MAX, &buf, &len, why, sizeof(why));
+	if (rc == -ENOENT)
+		return;
+	if (rc < 0 || !daemon_gwstate_decode(buf, len, d->tun.saved, TUNNEL_FAILOVER_MAX_GATEWAYS,
+					     &d->tun.n_saved, d->tun.saved_active,
+					     sizeof(d->tun.saved_active), why, sizeof(why)))
+		log_warn("tunnel: %s: %s; starting from the enrollment's gateways", path, why);
+	else
+		log_info("tunnel: %zu gateways as the last process left them, %s active",
+			 d->tun.n_saved, d->tun.saved_active);
+	free(buf);
+}
+
+/* After every change of the set or of the active gateway (rare events). */
+static void saved_write(struct daemon *d)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	char *buf;
+	int rc;
+
+	if (!d->tun.wg || !d->tun.gws.n)
+		return;
+	buf = daemon_gwstate_encode(d->tun.gw_rec, d->tun.gws.n, daemon_tunnel_active_gateway(d));
+	saved_path(d, path, sizeof(path));
+	rc = buf ? enroll_write_file(path, buf, strlen(buf), 0600) : -ENOMEM;
+	if (rc < 0)
+		log_warn("tunnel: saving the gateway set to %s: %s (a restart starts from the last "
+			 "saved or the enrollment's)",
+			 path, strerror(-rc));
+	free(buf);
 }
 
 static void leaving_retry(struct daemon *d);
@@ -193,6 +253,7 @@ static int on_supervisor(int fd, short revents, void *ctx)
 		log_info("tunnel: gateway %s now carries the cluster's traffic",
 			 d->tun.gw_names[d->tun.gws.fo.active]);
 		daemon_store_publish_gateway(d); /* the return path follows */
+		saved_write(d);
 	}
 	leaving_retry(d);
 	if (ch & TUNNEL_SUPERVISOR_RELINKED)
@@ -280,7 +341,11 @@ static int vxlan_up(struct daemon *d, char *err, size_t err_len)
 
 int daemon_tunnel_up(struct daemon *d, char *err, size_t err_len)
 {
-	int rc = link_cfg(d, err, err_len);
+	int rc;
+
+	if (d->cfg.tunnel.mode != CONFIG_TUNNEL_VXLAN)
+		saved_load(d);
+	rc = link_cfg(d, err, err_len);
 
 	if (rc < 0)
 		return rc;
@@ -325,6 +390,7 @@ static void labels_remove(struct daemon *d, size_t i, size_t n)
 		(n - i - 1) * sizeof(d->tun.gw_names[0]));
 	memmove(d->tun.gw_endpoints[i], d->tun.gw_endpoints[i + 1],
 		(n - i - 1) * sizeof(d->tun.gw_endpoints[0]));
+	memmove(&d->tun.gw_rec[i], &d->tun.gw_rec[i + 1], (n - i - 1) * sizeof(d->tun.gw_rec[0]));
 }
 
 /* A CIDR not routed yet becomes a route into the device at once; true when it is new. */
@@ -416,8 +482,15 @@ void daemon_tunnel_gateway_put(struct daemon *d, const struct store_gateway *s)
 	if (grew)
 		routes_commit(d);
 	if (i >= 0) {
-		if (same_peer(&g->gw[i], &t))
-			return; /* a re-registration (new lease): nothing to do */
+		if (same_peer(&g->gw[i], &t)) {
+			/* a re-registration (new lease): nothing to do, unless e.g. its CIDRs
+			 * changed, which only the saved set records */
+			if (memcmp(&d->tun.gw_rec[i], s, sizeof(*s))) {
+				gateway_label(d, (size_t)i, s);
+				saved_write(d);
+			}
+			return;
+		}
 		rc = tunnel_gateways_update(d->tun.wg, g, (size_t)i, &t);
 		gateway_label(d, (size_t)i, s);
 		log_info("tunnel: gateway %s changed key or endpoint: its peer is updated",
@@ -439,6 +512,7 @@ void daemon_tunnel_gateway_put(struct daemon *d, const struct store_gateway *s)
 	if (rc < 0)
 		log_warn("tunnel: gateway %s: %s (re-applied on the next poll)", s->name,
 			 wg_device_error(d->tun.wg));
+	saved_write(d);
 }
 
 /* Whether a gateway other than i is healthy now (the one to hand the traffic to). */
@@ -513,6 +587,7 @@ void daemon_tunnel_gateway_delete(struct daemon *d, const char *name)
 		 was_active ? d->tun.gw_names[g->fo.active] : "");
 	if (was_active)
 		daemon_store_publish_gateway(d);
+	saved_write(d);
 }
 
 /* From the tunnel tick: deregistered gateways kept for want of another retry. */

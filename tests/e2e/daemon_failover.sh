@@ -12,7 +12,9 @@
 #   3. g1 cut off from the machine (still registered: only the tunnel can tell): the machine
 #      moves to g2 within handshake-stale + 1 s, names g2 in workloads/billing/alive, the pod
 #      network's route for the machine follows it (here a loop standing in for the CNI),
-#      both allowed probes recover; the partition heals: g1 is a standby, nothing breaks;
+#      both allowed probes recover; pseudopodd restarted then starts from its saved set with
+#      g2 active (the enrollment names g1 alone), no probe fails; the partition heals: g1
+#      is a standby, nothing breaks;
 #   4. kill -9 of the active gateway g2 (daemon and its wireguard-go: the node's tunnel
 #      endpoint is gone): the machine moves to g1 (its lease expiring or the tunnel going
 #      stale, whichever comes first), both directions recover;
@@ -189,9 +191,20 @@ outage() {
 # took_s FROM_NS: seconds since FROM_NS
 took_s() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}'; }
 # recovered PHASE FROM_NS: both allowed probes connect again; logs the outages
+# diagnose: the tunnels and routes of every party, for a failure's log
+diagnose() {
+	local x
+	for x in vm:$VMDEV g1:g${H_RUN}g1 g2:g${H_RUN}g2; do
+		h_log "--- ${x%%:*}: wg show ${x#*:}"
+		h_in "${GWNS[${x%%:*}]:-$vm}" wg show "${x#*:}" >&2 || true
+	done
+	h_log "--- k: routes"
+	h_in "$k" ip route >&2
+	status >&2 || true
+}
 recovered() {
-	h_wait_for 10 last_ok out-ok || h_fail "$1: machine -> api:8080 did not recover"
-	h_wait_for 10 last_ok in-ok || h_fail "$1: web -> machine:5432 (return path) did not recover"
+	h_wait_for 10 last_ok out-ok || { diagnose; h_fail "$1: machine -> api:8080 did not recover"; }
+	h_wait_for 10 last_ok in-ok || { diagnose; h_fail "$1: web -> machine:5432 (return path) did not recover"; }
 	sleep 2
 	h_log "$1: outage machine->pod $(outage out-ok "$2") s, pod->machine $(outage in-ok "$2") s"
 }
@@ -227,6 +240,23 @@ registered g1 || h_fail "g1 should still be registered (only the tunnel saw it g
 h_wait_for 10 grep -q " g2 " "$H_TMP/follow.events" || h_fail "workloads/billing/alive does not name g2"
 recovered partition "$t0"
 h_log "ok: partition from g1 -> g2 carries both directions"
+# A restart now (the enrollment names g1 alone, and g1 is unreachable) starts from the saved
+# set with g2 active (<state-dir>/gateways.json), not from g1: no probe fails.
+t0=$(date +%s%N)
+kill -TERM "$VMPID"
+rc=0
+wait "$VMPID" || rc=$?
+[ $rc -eq 0 ] || h_fail "the machine's pseudopodd exited $rc on SIGTERM"
+h_spawn "$vm" vm2 "$PPD" --config "$H_TMP/vm.conf" >"$H_TMP/vm.pid"
+VMPID=$(cat "$H_TMP/vm.pid")
+h_wait_for 30 is_ready || h_fail "pseudopodd did not become ready after the restart"
+active_is g2 || h_fail "the restarted daemon should start with g2 active, not $(active)"
+grep -q "2 gateways as the last process left them, g2 active" "$H_TMP/vm2.log" ||
+	h_fail "the restart did not start from the saved gateway set"
+sleep 3
+no_fail_since out-ok "$t0" || h_fail "machine -> api:8080 failed across the restart"
+no_fail_since in-ok "$t0" || h_fail "web -> machine:5432 failed across the restart"
+h_log "ok: restarted on g2 (the saved set), no probe failed"
 t0=$(date +%s%N)
 partition_g1 DEL
 back_as_standby g1 g2 "$t0"
@@ -237,7 +267,7 @@ t0=$(date +%s%N)
 kill -9 "${GWPID[g2]}" $wgpids
 h_wait_for $((STALE + 10)) active_is g1 || h_fail "kill -9: no fail-over to g1"
 fo=$(took_s "$t0")
-how=$(grep -c "gateway g2 deregistered" "$H_TMP/vm.log" || true)
+how=$(grep -c "gateway g2 deregistered" "$H_TMP/vm2.log" || true)
 h_log "kill -9: fail-over to g1 seen after $fo s ($([ "$how" -gt 0 ] && echo "its lease expired first" || echo "the tunnel saw it stale first"))"
 awk -v s="$fo" -v b="$STALE" 'BEGIN {exit !(s <= b + 3)}' || h_fail "fail-over took $fo s"
 recovered "kill -9" "$t0"
@@ -254,7 +284,7 @@ t0=$(date +%s%N)
 kill -TERM "${GWPID[g1]}"
 h_wait_for 10 active_is g2 || h_fail "no move to g2 after g1 deregistered"
 fo=$(took_s "$t0")
-grep -q "gateway g1 deregistered" "$H_TMP/vm.log" || h_fail "no 'deregistered' in the machine's log"
+grep -q "gateway g1 deregistered" "$H_TMP/vm2.log" || h_fail "no 'deregistered' in the machine's log"
 h_log "SIGTERM: move to g2 seen after $fo s"
 recovered SIGTERM "$t0"
 h_log "ok: SIGTERM of g1 -> g2 carries both directions"
@@ -269,7 +299,7 @@ carried() { h_in "$vm" wg show "$VMDEV" allowed-ips | grep -F "$(gw_pub g2)" | g
 h_wait_for 5 carried || h_fail "the active gateway's peer does not carry the added pod CIDR"
 h_in "$store" etcdctl --endpoints "$url" put "${P}config" \
 	"$(jq -c '.tunnel = "vxlan"' <<<"$cfg")" >/dev/null || h_fail "config put"
-h_wait_for 5 grep -q "config: tunnel kind or port changed" "$H_TMP/vm.log" ||
+h_wait_for 5 grep -q "config: tunnel kind or port changed" "$H_TMP/vm2.log" ||
 	h_fail "a tunnel change should be logged as needing re-enrollment"
 h_in "$store" etcdctl --endpoints "$url" put "${P}config" "$cfg" >/dev/null
 h_log "ok: config: a pod CIDR added is routed live, a tunnel change is logged"
@@ -306,6 +336,6 @@ rc=0
 wait "$VMPID" || rc=$?
 [ $rc -eq 0 ] || h_fail "the machine's pseudopodd exited $rc on SIGTERM"
 h_wait_for 10 bash -c "! kill -0 ${GWPID[g2]} 2>/dev/null" || h_fail "g2 did not stop"
-! grep -q 'Sanitizer\|runtime error' "$H_TMP"/vm.log "$H_TMP"/g1.log "$H_TMP"/g2.log ||
+! grep -q 'Sanitizer\|runtime error' "$H_TMP"/vm.log "$H_TMP"/vm2.log "$H_TMP"/g1.log "$H_TMP"/g2.log ||
 	h_fail "sanitizer report in a daemon's log"
 h_pass "gateway loss: the machine fails over (kill -9 and SIGTERM), both directions follow, denied never passes"
