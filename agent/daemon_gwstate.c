@@ -20,10 +20,12 @@ static bool gfail(char *why, size_t len, const char *fmt, ...)
 	return false;
 }
 
-char *daemon_gwstate_encode(const struct store_gateway *gws, size_t n, const char *active)
+char *daemon_gwstate_encode(const struct store_gateway *gws, size_t n, const char *active,
+			    const char *owner)
 {
 	json_t *set = json_object();
-	json_t *o = json_pack("{s:i, s:s, s:o}", "version", 1, "active", active, "gateways", set);
+	json_t *o = json_pack("{s:i, s:s, s:s, s:o}", "version", 1, "owner", owner, "active",
+			      active, "gateways", set);
 	char *out = NULL;
 	bool ok = o != NULL;
 
@@ -59,8 +61,9 @@ static bool record(const char *name, json_t *v, struct store_gateway *out, char 
 	return ok;
 }
 
-bool daemon_gwstate_decode(const char *buf, size_t len, struct store_gateway *out, size_t max,
-			   size_t *n, char *active, size_t active_len, char *why, size_t why_len)
+bool daemon_gwstate_decode(const char *buf, size_t len, const char *owner,
+			   struct store_gateway *out, size_t max, size_t *n, char *active,
+			   size_t active_len, char *why, size_t why_len)
 {
 	json_error_t je;
 	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je), *set, *v;
@@ -78,6 +81,12 @@ bool daemon_gwstate_decode(const char *buf, size_t len, struct store_gateway *ou
 			     "expected {\"version\":1,\"active\":NAME,\"gateways\":{...}}");
 	}
 	act = json_string_value(json_object_get(o, "active"));
+	name = json_string_value(json_object_get(o, "owner"));
+	if (!name || strcmp(name, owner)) {
+		json_decref(o);
+		return gfail(why, why_len, "written for another enrollment (owner %s, expected %s)",
+			     name ? name : "absent", owner);
+	}
 	if (json_object_size(set) == 0 || json_object_size(set) > max)
 		ok = gfail(why, why_len, "gateways: %zu records, expected 1 to %zu",
 			   json_object_size(set), max);

@@ -198,21 +198,29 @@ static void saved_path(const struct daemon *d, char *out, size_t len)
 	snprintf(out, len, "%s/%s", d->cfg.agent.state_dir, DAEMON_GWSTATE_FILE);
 }
 
+/* The enrollment the file belongs to. */
+static void saved_owner(const struct daemon *d, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%lld", d->enr.workload.name, (long long)d->enr.workload.enrolled_at);
+}
+
 /* What the last process saved, if it can be used; otherwise the enrollment's set. */
 static void saved_load(struct daemon *d)
 {
-	char path[CONFIG_PATH_MAX + 32], why[512], *buf = NULL;
+	char path[CONFIG_PATH_MAX + 32], why[512], owner[STORE_NAME_MAX + 32], *buf = NULL;
 	size_t len = 0;
 	int rc;
 
 	d->tun.n_saved = 0;
 	saved_path(d, path, sizeof(path));
+	saved_owner(d, owner, sizeof(owner));
 	rc = enroll_read_file(path, true, DAEMON_GWSTATE_MAX, &buf, &len, why, sizeof(why));
 	if (rc == -ENOENT)
 		return;
-	if (rc < 0 || !daemon_gwstate_decode(buf, len, d->tun.saved, TUNNEL_FAILOVER_MAX_GATEWAYS,
-					     &d->tun.n_saved, d->tun.saved_active,
-					     sizeof(d->tun.saved_active), why, sizeof(why)))
+	if (rc < 0 ||
+	    !daemon_gwstate_decode(buf, len, owner, d->tun.saved, TUNNEL_FAILOVER_MAX_GATEWAYS,
+				   &d->tun.n_saved, d->tun.saved_active,
+				   sizeof(d->tun.saved_active), why, sizeof(why)))
 		log_warn("tunnel: %s: %s; starting from the enrollment's gateways", path, why);
 	else
 		log_info("tunnel: %zu gateways as the last process left them, %s active",
@@ -223,13 +231,15 @@ static void saved_load(struct daemon *d)
 /* After every change of the set or of the active gateway (rare events). */
 static void saved_write(struct daemon *d)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[CONFIG_PATH_MAX + 32], owner[STORE_NAME_MAX + 32];
 	char *buf;
 	int rc;
 
 	if (!d->tun.wg || !d->tun.gws.n)
 		return;
-	buf = daemon_gwstate_encode(d->tun.gw_rec, d->tun.gws.n, daemon_tunnel_active_gateway(d));
+	saved_owner(d, owner, sizeof(owner));
+	buf = daemon_gwstate_encode(d->tun.gw_rec, d->tun.gws.n, daemon_tunnel_active_gateway(d),
+				    owner);
 	saved_path(d, path, sizeof(path));
 	rc = buf ? enroll_write_file(path, buf, strlen(buf), 0600) : -ENOMEM;
 	if (rc < 0)

@@ -17,19 +17,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char active[STORE_NAME_MAX], active2[STORE_NAME_MAX], why[512];
 	size_t n = 0, n2 = 0;
 
-	if (!daemon_gwstate_decode((const char *)data, size, a, MAX, &n, active, sizeof(active),
-				   why, sizeof(why))) {
+	if (!daemon_gwstate_decode((const char *)data, size, "m1/1", a, MAX, &n, active,
+				   sizeof(active), why, sizeof(why))) {
 		if (n != 0 || !why[0])
 			abort(); /* a refusal is whole and says why */
 		return 0;
 	}
 	if (n == 0 || n > MAX)
 		abort();
-	char *back = daemon_gwstate_encode(a, n, active);
+	char *back = daemon_gwstate_encode(a, n, active, "m1/1");
 	if (!back)
 		return 0;
-	if (!daemon_gwstate_decode(back, strlen(back), b, MAX, &n2, active2, sizeof(active2), why,
-				   sizeof(why)) ||
+	if (!daemon_gwstate_decode(back, strlen(back), "m1/1", b, MAX, &n2, active2,
+				   sizeof(active2), why, sizeof(why)) ||
 	    n2 != n || strcmp(active, active2))
 		abort();
 	for (size_t i = 0; i < n; i++) {

@@ -36,12 +36,12 @@ static void test_round_trip(void **state)
 	struct store_gateway out[8];
 	char active[STORE_NAME_MAX], why[256];
 	size_t n = 0;
-	char *s = daemon_gwstate_encode(in, 2, "g2");
+	char *s = daemon_gwstate_encode(in, 2, "g2", "m1/1700000000");
 
 	(void)state;
 	assert_non_null(s);
-	assert_true(daemon_gwstate_decode(s, strlen(s), out, 8, &n, active, sizeof(active), why,
-					  sizeof(why)));
+	assert_true(daemon_gwstate_decode(s, strlen(s), "m1/1700000000", out, 8, &n, active,
+					  sizeof(active), why, sizeof(why)));
 	assert_int_equal(n, 2);
 	assert_string_equal(active, "g2");
 	for (size_t i = 0; i < 2; i++) {
@@ -49,9 +49,13 @@ static void test_round_trip(void **state)
 
 		assert_memory_equal(o, &in[i], sizeof(in[i]));
 	}
+	/* another enrollment's file: refused */
+	assert_false(daemon_gwstate_decode(s, strlen(s), "m1/1700000001", out, 8, &n, active,
+					   sizeof(active), why, sizeof(why)));
+	assert_non_null(strstr(why, "another enrollment"));
 	/* more records than the caller takes: refused, not cut */
-	assert_false(daemon_gwstate_decode(s, strlen(s), out, 1, &n, active, sizeof(active), why,
-					   sizeof(why)));
+	assert_false(daemon_gwstate_decode(s, strlen(s), "m1/1700000000", out, 1, &n, active,
+					   sizeof(active), why, sizeof(why)));
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(why, "expected 1 to 1"));
 	free(s);
@@ -63,8 +67,8 @@ static void refused(const char *text, const char *reason)
 	char active[STORE_NAME_MAX], why[256] = "";
 	size_t n = 99;
 
-	assert_false(daemon_gwstate_decode(text, strlen(text), out, 8, &n, active, sizeof(active),
-					   why, sizeof(why)));
+	assert_false(daemon_gwstate_decode(text, strlen(text), "m1/1", out, 8, &n, active,
+					   sizeof(active), why, sizeof(why)));
 	assert_int_equal(n, 0);
 	if (!strstr(why, reason))
 		fail_msg("'%s': reason '%s' does not contain '%s'", text, why, reason);
@@ -74,23 +78,33 @@ static void test_refusals(void **state)
 {
 	(void)state;
 	refused("", "line");
-	refused("{\"version\":1,\"active\":\"g1\",\"gateways\":{\"g1\":{\"version\":1,\"underl",
+	refused("{\"version\":1,\"owner\":\"m1/"
+		"1\",\"active\":\"g1\",\"gateways\":{\"g1\":{\"version\":1,\"underl",
 		"line");
 	refused("[]", "expected {");
 	refused("{\"version\":2,\"active\":\"g1\",\"gateways\":{}}", "expected {");
-	refused("{\"version\":1,\"gateways\":{}}", "expected {");
-	refused("{\"version\":1,\"active\":\"g1\",\"gateways\":{}}", "0 records");
-	refused("{\"version\":1,\"active\":\"g9\",\"gateways\":{\"g1\":{\"version\":1,"
+	refused("{\"version\":1,\"owner\":\"m1/1\",\"gateways\":{}}", "expected {");
+	refused("{\"version\":1,\"owner\":\"m2/1\",\"active\":\"g1\",\"gateways\":{\"g1\":{}}}",
+		"another enrollment");
+	refused("{\"version\":1,\"owner\":\"m1/1\",\"active\":\"g1\",\"gateways\":{}}",
+		"0 records");
+	refused("{\"version\":1,\"owner\":\"m1/"
+		"1\",\"active\":\"g9\",\"gateways\":{\"g1\":{\"version\":1,"
 		"\"underlay_ip\":\"10.99.0.1\",\"cidrs\":[\"10.200.0.0/16\"]}}}",
 		"none of the gateways");
-	refused("{\"version\":1,\"active\":\"g1\",\"gateways\":{\"g1\":{\"version\":1,"
+	refused("{\"version\":1,\"owner\":\"m1/"
+		"1\",\"active\":\"g1\",\"gateways\":{\"g1\":{\"version\":1,"
 		"\"underlay_ip\":\"not-an-ip\",\"cidrs\":[\"10.200.0.0/16\"]}}}",
 		"underlay_ip");
-	refused("{\"version\":1,\"active\":\"g1\",\"gateways\":{\"g1\":7}}", "expected an object");
-	refused("{\"version\":1,\"active\":\"G_1\",\"gateways\":{\"G_1\":{\"version\":1,"
+	refused("{\"version\":1,\"owner\":\"m1/1\",\"active\":\"g1\",\"gateways\":{\"g1\":7}}",
+		"expected an object");
+	refused("{\"version\":1,\"owner\":\"m1/"
+		"1\",\"active\":\"G_1\",\"gateways\":{\"G_1\":{\"version\":1,"
 		"\"underlay_ip\":\"10.99.0.1\",\"cidrs\":[\"10.200.0.0/16\"]}}}",
 		"not a valid gateway name");
-	refused("{\"version\":1,\"active\":\"g1\",\"gateways\":{\"g1\":{},\"g1\":{}}}", "line");
+	refused("{\"version\":1,\"owner\":\"m1/"
+		"1\",\"active\":\"g1\",\"gateways\":{\"g1\":{},\"g1\":{}}}",
+		"line");
 }
 
 int main(void)
