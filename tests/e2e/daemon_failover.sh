@@ -200,12 +200,20 @@ diagnose() {
 	done
 	h_log "--- k: routes"
 	h_in "$k" ip route >&2
+	for x in g1 g2 vm; do
+		h_log "--- $x: datapath counters"
+		"$PPDP" metrics --bpffs "/sys/fs/bpf/pp-e2e-$H_RUN-$x" >&2 || true
+		"$PPDP" status --bpffs "/sys/fs/bpf/pp-e2e-$H_RUN-$x" >&2 || true
+	done
 	status >&2 || true
 }
+# steady PROBE: the last four attempts connected
+steady() { [ "$(tail -n 4 "$H_TMP/probe-$1" | awk '$2 == 0' | wc -l)" -eq 4 ]; }
 recovered() {
-	h_wait_for 10 last_ok out-ok || { diagnose; h_fail "$1: machine -> api:8080 did not recover"; }
-	h_wait_for 10 last_ok in-ok || { diagnose; h_fail "$1: web -> machine:5432 (return path) did not recover"; }
+	h_wait_for 10 steady out-ok || { diagnose; h_fail "$1: machine -> api:8080 did not recover"; }
+	h_wait_for 10 steady in-ok || { diagnose; h_fail "$1: web -> machine:5432 (return path) did not recover"; }
 	sleep 2
+	steady out-ok && steady in-ok || { diagnose; h_fail "$1: the probes broke again after recovering"; }
 	h_log "$1: outage machine->pod $(outage out-ok "$2") s, pod->machine $(outage in-ok "$2") s"
 }
 # back_as_standby NAME ACTIVE FROM_NS: NAME is a peer again, ACTIVE still carries, no failure
@@ -312,7 +320,7 @@ h_wait_for 5 shown || h_fail "g2 should be kept and shown as deregistered"
 t0=$(date +%s%N)
 sleep 2
 active_is g2 || h_fail "the only gateway should keep carrying the traffic"
-no_fail_since out-ok "$t0" || h_fail "machine -> api:8080 failed with the only gateway deregistered"
+no_fail_since out-ok "$t0" || { diagnose; h_fail "machine -> api:8080 failed with the only gateway deregistered"; }
 h_in "$store" etcdctl --endpoints "$url" put "${P}gateways/g2" "$rec" >/dev/null
 unshown() { ! shown && active_is g2; }
 h_wait_for 5 unshown || h_fail "g2 registered again should lose its deregistered mark"
