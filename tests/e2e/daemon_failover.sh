@@ -210,10 +210,14 @@ diagnose() {
 # steady PROBE: the last four attempts connected
 steady() { [ "$(tail -n 4 "$H_TMP/probe-$1" | awk '$2 == 0' | wc -l)" -eq 4 ]; }
 recovered() {
+	local t
+	sleep 1.5 # an attempt in flight during the move may still time out (1 s)
 	h_wait_for 10 steady out-ok || { diagnose; h_fail "$1: machine -> api:8080 did not recover"; }
 	h_wait_for 10 steady in-ok || { diagnose; h_fail "$1: web -> machine:5432 (return path) did not recover"; }
+	t=$(date +%s%N)
 	sleep 2
-	steady out-ok && steady in-ok || { diagnose; h_fail "$1: the probes broke again after recovering"; }
+	no_fail_since out-ok "$t" && no_fail_since in-ok "$t" ||
+		{ diagnose; h_fail "$1: the probes broke again after recovering"; }
 	h_log "$1: outage machine->pod $(outage out-ok "$2") s, pod->machine $(outage in-ok "$2") s"
 }
 # back_as_standby NAME ACTIVE FROM_NS: NAME is a peer again, ACTIVE still carries, no failure
