@@ -83,9 +83,10 @@ bool daemon_gwstate_decode(const char *buf, size_t len, const char *owner,
 	act = json_string_value(json_object_get(o, "active"));
 	name = json_string_value(json_object_get(o, "owner"));
 	if (!name || strcmp(name, owner)) {
-		json_decref(o);
-		return gfail(why, why_len, "written for another enrollment (owner %s, expected %s)",
-			     name ? name : "absent", owner);
+		gfail(why, why_len, "written for another enrollment (owner %s, expected %s)",
+		      name ? name : "absent", owner);
+		json_decref(o); /* after: name points into it */
+		return false;
 	}
 	if (json_object_size(set) == 0 || json_object_size(set) > max)
 		ok = gfail(why, why_len, "gateways: %zu records, expected 1 to %zu",
