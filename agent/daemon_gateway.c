@@ -167,6 +167,7 @@ int daemon_gateway_run(const struct config *cfg, const char *config_path, char *
 	    .wg_backend = (int)cfg->tunnel.wg_backend,
 	    .wireguard_go = cfg->tunnel.wireguard_go,
 	    .port = cfg->gateway.listen_port, /* 0: the cluster's, which machines use */
+	    .keepalive_s = (uint16_t)cfg->tunnel.keepalive_s,
 	    .underlay_ip = ul,
 	    .ipcache_max = cfg->datapath.ipcache_max,
 	    .policy_max = cfg->datapath.policy_max,

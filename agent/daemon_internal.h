@@ -62,6 +62,13 @@ struct daemon_tunnel {
 	struct tunnel_gateways gws;
 	char gw_names[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_NAME_MAX];
 	char gw_endpoints[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_IP_MAX + 8];
+	struct store_gateway gw_rec[TUNNEL_FAILOVER_MAX_GATEWAYS]; /* the records, as applied */
+	/* <state-dir>/gateways.json read at start (daemon_gwstate.h): n records, the active */
+	struct store_gateway saved[TUNNEL_FAILOVER_MAX_GATEWAYS];
+	size_t n_saved;
+	char saved_active[STORE_NAME_MAX];
+	/* deregistered but kept: still carrying the traffic, no other gateway answers */
+	char gw_leaving[TUNNEL_FAILOVER_MAX_GATEWAYS][STORE_NAME_MAX];
 	struct tunnel_supervisor *sup;
 	int src_id;
 };
@@ -84,6 +91,8 @@ struct daemon_store_state {
 	uint64_t events, resyncs;
 	struct store_alive alive;
 	bool alive_held;
+	char alive_gateway[STORE_NAME_MAX]; /* the gateway the alive record names */
+	bool alive_gateway_ok;		    /* ... as put (else retried) */
 	int watch_src, alive_timer, retry_timer;
 	char password[256];
 	char last_error[512];
@@ -133,6 +142,17 @@ int daemon_tunnel_up(struct daemon *d, char *err, size_t err_len);
 void daemon_tunnel_close(struct daemon *d); /* leaves the device up */
 json_t *daemon_tunnel_status(struct daemon *d);
 void daemon_tunnel_metrics(struct daemon *d);
+/* Live changes (docs/agent.md "Live changes"): a gateways/ record put or deleted, the
+ * set named by a listing after a (re)sync, the cluster config record. They never leave the cluster
+ * CIDRs without a peer and never remove the last gateway. */
+void daemon_tunnel_gateway_put(struct daemon *d, const struct store_gateway *s);
+void daemon_tunnel_gateway_delete(struct daemon *d, const char *name);
+/* After a listing: removes the gateways not named in present (the last one stays). */
+void daemon_tunnel_gateways_keep_only(struct daemon *d, const struct store_gateway *present,
+				      size_t n);
+void daemon_tunnel_config(struct daemon *d, const struct store_config *nc);
+/* The name of the gateway carrying the cluster's traffic ("" for VXLAN). */
+const char *daemon_tunnel_active_gateway(const struct daemon *d);
 
 /* daemon_datapath.c */
 int daemon_datapath_up(struct daemon *d, char *err, size_t err_len);
@@ -153,6 +173,9 @@ void daemon_store_close(struct daemon *d);
 json_t *daemon_store_status(struct daemon *d);
 struct policy_engine *daemon_engine(struct daemon *d);
 struct agent_policy_sync *daemon_policy_sync(struct daemon *d);
+/* Names the active gateway in workloads/<name>/alive (the return path); retried from the
+ * alive timer when the store is unreachable. */
+void daemon_store_publish_gateway(struct daemon *d);
 
 /* daemon_snapshot.c */
 int daemon_snapshot_save(struct daemon *d);

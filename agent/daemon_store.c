@@ -145,6 +145,8 @@ static int current_revision(struct daemon *d, int64_t *rev)
 	return rc;
 }
 
+static void gateways_resync(struct daemon *d);
+
 static int snapshot_sync(struct daemon *d, const char *why)
 {
 	struct daemon_store_state *st = &d->st;
@@ -175,6 +177,7 @@ static int snapshot_sync(struct daemon *d, const char *why)
 		 res.rep.ipcache_records, res.rep.policies, res.rep.ipc_add, res.rep.ipc_change,
 		 res.rep.ipc_del, res.rep.pol_add, res.rep.pol_del);
 	mark_applied(d, res.revision > rev ? res.revision : rev);
+	gateways_resync(d);
 	return 0;
 }
 
@@ -303,6 +306,107 @@ static void on_ipcache(struct daemon *d, enum kv_event_type t, const struct kv_p
 	}
 }
 
+/* ---- gateways/ and config: the tunnel follows them live (daemon_tunnel.c) ---- */
+
+static void on_gateway(struct daemon *d, enum kv_event_type t, const struct kv_pair *kv,
+		       const char *rest)
+{
+	struct store_gateway g;
+	char why[512];
+
+	if (t == KV_EVENT_DELETE) {
+		daemon_tunnel_gateway_delete(d, rest);
+		return;
+	}
+	/* Fail-static: a record that does not decode changes nothing. */
+	if (!store_gateway_decode(kv->key, kv->value, kv->value_len, &g, why, sizeof(why))) {
+		log_warn("%s; the tunnel keeps what it had", why);
+		return;
+	}
+	daemon_tunnel_gateway_put(d, &g);
+}
+
+static void on_config(struct daemon *d, enum kv_event_type t, const struct kv_pair *kv)
+{
+	struct store_config c;
+	char why[512];
+
+	if (t == KV_EVENT_DELETE) {
+		log_warn("%s deleted: this machine keeps the cluster configuration it has",
+			 kv->key);
+		return;
+	}
+	if (!store_config_decode(kv->value, kv->value_len, &c, why, sizeof(why)) ||
+	    !store_config_validate(&c, why, sizeof(why))) {
+		log_warn("%s: %s; ignored", kv->key, why);
+		return;
+	}
+	daemon_tunnel_config(d, &c);
+}
+
+/*
+ * After a listing (the first sync, or a resync after compaction) the watch's events in
+ * between are not seen: the gateways/ set is read again and the tunnel converges on it.
+ * A record that does not decode counts as present (its peer, if any, stays).
+ */
+static void gateways_resync(struct daemon *d)
+{
+	struct kv_range_result r = {0};
+	struct store_gateway *list = NULL, *present = NULL;
+	size_t n = 0, n_present = 0;
+	char key[600], why[512];
+	int rc;
+
+	snprintf(key, sizeof(key), "%sgateways/", d->st.store.prefix);
+	rc = kv_range(d->st.kv, key, strlen(key), &(struct kv_range_opts){.prefix = true}, &r);
+	if (rc < 0) {
+		log_warn("store: listing gateways/: %s (the tunnel keeps its gateways)",
+			 kv_error(d->st.kv));
+		return;
+	}
+	list = calloc(r.n + 1, sizeof(*list));
+	present = calloc(r.n + 1, sizeof(*present));
+	for (size_t i = 0; list && present && i < r.n; i++) {
+		const char *name = r.kvs[i].key + strlen(key);
+
+		if (strchr(name, '/'))
+			continue;
+		if (store_gateway_decode(r.kvs[i].key, r.kvs[i].value, r.kvs[i].value_len, &list[n],
+					 why, sizeof(why)))
+			n++;
+		else
+			log_warn("%s; the tunnel keeps what it had", why);
+		snprintf(present[n_present++].name, sizeof(present[0].name), "%s", name);
+	}
+	if (list && present) {
+		for (size_t i = 0; i < n; i++)
+			daemon_tunnel_gateway_put(d, &list[i]);
+		daemon_tunnel_gateways_keep_only(d, present, n_present);
+	}
+	free(list);
+	free(present);
+	kv_range_result_free(&r);
+}
+
+void daemon_store_publish_gateway(struct daemon *d)
+{
+	struct daemon_store_state *st = &d->st;
+	const char *gw = daemon_tunnel_active_gateway(d);
+	int rc;
+
+	if (!st->alive_held || (st->alive_gateway_ok && !strcmp(st->alive_gateway, gw)))
+		return;
+	snprintf(st->alive_gateway, sizeof(st->alive_gateway), "%s", gw);
+	rc = store_alive_set_gateway(&st->alive, gw);
+	st->alive_gateway_ok = rc == 0;
+	if (rc == 0)
+		log_info("store: %s names gateway %s (the pods' return path follows)",
+			 st->alive.key, gw[0] ? gw : "(none)");
+	else
+		log_warn("store: naming gateway %s in %s: %s (retried)", gw, st->alive.key,
+			 store_error(&st->store));
+}
+
 static void w_reset(void *arg)
 {
 	struct daemon *d = arg;
@@ -351,9 +455,10 @@ static void w_event(void *arg, enum kv_event_type t, const struct kv_pair *kv)
 		on_ipcache(d, t, kv, rest);
 		break;
 	case STORE_KIND_CONFIG:
+		on_config(d, t, kv);
+		break;
 	case STORE_KIND_GATEWAY:
-		log_info("%s changed: takes effect at the next start (pseudopodd restart)",
-			 kv->key);
+		on_gateway(d, t, kv, rest);
 		break;
 	default:
 		break; /* workloads, tokens, identities-by-labels: not this agent's business */
@@ -459,12 +564,15 @@ static int on_alive_timer(void *ctx)
 			open_watch(d);
 		return 0;
 	}
+	if (!st->alive_held)
+		st->alive_gateway_ok = false; /* a new record: name the gateway again */
 	rc = st->alive_held ? store_alive_refresh(&st->alive)
 			    : store_alive_start(&st->store, d->enr.workload.name,
 						DAEMON_ALIVE_TTL_S, &st->alive);
 	if (rc == 0) {
 		st->alive_held = true;
 		set_connected(d, true, NULL);
+		daemon_store_publish_gateway(d);
 	} else {
 		set_connected(d, false, store_error(&st->store));
 	}

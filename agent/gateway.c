@@ -136,6 +136,7 @@ int gateway_open(const struct gateway_opts *o, struct gateway **out, char *err, 
 		return -ENOMEM;
 	vecs_init(gw);
 	gw->vxlan = o->vxlan;
+	gw->keepalive_s = o->keepalive_s;
 	gw->lock_timeout_ms = o->lock_timeout_ms ? o->lock_timeout_ms : 5000;
 	rc = copy_name(gw->name, sizeof(gw->name), o->name, "the gateway name", err, err_len);
 	rc = rc ?: copy_name(gw->bpffs, sizeof(gw->bpffs), o->bpffs, "bpffs", err, err_len);

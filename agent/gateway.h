@@ -63,7 +63,10 @@ struct gateway_opts {
 	int wg_backend;		      /* 0 auto, else enum wg_backend_kind */
 	const char *wireguard_go;     /* NULL = from PATH */
 	uint16_t port;		      /* listen port; 0 = the config's */
-	const char *underlay_ip;      /* advertised endpoint (IPv4) of this node */
+	/* persistent keepalive toward each machine: what lets a machine tell a live standby
+	 * gateway from a dead one (tunnel/failover.h); 0 = none */
+	uint16_t keepalive_s;
+	const char *underlay_ip; /* advertised endpoint (IPv4) of this node */
 	/* served pod CIDRs; 0 = the cluster config's pod CIDRs */
 	char cidrs[STORE_MAX_CIDRS][STORE_CIDR_MAX];
 	size_t n_cidrs;

@@ -67,6 +67,7 @@ struct gateway {
 	char ifname[16];
 	bool vxlan;
 	int lock_timeout_ms;
+	uint16_t keepalive_s; /* per machine peer (gateway_opts) */
 
 	/* tunnel */
 	struct wg_device *wg; /* NULL for VXLAN */

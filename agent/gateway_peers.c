@@ -31,7 +31,10 @@ static int peer_set(struct gateway *gw, const struct gw_workload *w)
 {
 	struct wg_allowed_ip aip = {.family = w->ipc.family == 4 ? AF_INET : AF_INET6,
 				    .cidr = w->ipc.plen};
-	struct wg_peer p = {.replace_allowed_ips = true, .allowed_ips = &aip, .n_allowed_ips = 1};
+	struct wg_peer p = {.replace_allowed_ips = true,
+			    .allowed_ips = &aip,
+			    .n_allowed_ips = 1,
+			    .keepalive_s = gw->keepalive_s};
 
 	memcpy(p.public_key, w->key, WG_KEY_LEN);
 	memcpy(aip.family == AF_INET ? (void *)&aip.ip4 : (void *)&aip.ip6, w->ipc.addr,

@@ -20,7 +20,7 @@ static int alive_grant(struct store_alive *a)
 
 	if (rc < 0)
 		return store_kverr(a->s, rc, a->key);
-	rc = kv_put(a->s->kv, a->key, alive_value, sizeof(alive_value) - 1, id, NULL);
+	rc = kv_put(a->s->kv, a->key, a->value, strlen(a->value), id, NULL);
 	if (rc < 0) {
 		rc = store_kverr(a->s, rc, a->key);
 		(void)kv_lease_revoke(a->s->kv, id);
@@ -39,6 +39,7 @@ int store_alive_start(struct store *s, const char *name, int64_t ttl_s, struct s
 		return -EINVAL;
 	a->s = s;
 	a->ttl_s = ttl_s;
+	snprintf(a->value, sizeof(a->value), "%s", alive_value);
 	rc = store_key(s, a->key, sizeof(a->key), "workloads/%s/alive", name);
 	return rc < 0 ? rc : alive_grant(a);
 }
@@ -75,4 +76,26 @@ int store_alive_stop(struct store_alive *a)
 	}
 	a->lease = 0;
 	return rc;
+}
+
+int store_alive_set_gateway(struct store_alive *a, const char *gateway)
+{
+	int rc;
+
+	if (!a->s || (gateway[0] && !store_name_valid(gateway, true)))
+		return -EINVAL;
+	/* a valid name is [a-z0-9.-]: nothing to escape */
+	if (gateway[0])
+		snprintf(a->value, sizeof(a->value), "{\"version\":1,\"gateway\":\"%s\"}", gateway);
+	else
+		snprintf(a->value, sizeof(a->value), "%s", alive_value);
+	if (!a->lease)
+		return alive_grant(a);
+	rc = kv_put(a->s->kv, a->key, a->value, strlen(a->value), a->lease, NULL);
+	if (rc == -ENOENT) { /* the lease expired meanwhile */
+		a->lease = 0;
+		a->regrants++;
+		return alive_grant(a);
+	}
+	return rc < 0 ? store_kverr(a->s, rc, a->key) : 0;
 }

@@ -16,6 +16,13 @@
  *   is unreachable: the caller retries on its next timer).
  * - store_alive_stop() revokes the lease (the key goes with it); errors are returned but the
  *   struct is reset either way.
+ * - store_alive_set_gateway() names the gateway the machine's tunnel uses now in the record
+ *   ({"version":1,"gateway":"<name>"}; "" drops the field) and puts it on the held lease:
+ *   the cluster's routing reads it to send the pods' traffic for this machine to that
+ *   gateway (the return path, docs/architecture.md "Several gateways"). Called after
+ *   store_alive_start(). The value is kept even when the put fails, so a later regrant
+ *   carries it; the caller retries the put (-EINVAL for a name that is not a valid store
+ *   name).
  * - Functions return 0 or -errno; store_error() says why.
  */
 #ifndef PSEUDOPOD_STORE_ALIVE_H
@@ -31,11 +38,13 @@ struct store_alive {
 	int64_t lease; /* 0 = none held */
 	int64_t ttl_s;
 	unsigned int regrants; /* leases granted again after expiry */
+	char value[320];       /* the record, JSON (a name is at most 253 characters) */
 };
 
-/* workloads/<name>/alive with {"version":1}. */
+/* workloads/<name>/alive with {"version":1} (and "gateway", see above). */
 int store_alive_start(struct store *s, const char *name, int64_t ttl_s, struct store_alive *a);
 int store_alive_refresh(struct store_alive *a);
 int store_alive_stop(struct store_alive *a);
+int store_alive_set_gateway(struct store_alive *a, const char *gateway);
 
 #endif

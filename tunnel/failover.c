@@ -83,3 +83,49 @@ size_t tunnel_failover_decide(struct tunnel_failover *f, int64_t now_s)
 	}
 	return f->active;
 }
+
+bool tunnel_failover_add(struct tunnel_failover *f)
+{
+	if (f->n >= TUNNEL_FAILOVER_MAX_GATEWAYS)
+		return false;
+	memset(&f->gw[f->n], 0, sizeof(f->gw[0]));
+	f->n++;
+	return true;
+}
+
+/* Among the gateways other than skip: healthy for longest, else the first. */
+static size_t successor(const struct tunnel_failover *f, size_t skip, int64_t now_s)
+{
+	size_t pick = skip == 0 ? 1 : 0;
+	int64_t best = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t since = f->gw[i].healthy_since_s;
+
+		if (i == skip || !tunnel_failover_healthy(f, i, now_s))
+			continue;
+		if (!since)
+			since = now_s; /* healthy, not yet seen by decide() */
+		if (!best || since < best) {
+			best = since;
+			pick = i;
+		}
+	}
+	return pick;
+}
+
+bool tunnel_failover_remove(struct tunnel_failover *f, size_t i, int64_t now_s)
+{
+	size_t active = f->active;
+
+	if (i >= f->n || f->n == 1)
+		return false;
+	if (i == active) {
+		active = successor(f, i, now_s);
+		f->switches++;
+	}
+	memmove(&f->gw[i], &f->gw[i + 1], (f->n - i - 1) * sizeof(f->gw[0]));
+	f->n--;
+	f->active = active > i ? active - 1 : active;
+	return true;
+}

@@ -49,4 +49,17 @@ bool tunnel_failover_healthy(const struct tunnel_failover *f, size_t i, int64_t 
 /* Applies the rules at now_s; returns the gateway that should be active (f->active). */
 size_t tunnel_failover_decide(struct tunnel_failover *f, int64_t now_s);
 
+/*
+ * The set changes while running (gateways/ records come and go):
+ * - tunnel_failover_add() appends a gateway never heard from (it becomes a standby; it is
+ *   preferred only if it is the only one); false when the set is full.
+ * - tunnel_failover_remove() drops gateway i and shifts the later ones down. When i was
+ *   active, the gateway healthy for longest takes over at once (else the first remaining):
+ *   a gateway that deregistered is leaving, waiting for it to go stale would only lose
+ *   traffic. Counts as a switch. false when i is out of range or the last gateway (a
+ *   machine with no gateway reaches nothing: the caller keeps it).
+ */
+bool tunnel_failover_add(struct tunnel_failover *f);
+bool tunnel_failover_remove(struct tunnel_failover *f, size_t i, int64_t now_s);
+
 #endif

@@ -46,4 +46,28 @@ int tunnel_gateways_apply(struct wg_device *dev, struct tunnel_gateways *g);
  * changed, 0 when not, -errno when reading or applying failed. */
 int tunnel_gateways_poll(struct wg_device *dev, struct tunnel_gateways *g, int64_t now_s);
 
+/*
+ * Live changes of the set (a gateways/ record added, changed or removed), each a few single-
+ * peer operations in an order that never leaves the cluster CIDRs without a peer:
+ * - tunnel_gateways_add(): a new standby peer (allowed IPs: its overlay IP only).
+ *   -ENOSPC when the set is full, -EEXIST when the key is already a gateway.
+ * - tunnel_gateways_update(): gateway i gets a new key and/or endpoint; with a new key the
+ *   new peer is written first (with the CIDRs if i is active), then the old one removed, and
+ *   i's health starts over.
+ * - tunnel_gateways_remove(): when i is active, its successor (tunnel_failover_remove())
+ *   takes the CIDRs first (replace_allowed_ips moves them in one operation), then i's peer
+ *   is removed. -EBUSY for the last gateway (it is kept), -ERANGE for a bad index.
+ * - tunnel_gateways_set_cidrs(): the cluster CIDRs changed; the active peer is rewritten.
+ * The arrays are changed even when a device write fails: the next poll re-applies
+ * (g->applied is cleared), so the device converges on what the arrays say.
+ */
+int tunnel_gateways_add(struct wg_device *dev, struct tunnel_gateways *g,
+			const struct tunnel_gateway *gw);
+int tunnel_gateways_update(struct wg_device *dev, struct tunnel_gateways *g, size_t i,
+			   const struct tunnel_gateway *gw);
+int tunnel_gateways_remove(struct wg_device *dev, struct tunnel_gateways *g, size_t i,
+			   int64_t now_s);
+int tunnel_gateways_set_cidrs(struct wg_device *dev, struct tunnel_gateways *g,
+			      const struct wg_allowed_ip *cidrs, size_t n);
+
 #endif

@@ -167,12 +167,65 @@ static void test_handshake_counts(void **state)
 	assert_true(tunnel_failover_healthy(&f, 0, T0 + 2));
 }
 
+/* A gateway added live is a standby; removing the active one hands over at once to the
+ * healthy one, indices shift, the last gateway cannot be removed. */
+static void test_add_remove(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_start(&s, true, true, 5, 10);
+	sim_run_until(&s, T0 + 3);
+	assert_true(tunnel_failover_add(&s.f));
+	assert_int_equal(s.f.n, 3);
+	assert_int_equal(s.f.active, 0);
+	assert_int_equal(s.f.gw[2].last_seen_s, 0);
+	/* removing a standby keeps the active one and its index */
+	assert_true(tunnel_failover_remove(&s.f, 2, s.t));
+	assert_int_equal(s.f.active, 0);
+	assert_int_equal(s.f.switches, 0);
+	/* the active one deregisters: gateway 1 (healthy) takes over now, and is index 0 */
+	assert_true(tunnel_failover_remove(&s.f, 0, s.t));
+	assert_int_equal(s.f.n, 1);
+	assert_int_equal(s.f.active, 0);
+	assert_int_equal(s.f.switches, 1);
+	assert_true(tunnel_failover_healthy(&s.f, 0, s.t));
+	assert_false(tunnel_failover_remove(&s.f, 0, s.t)); /* the last one stays */
+	assert_false(tunnel_failover_remove(&s.f, 5, s.t));
+	for (int i = 0; i < TUNNEL_FAILOVER_MAX_GATEWAYS - 1; i++)
+		assert_true(tunnel_failover_add(&s.f));
+	assert_false(tunnel_failover_add(&s.f));
+}
+
+/* The active one goes while another is active-in-waiting: the healthy one wins over a
+ * never-heard one even at a higher index. */
+static void test_remove_picks_healthy(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_start(&s, true, true, 5, 10);
+	sim_run_until(&s, T0 + 3);
+	assert_true(tunnel_failover_add(&s.f)); /* index 2, never heard from */
+	assert_true(tunnel_failover_remove(&s.f, 0, s.t));
+	/* old 1 -> 0 healthy; old 2 -> 1 silent: 0 is chosen */
+	assert_int_equal(s.f.active, 0);
+	s.alive[0] = true;
+	sim_start(&s, false, true, 5, 10);
+	sim_run_until(&s, T0 + 3);
+	assert_true(tunnel_failover_add(&s.f));
+	s.f.active = 2; /* say the new one was active */
+	assert_true(tunnel_failover_remove(&s.f, 2, s.t));
+	assert_int_equal(s.f.active, 1); /* the healthy one, not the silent preferred one */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_init_bounds),	     cmocka_unit_test(test_failover_and_back),
 	    cmocka_unit_test(test_no_flapping),	     cmocka_unit_test(test_nobody_healthy_stays),
 	    cmocka_unit_test(test_handshake_counts), cmocka_unit_test(test_startup_grace),
+	    cmocka_unit_test(test_add_remove),	     cmocka_unit_test(test_remove_picks_healthy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
