@@ -116,8 +116,8 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->tunnel.wireguard_go, sizeof(cfg->tunnel.wireguard_go), "wireguard-go");
 	cfg->tunnel.wg_port = 51871;
 	cfg->tunnel.vxlan_port = 8472;
-	cfg->tunnel.keepalive_s = 25;
-	cfg->tunnel.handshake_stale_s = 180;
+	cfg->tunnel.keepalive_s = 5;
+	cfg->tunnel.handshake_stale_s = 15;
 	cfg->tunnel.failover_hold_s = 60;
 	cfg->datapath.ipcache_max = 524288;
 	cfg->datapath.policy_max = 16384;

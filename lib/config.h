@@ -65,8 +65,8 @@ struct config_tunnel_section {
 	uint16_t wg_port;		    /* wireguard-port = 51871 */
 	uint16_t vxlan_port;		    /* vxlan-port = 8472 */
 	uint32_t mtu;			    /* mtu = 0 (0 = underlay MTU minus overhead) */
-	uint32_t keepalive_s;		    /* keepalive = 25 */
-	uint32_t handshake_stale_s;	    /* handshake-stale = 180 */
+	uint32_t keepalive_s;		    /* keepalive = 5 */
+	uint32_t handshake_stale_s;	    /* handshake-stale = 15 */
 	uint32_t failover_hold_s; /* failover-hold = 60 (healthy this long before moving back) */
 	char underlay_device[16]; /* underlay-device = "" (auto: route to the gateway) */
 };
