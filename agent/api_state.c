@@ -267,14 +267,17 @@ static int count_pol(const struct dp_policy_row *r, void *ctx)
 	return 0;
 }
 
-json_t *api_state_maps_json(struct dp *dp)
+json_t *api_state_maps_json(struct dp *dp, const size_t *ipcache_count)
 {
 	json_t *a = json_array();
 	size_t n_ipc = 0, n_pol = 0;
 
 	if (!dp || !a)
 		return a;
-	dp_ipcache_foreach(dp, count_ipc, &n_ipc);
+	if (ipcache_count)
+		n_ipc = *ipcache_count;
+	else
+		dp_ipcache_foreach(dp, count_ipc, &n_ipc);
 	dp_policy_foreach(dp, count_pol, &n_pol);
 	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
 		struct bpf_map_info info = {0};

@@ -57,8 +57,9 @@ int api_state_identity_get(const struct policy_engine *e, struct dp *dp,
 int api_state_trace(struct policy_engine *e, struct dp *dp, const struct api_trace_query *q,
 		    json_t **out, char *err, size_t err_len);
 
-/* The maps' fill levels: [{"name", "max", "entries" (ipcache and policy)}]; [] for NULL. */
-json_t *api_state_maps_json(struct dp *dp);
+/* The maps' fill levels: [{"name", "max", "entries" (ipcache and policy)}]; [] for NULL.
+ * IPCACHE_COUNT: a running count the caller keeps, or NULL to walk the map for it. */
+json_t *api_state_maps_json(struct dp *dp, const size_t *ipcache_count);
 /* The datapath's counters summed: {"forwarded", "dropped" (packets), "events_lost",
  * "events_read"}; {} when dp is NULL or unreadable. */
 json_t *api_state_counters_json(struct dp *dp, uint64_t events_read);

@@ -16,6 +16,7 @@
 
 #include <bpf/bpf.h>
 
+#include "agent/api_state.h"
 #include "agent/daemon_internal.h"
 #include "agent/flows.h"
 #include "agent/metrics.h"
@@ -26,8 +27,6 @@
 
 static const char *const prog_names[] = {"dp_ingress_eth", "dp_egress_eth",    "dp_ingress_l3",
 					 "dp_egress_l3",   "dp_ingress_vxlan", "dp_egress_vxlan"};
-static const char *const map_names[] = {"ipcache",   "ipcache_host", "policy",	  "policy_exact",
-					"endpoints", "conntrack4",   "conntrack6"};
 
 static int on_event(const struct dp_event *e, void *ctx)
 {
@@ -217,20 +216,6 @@ void daemon_datapath_close(struct daemon *d)
 	d->dp.dp = NULL;
 }
 
-static int count_ipc(const struct dp_ipcache_entry *e, void *ctx)
-{
-	(void)e;
-	(*(size_t *)ctx)++;
-	return 0;
-}
-
-static int count_pol(const struct dp_policy_row *r, void *ctx)
-{
-	(void)r;
-	(*(size_t *)ctx)++;
-	return 0;
-}
-
 static json_t *programs_json(struct daemon *d)
 {
 	json_t *a = json_array();
@@ -250,33 +235,15 @@ static json_t *programs_json(struct daemon *d)
 	return a;
 }
 
+/* The sync's running ipcache count (no walk of a 100k-entry map per request); a walk only
+ * before the first store sync (pins, snapshot, fail-closed). */
 static json_t *maps_json(struct daemon *d)
 {
-	json_t *a = json_array();
-	size_t n_ipc = 0, n_pol = 0;
-
-	/* The sync's running count (no walk of a 100k-entry map per request); a walk only
-	 * before the first store sync (pins, snapshot, fail-closed). */
 	struct agent_policy_sync *ps = daemon_policy_sync(d);
-	if (!ps || agent_policy_ipcache_count(ps, &n_ipc) < 0)
-		dp_ipcache_foreach(d->dp.dp, count_ipc, &n_ipc);
-	dp_policy_foreach(d->dp.dp, count_pol, &n_pol);
-	for (size_t i = 0; a && i < sizeof(map_names) / sizeof(map_names[0]); i++) {
-		struct bpf_map_info info = {0};
-		__u32 len = sizeof(info);
-		int fd = dp_map_fd(d->dp.dp, map_names[i]);
+	size_t n_ipc = 0;
+	bool counted = ps && agent_policy_ipcache_count(ps, &n_ipc) == 0;
 
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-			continue;
-		json_t *m = json_pack("{s:s, s:I}", "name", map_names[i], "max",
-				      (json_int_t)info.max_entries);
-		if (!strcmp(map_names[i], "ipcache"))
-			json_object_set_new(m, "entries", json_integer((json_int_t)n_ipc));
-		if (!strcmp(map_names[i], "policy"))
-			json_object_set_new(m, "entries", json_integer((json_int_t)n_pol));
-		json_array_append_new(a, m);
-	}
-	return a;
+	return api_state_maps_json(d->dp.dp, counted ? &n_ipc : NULL);
 }
 
 json_t *daemon_datapath_status(struct daemon *d)

@@ -119,5 +119,5 @@ json_t *gateway_status_json(const struct gateway *gw)
 			 peers_json(gw), "endpoints", "local", (json_int_t)gw->n_eps, "pods",
 			 (json_int_t)gw->pods.n, "machines", (json_int_t)gw->workloads.n, "store",
 			 store_json(gw), "policy", policy_json(gw), "datapath", "bpffs", gw->bpffs,
-			 "maps", api_state_maps_json(gw->dp));
+			 "maps", api_state_maps_json(gw->dp, NULL));
 }

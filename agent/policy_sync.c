@@ -287,7 +287,9 @@ static int ipc_prefix_cmp(const void *pa, const void *pb)
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_entry *v, size_t n)
+/* *dst becomes a copy of v[0..n) sorted by prefix (the old array freed), or stays on -ENOMEM. */
+static int save_sorted(struct dp_ipcache_entry **dst, size_t *n_dst,
+		       const struct dp_ipcache_entry *v, size_t n)
 {
 	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
 
@@ -296,11 +298,19 @@ static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_
 	if (n)
 		memcpy(c, v, n * sizeof(*c));
 	qsort(c, n, sizeof(*c), ipc_prefix_cmp);
-	free(ps->store_ipc);
-	ps->store_ipc = c;
-	ps->n_store_ipc = n;
-	ps->cap_store_ipc = n ? n : 1;
+	free(*dst);
+	*dst = c;
+	*n_dst = n;
 	return 0;
+}
+
+static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_entry *v, size_t n)
+{
+	int rc = save_sorted(&ps->store_ipc, &ps->n_store_ipc, v, n);
+
+	if (rc == 0)
+		ps->cap_store_ipc = n ? n : 1;
+	return rc;
 }
 
 /* Rewrites the rule id of kept keys in place (reference count and prefix untouched). The
@@ -714,17 +724,7 @@ static void use_after_snapshot(struct agent_policy_sync *ps, const struct sync_p
 
 static int save_held(struct agent_policy_sync *ps, const struct dp_ipcache_entry *v, size_t n)
 {
-	struct dp_ipcache_entry *c = calloc(n ? n : 1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	if (n)
-		memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), ipc_prefix_cmp);
-	free(ps->held);
-	ps->held = c;
-	ps->n_held = n;
-	return 0;
+	return save_sorted(&ps->held, &ps->n_held, v, n);
 }
 
 /* A write to a held prefix: the map's count for it is unknown from here (recounted when
