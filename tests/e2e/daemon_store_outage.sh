@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # pseudopodd survives the store going away (fail-mode = static).
 #   1. the restart test's cluster; the daemon synced and enforcing.
-#   2. etcd is stopped for PP_OUTAGE_S seconds (default 12; keep >= 10 in the suite):
+#   2. etcd is stopped for PP_OUTAGE_S seconds (default 30, as issue 13 asks):
 #      enforcement is unchanged (web -> 5432 connects, db -> 5432 dropped), `pseudopod
 #      status` says the store is stale (JSON: store.connected false, store.stale true; the
 #      table shows "stale"), the API keeps answering.
@@ -15,7 +15,7 @@
 #      nothing else moved.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
 source "$PP_SOURCE_DIR/tests/e2e/lib/daemon.sh"
-OUTAGE=${PP_OUTAGE_S:-12}
+OUTAGE=${PP_OUTAGE_S:-30}
 h_init
 d_cluster
 d_apply <<<"$D_POLICY_WEB_5432"

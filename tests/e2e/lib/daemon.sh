@@ -12,6 +12,8 @@
 # d_start [LOGNAME]: starts pseudopodd in vm1; sets D_PID; waits until it is ready.
 # d_status: `pseudopod status -o json` against the daemon.
 # d_etcd_stop / d_etcd_start: stop (SIGKILL) and restart etcd on the same data directory.
+# D_ETCD_MEMBERS=3 before d_cluster: the store host runs a 3-member cluster instead (client
+#   ports 2379, 2389, 2399; D_URL lists all three; D_ETCD_PIDS holds the members' PIDs).
 
 CTL=$(h_bin pseudopodctl)
 PPD_BIN=$(h_bin pseudopodd)
@@ -26,6 +28,32 @@ d_etcd_start() {
 		--initial-advertise-peer-urls "http://127.0.0.1:2380" \
 		--initial-cluster "e$H_RUN=http://127.0.0.1:2380" --log-level error)
 	h_wait_for 20 h_etcd_healthy "$D_STORE" "$D_URL" || h_fail "etcd did not become healthy"
+}
+
+# A member of the 3-member store: client port 2379 + 10 * (I - 1), peers on loopback.
+d_etcd_member_start() {
+	local i=$1 initial="" j
+	for j in 1 2 3; do
+		initial+="${initial:+,}m$j=http://127.0.0.1:$((2370 + 10 * j + 1))"
+	done
+	D_ETCD_PIDS[$i]=$(h_spawn "$D_STORE" "etcd-m$i" etcd --name "m$i" \
+		--data-dir "$H_TMP/etcd-m$i" \
+		--listen-client-urls "http://0.0.0.0:$((2369 + 10 * i))" \
+		--advertise-client-urls "http://10.99.0.10:$((2369 + 10 * i))" \
+		--listen-peer-urls "http://127.0.0.1:$((2370 + 10 * i + 1))" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$((2370 + 10 * i + 1))" \
+		--initial-cluster "$initial" --initial-cluster-state new \
+		--initial-cluster-token "pp$H_RUN" --log-level error)
+}
+
+d_etcd_cluster_start() {
+	local i
+	D_ETCD_PIDS=()
+	for i in 1 2 3; do d_etcd_member_start "$i"; done
+	for i in 1 2 3; do
+		h_wait_for 30 h_etcd_healthy "$D_STORE" "http://10.99.0.10:$((2369 + 10 * i))" ||
+			h_fail "etcd member m$i did not become healthy"
+	done
 }
 
 d_etcd_stop() {
@@ -44,8 +72,13 @@ d_cluster() {
 	D_VM=$(h_host vm1 10.99.0.20/24)
 	D_WEB=$(h_pod "$D_GW" web 10.200.1.5)
 	D_DB=$(h_pod "$D_GW" db 10.200.1.6)
-	D_URL="http://10.99.0.10:2379"
-	d_etcd_start
+	if [ "${D_ETCD_MEMBERS:-1}" = 3 ]; then
+		D_URL="http://10.99.0.10:2379,http://10.99.0.10:2389,http://10.99.0.10:2399"
+		d_etcd_cluster_start
+	else
+		D_URL="http://10.99.0.10:2379"
+		d_etcd_start
+	fi
 	ctl init --cluster-name e2e --cluster-id 1 --pod-cidr 10.200.0.0/16 \
 		--workload-cidr 10.201.0.0/16 --tunnel wireguard >/dev/null || h_fail "init"
 	ctl endpoint add --ip 10.200.1.5 --labels app=web --namespace prod >/dev/null
