@@ -68,25 +68,25 @@ void daemon_applied(struct daemon *d, const char *source, int64_t revision)
 
 /* ---- signals ---- */
 
-static void reload(struct daemon *d)
+void daemon_config_reload(struct config *running, const char *path)
 {
 	struct config nc;
 	char err[CONFIG_ERR_MAX];
 
 	config_defaults(&nc);
-	if (!config_load(&nc, d->config_path, err, sizeof(err))) {
+	if (!config_load(&nc, path, err, sizeof(err))) {
 		log_error("SIGHUP: %s (keeping the running configuration)", err);
 		return;
 	}
-	nc.agent.mode = d->cfg.agent.mode; /* --mode given on the command line wins */
-	if (nc.agent.log_level != d->cfg.agent.log_level) {
+	nc.agent.mode = running->agent.mode; /* --mode given on the command line wins */
+	if (nc.agent.log_level != running->agent.log_level) {
 		log_set_level(nc.agent.log_level);
 		log_info("SIGHUP: log-level = %s", log_level_name(nc.agent.log_level));
 	}
-	nc.agent.log_level = d->cfg.agent.log_level = nc.agent.log_level;
-	if (memcmp(&nc, &d->cfg, sizeof(nc)))
+	running->agent.log_level = nc.agent.log_level;
+	if (memcmp(&nc, running, sizeof(nc)))
 		log_warn("SIGHUP: %s changed beyond log-level; restart pseudopodd to apply it",
-			 d->config_path);
+			 path);
 	else
 		log_info("SIGHUP: configuration re-read, unchanged");
 }
@@ -107,7 +107,7 @@ static int on_signal(int fd, short revents, void *ctx)
 			daemon_loop_stop(d->loop);
 			break;
 		case SIGHUP:
-			reload(d);
+			daemon_config_reload(&d->cfg, d->config_path);
 			break;
 		}
 	}

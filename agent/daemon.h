@@ -26,4 +26,9 @@ struct config;
 /* cfg: loaded and validated; config_path: re-read on SIGHUP. */
 int daemon_run(const struct config *cfg, const char *config_path, char *err, size_t err_len);
 
+/* SIGHUP in either mode: re-reads PATH; a changed log-level applies at once, any other
+ * change is logged as needing a restart; a file that no longer parses is logged and the
+ * RUNNING configuration kept. */
+void daemon_config_reload(struct config *running, const char *path);
+
 #endif

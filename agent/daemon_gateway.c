@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/daemon.h"
 #include "agent/daemon_gateway.h"
 #include "agent/daemon_gateway_api.h"
 #include "agent/daemon_internal.h"
@@ -30,6 +31,8 @@
 #include "store/store_options.h"
 
 struct gwd {
+	struct config cfg; /* as running (SIGHUP compares against it) */
+	const char *config_path;
 	struct gateway *gw;
 	struct gwd_api *api;
 	struct daemon_loop *loop;
@@ -74,7 +77,7 @@ static int on_sig(int fd, short revents, void *ctx)
 	(void)revents;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: gateway mode re-reads nothing live; restart to apply");
+			daemon_config_reload(&g->cfg, g->config_path);
 			continue;
 		}
 		log_info("stopping; the gateway datapath and tunnels stay");
@@ -135,7 +138,7 @@ static int underlay_address(const struct config *cfg, char *out, size_t len, cha
 int daemon_gateway_run(const struct config *cfg, const char *config_path, char *err, size_t err_len)
 {
 	struct store_options so;
-	struct gwd g = {.src = -1};
+	struct gwd g = {.cfg = *cfg, .config_path = config_path, .src = -1};
 	char key[CONFIG_PATH_MAX + 32], ul[sizeof(cfg->gateway.underlay_address)];
 	sigset_t set;
 	int sfd = -1, rc;

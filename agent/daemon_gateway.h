@@ -2,9 +2,9 @@
 /*
  * daemon_gateway: pseudopodd --mode gateway — the gateway module (agent/gateway.h) driven
  * from the daemon's poll loop (agent/daemon_loop.h) with the same signals (SIGTERM/SIGINT
- * stop leaving the datapath and tunnels in place, SIGHUP logged), readiness (READY=1
- * once the gateway has synced) and local API, flows and metrics (daemon_gateway_api.h).
- * Same contract as daemon_run().
+ * stop leaving the datapath and tunnels in place, SIGHUP re-reads the config as
+ * daemon_config_reload() says), readiness (READY=1 once the gateway has synced) and local API,
+ * flows and metrics (daemon_gateway_api.h). Same contract as daemon_run().
  */
 #ifndef PSEUDOPOD_AGENT_DAEMON_GATEWAY_H
 #define PSEUDOPOD_AGENT_DAEMON_GATEWAY_H

@@ -123,7 +123,7 @@ grep -qF "$H_TMP/bad.conf:18: [gateway] underlay-address: '127.0.0.1' is not an 
 h_log "ok: bad [gateway] underlay-address refused: $out"
 
 conf 10.99.0.11 >"$H_TMP/gw.conf"
-h_spawn "$g" pseudopodd-gw "$PPD" --config "$H_TMP/gw.conf" >/dev/null
+GWPID=$(h_spawn "$g" pseudopodd-gw "$PPD" --config "$H_TMP/gw.conf")
 h_wait_for 30 grep -q "ready: gateway synced" "$H_TMP/pseudopodd-gw.log" ||
 	h_fail "the gateway did not become ready: $(tail -5 "$H_TMP/pseudopodd-gw.log")"
 reg=$(etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN")
@@ -133,6 +133,18 @@ reg=$(etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN")
 	h_fail "registered port is not [gateway] listen-port: $reg"
 h_in "$g" ss -Hlun 'sport = :51900' | grep -q . || h_fail "the tunnel does not listen on 51900"
 h_log "ok: [gateway] underlay-address and listen-port registered and used"
+
+# SIGHUP: a new log-level applies at once; a file that no longer parses keeps the running one
+sed -i 's/^metrics-address = .*/&\nlog-level = debug/' "$H_TMP/gw.conf"
+kill -HUP "$GWPID"
+h_wait_for 5 grep -q "SIGHUP: log-level = debug" "$H_TMP/pseudopodd-gw.log" ||
+	h_fail "SIGHUP did not apply the new log-level: $(tail -3 "$H_TMP/pseudopodd-gw.log")"
+echo "bogus line" >>"$H_TMP/gw.conf"
+kill -HUP "$GWPID"
+h_wait_for 5 grep -q "keeping the running configuration" "$H_TMP/pseudopodd-gw.log" ||
+	h_fail "SIGHUP with a bad file: $(tail -3 "$H_TMP/pseudopodd-gw.log")"
+kill -0 "$GWPID" || h_fail "the gateway died on a bad config at SIGHUP"
+h_log "ok: SIGHUP re-reads the config in gateway mode"
 
 # The machines' tunnels toward the registered endpoint.
 IF1="g${H_RUN}m1" IF2="g${H_RUN}m2"
