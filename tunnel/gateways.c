@@ -18,7 +18,7 @@ static int set_gateway(struct wg_device *dev, const struct tunnel_gateways *g, s
 	struct wg_allowed_ip ips[TUNNEL_GATEWAYS_MAX_CIDRS + 1];
 	struct wg_peer p = g->gw[i].peer;
 
-	p.keepalive_s = g->keepalive_s;
+	p.keepalive_s = g->gw[i].quiet_polls ? 0 : g->keepalive_s;
 	p.replace_allowed_ips = true;
 	p.allowed_ips = ips;
 	p.n_allowed_ips = 1;
@@ -62,6 +62,9 @@ int tunnel_gateways_poll(struct wg_device *dev, struct tunnel_gateways *g, int64
 				tunnel_failover_observe(&g->fo, k, peers[i].last_handshake_s,
 							peers[i].rx_bytes, now_s);
 	wg_peers_free(peers, n);
+	for (size_t k = 0; k < g->n; k++)
+		if (g->gw[k].quiet_polls && --g->gw[k].quiet_polls == 0)
+			g->applied = false; /* rewritten below, keepalive on */
 	tunnel_failover_decide(&g->fo, now_s);
 	if (!g->applied || g->applied_active != g->fo.active) {
 		rc = tunnel_gateways_apply(dev, g);
@@ -94,7 +97,8 @@ int tunnel_gateways_add(struct wg_device *dev, struct tunnel_gateways *g,
 		return -EEXIST;
 	if (!tunnel_failover_add(&g->fo))
 		return -ENOSPC;
-	g->gw[g->n++] = *gw;
+	g->gw[g->n] = *gw;
+	g->gw[g->n++].quiet_polls = TUNNEL_GATEWAYS_QUIET_POLLS;
 	return settle(g, set_gateway(dev, g, g->n - 1, g->fo.active == g->n - 1));
 }
 

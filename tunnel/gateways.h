@@ -24,7 +24,19 @@
 struct tunnel_gateway {
 	struct wg_peer peer;	      /* public key and endpoint; its allowed IPs are ignored */
 	struct wg_allowed_ip overlay; /* the gateway's overlay IP, /32 or /128 */
+	uint8_t quiet_polls;	      /* polls before its keepalive is on (tunnel_gateways_add) */
 };
+
+/*
+ * A gateway added live gets its persistent keepalive only after this many polls. The
+ * gateway adds this machine as a peer at the same moment (both react to the same store
+ * change) and initiates a handshake at once (its keepalive); had the machine's keepalive
+ * initiated too, each side could consume the other's initiation before its own response
+ * came back, refuse both responses, and have no session until WireGuard's retry 5 s later.
+ * With the machine quiet, the gateway's handshake makes the session; a machine behind NAT,
+ * which the gateway cannot reach first, initiates a poll or two later.
+ */
+#define TUNNEL_GATEWAYS_QUIET_POLLS 2
 
 struct tunnel_gateways {
 	struct tunnel_failover fo;
@@ -49,7 +61,8 @@ int tunnel_gateways_poll(struct wg_device *dev, struct tunnel_gateways *g, int64
 /*
  * Live changes of the set (a gateways/ record added, changed or removed), each a few single-
  * peer operations in an order that never leaves the cluster CIDRs without a peer:
- * - tunnel_gateways_add(): a new standby peer (allowed IPs: its overlay IP only).
+ * - tunnel_gateways_add(): a new standby peer (allowed IPs: its overlay IP only), its
+ *   keepalive held back for TUNNEL_GATEWAYS_QUIET_POLLS polls.
  *   -ENOSPC when the set is full, -EEXIST when the key is already a gateway.
  * - tunnel_gateways_update(): gateway i gets a new key and/or endpoint; with a new key the
  *   new peer is written first (with the CIDRs if i is active), then the old one removed, and

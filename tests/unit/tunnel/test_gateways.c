@@ -24,6 +24,7 @@ struct op {
 	char kind;
 	uint8_t key;
 	bool cidrs;
+	uint16_t keepalive_s;
 };
 
 static struct fake {
@@ -44,7 +45,7 @@ static int fake_set_peer(struct wg_device *dev, const struct wg_peer *peer)
 	fk.fail_set = 0;
 	if (rc)
 		return rc;
-	fk.ops[fk.n_ops++] = (struct op){'S', peer->public_key[0], cidrs};
+	fk.ops[fk.n_ops++] = (struct op){'S', peer->public_key[0], cidrs, peer->keepalive_s};
 	if (cidrs)
 		fk.holder = peer->public_key[0];
 	else if (fk.holder == peer->public_key[0])
@@ -55,7 +56,7 @@ static int fake_set_peer(struct wg_device *dev, const struct wg_peer *peer)
 static int fake_remove_peer(struct wg_device *dev, const uint8_t key[WG_KEY_LEN])
 {
 	(void)dev;
-	fk.ops[fk.n_ops++] = (struct op){'R', key[0], false};
+	fk.ops[fk.n_ops++] = (struct op){'R', key[0], false, 0};
 	if (fk.holder == key[0])
 		fk.holder = 0; /* the CIDRs went with it: what must never happen */
 	return 0;
@@ -132,6 +133,33 @@ static void test_add_is_standby(void **state)
 	assert_int_equal(fk.holder, 1);
 	assert_int_equal(tunnel_gateways_add(&dev, &g, &t), -EEXIST);
 	assert_int_equal(g.n, 3);
+}
+
+/* A gateway added live stays quiet (no keepalive, so no handshake of ours crossing the
+ * gateway's own) for TUNNEL_GATEWAYS_QUIET_POLLS polls, then gets its keepalive. */
+static void test_add_keepalive_deferred(void **state)
+{
+	struct tunnel_gateways g;
+	struct tunnel_gateway t = gw_of(3);
+	bool on = false;
+
+	(void)state;
+	setup(&g, 2);
+	g.keepalive_s = 5;
+	assert_int_equal(tunnel_gateways_add(&dev, &g, &t), 0);
+	assert_int_equal(fk.ops[0].key, 3);
+	assert_int_equal(fk.ops[0].keepalive_s, 0);
+	for (int64_t now = T0 + 3; now < T0 + 3 + TUNNEL_GATEWAYS_QUIET_POLLS; now++) {
+		size_t from = fk.n_ops;
+
+		assert_true(tunnel_gateways_poll(&dev, &g, now) >= 0);
+		for (size_t k = from; k < fk.n_ops; k++)
+			if (fk.ops[k].key == 3)
+				on |= fk.ops[k].keepalive_s == 5;
+		assert_true(on == (now == T0 + 2 + TUNNEL_GATEWAYS_QUIET_POLLS));
+	}
+	assert_true(on);
+	assert_int_equal(fk.holder, 1); /* the rewrite moved nothing */
 }
 
 static void test_remove_active_hands_over_first(void **state)
@@ -251,6 +279,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_is_standby),
+	    cmocka_unit_test(test_add_keepalive_deferred),
 	    cmocka_unit_test(test_remove_active_hands_over_first),
 	    cmocka_unit_test(test_remove_standby_keeps_active),
 	    cmocka_unit_test(test_last_stays),
