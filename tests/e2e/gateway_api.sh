@@ -15,24 +15,16 @@
 #   7. a VXLAN gateway without listen-port listens on the cluster's VXLAN port (what
 #      enrollment gives the machines), not on the WireGuard port nor its own [tunnel] one.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "$PP_SOURCE_DIR/tests/e2e/lib/store.sh"
 h_init
-CTL=$(h_bin pseudopodctl)
 PPD=$(h_bin pseudopodd)
 CLI=$(h_bin pseudopod)
 T=$(h_bin pp-tunnel)
 DP=$(h_bin pp-datapath)
 command -v wireguard-go >/dev/null || h_fail "wireguard-go missing: run scripts/deps"
 command -v jq >/dev/null || h_fail "jq missing: run scripts/deps"
-P="/pp$H_RUN/"
 
-h_underlay
-ens=$(h_host etcd 10.99.0.9/24)
-url=$(h_etcd "$ens")
-ctl() { h_in "$ens" "$CTL" "$@" --store "$url" --store-prefix "$P"; }
-etcdctl_() { h_in "$ens" etcdctl --endpoints "$url" "$@"; }
-identity_of() {
-	etcdctl_ get --print-value-only "${P}ipcache/$1/32" | sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
-}
+store_underlay_init
 
 g=$(h_node g 10.99.0.1/24)
 # a second address on the underlay: the route toward the store would pick 10.99.0.1, so
@@ -45,7 +37,7 @@ m2=$(h_host m2 10.99.0.3/24)
 ctl init --cluster-name e2e --cluster-id 1 --pod-cidr 10.200.0.0/16 \
 	--workload-cidr 10.201.0.0/16 >/dev/null || h_fail "pseudopodctl init"
 ctl endpoint add --ip 10.200.1.5 --labels app=db --namespace prod >/dev/null || h_fail "p1"
-P1ID=$(identity_of 10.200.1.5)
+P1ID=$(store_identity_of 10.200.1.5)
 
 GWS="$H_TMP/gw-state"
 mkdir -m 0700 -p "$GWS"
@@ -58,9 +50,9 @@ workload() { # NAME OVERLAY UNDERLAY LABELS: what enrollment writes (ipcache + w
 	local id
 	ctl endpoint add --ip "$2" --labels "$4" --namespace prod --kind workload \
 		--gateway 10.99.0.11 >/dev/null || h_fail "endpoint add $1"
-	id=$(identity_of "$2")
+	id=$(store_identity_of "$2")
 	[ -n "$id" ] || h_fail "no identity for $1"
-	etcdctl_ put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
+	store_etcdctl put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
 \"labels\":[\"k8s:$4\",\"k8s:io.kubernetes.pod.namespace=prod\"],\"namespace\":\"prod\",\
 \"underlay_ip\":\"$3\",\"wg_public_key\":\"$(pub "$H_TMP/$1.key")\",\"enrolled_at\":1700000000}" \
 		>/dev/null || h_fail "workloads/$1"
@@ -126,7 +118,7 @@ conf 10.99.0.11 >"$H_TMP/gw.conf"
 GWPID=$(h_spawn "$g" pseudopodd-gw "$PPD" --config "$H_TMP/gw.conf")
 h_wait_for 30 grep -q "ready: gateway synced" "$H_TMP/pseudopodd-gw.log" ||
 	h_fail "the gateway did not become ready: $(tail -5 "$H_TMP/pseudopodd-gw.log")"
-reg=$(etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN")
+reg=$(store_etcdctl get --print-value-only "${P}gateways/gw-$H_RUN")
 [ "$(jq -r .underlay_ip <<<"$reg")" = 10.99.0.11 ] ||
 	h_fail "registered underlay is not [gateway] underlay-address: $reg"
 [ "$(jq -r .wireguard_port <<<"$reg")" = 51900 ] ||
@@ -294,7 +286,7 @@ h_wait_for 30 grep -q "ready: gateway synced" "$H_TMP/pseudopodd-vx.log" ||
 	h_fail "the VXLAN gateway did not become ready: $(tail -5 "$H_TMP/pseudopodd-vx.log")"
 h_in "$g2" ip -d link show "$IFV" | grep -q "dstport 8472" ||
 	h_fail "the VXLAN gateway does not use the cluster's port: $(h_in "$g2" ip -d link show "$IFV")"
-reg=$(etcdctl_ get --print-value-only "${P}gateways/gwvx-$H_RUN")
+reg=$(store_etcdctl get --print-value-only "${P}gateways/gwvx-$H_RUN")
 [ "$(jq -r .vxlan_endpoint <<<"$reg")" = 10.99.0.12 ] ||
 	h_fail "VXLAN registration: $reg"
 "$CLI" status --socket "$H_TMP/gwvx-api.sock" -o json | jq -e '.gateway.tunnel == "vxlan"' \

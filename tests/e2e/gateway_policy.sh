@@ -17,21 +17,13 @@
 #   8. a new workloads/ record -> its peer appears; deleted -> its peer goes;
 #   9. a gateway restart adopts the maps and keeps enforcing.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "$PP_SOURCE_DIR/tests/e2e/lib/store.sh"
 h_init
-CTL=$(h_bin pseudopodctl)
 GWB=$(h_bin pp-gateway)
 T=$(h_bin pp-tunnel)
 command -v wireguard-go >/dev/null || h_fail "wireguard-go missing: run scripts/deps"
-P="/pp$H_RUN/"
 
-h_underlay
-ens=$(h_host etcd 10.99.0.9/24)
-url=$(h_etcd "$ens")
-ctl() { h_in "$ens" "$CTL" "$@" --store "$url" --store-prefix "$P"; }
-etcdctl_() { h_in "$ens" etcdctl --endpoints "$url" "$@"; }
-identity_of() {
-	etcdctl_ get --print-value-only "${P}ipcache/$1/32" | sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
-}
+store_underlay_init
 
 g=$(h_node g 10.99.0.1/24)
 p1=$(h_pod "$g" p1 10.200.1.5)
@@ -54,9 +46,9 @@ workload() {
 	local id
 	ctl endpoint add --ip "$2" --labels "$4" --namespace prod --kind workload \
 		--gateway 10.99.0.1 >/dev/null || h_fail "endpoint add $1"
-	id=$(identity_of "$2")
+	id=$(store_identity_of "$2")
 	[ -n "$id" ] || h_fail "no identity for $1"
-	etcdctl_ put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
+	store_etcdctl put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
 \"labels\":[\"k8s:$4\",\"k8s:io.kubernetes.pod.namespace=prod\"],\"namespace\":\"prod\",\
 \"underlay_ip\":\"$3\",\"wg_public_key\":\"$(pub "$1")\",\"enrolled_at\":1700000000}" \
 		>/dev/null || h_fail "workloads/$1"
@@ -113,19 +105,19 @@ h_log "gateway: $(grep '^ready' "$H_TMP/gw.log")"
 
 events_pid=$(h_spawn "$g" events "$PPD" events --bpffs "$H_BPFFS" --json)
 h_wait_for 10 h_reading_ringbuf "$events_pid" || h_fail "pp-datapath events did not start"
-P1ID=$(identity_of 10.200.1.5)
+P1ID=$(store_identity_of 10.200.1.5)
 
 # 1. registration on a lease
-reg=$(etcdctl_ get -w json "${P}gateways/gw-$H_RUN")
+reg=$(store_etcdctl get -w json "${P}gateways/gw-$H_RUN")
 grep -q '"lease":[1-9]' <<<"$reg" || h_fail "gateways/gw-$H_RUN missing or not on a lease: $reg"
-etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q "$GWPUB" ||
+store_etcdctl get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q "$GWPUB" ||
 	h_fail "the registration does not carry the gateway's public key"
 h_log "ok: gateways/gw-$H_RUN registered on a lease"
 # A lease etcd no longer knows (revoked here; expired during a store outage) takes the record
 # with it: the gateway registers again on a new lease.
 lease=$(sed -n 's/.*"lease":\([0-9]*\).*/\1/p' <<<"$reg")
-etcdctl_ lease revoke "$(printf '%x' "$lease")" >/dev/null || h_fail "lease revoke"
-registered() { etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q .; }
+store_etcdctl lease revoke "$(printf '%x' "$lease")" >/dev/null || h_fail "lease revoke"
+registered() { store_etcdctl get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q .; }
 h_wait_for 10 registered || h_fail "the gateway did not register again after its lease was revoked"
 h_log "ok: re-registered on a new lease after the old one was revoked"
 
@@ -218,26 +210,26 @@ h_log "ok: a policy change takes effect live"
 
 # Bad records change nothing: p1's policy overwritten with garbage, a garbage ipcache record
 # over p2's address, a workload record that does not decode.
-etcdctl_ put "${P}policies/prod/db" '{"kind":' >/dev/null
-etcdctl_ put "${P}ipcache/10.200.1.6/32" 'not json' >/dev/null
-etcdctl_ put "${P}workloads/junk" '{"version":1}' >/dev/null
+store_etcdctl put "${P}policies/prod/db" '{"kind":' >/dev/null
+store_etcdctl put "${P}ipcache/10.200.1.6/32" 'not json' >/dev/null
+store_etcdctl put "${P}workloads/junk" '{"version":1}' >/dev/null
 h_wait_for 10 grep -q 'skipping policies/prod/db' "$H_TMP/gw.log" || h_fail "the bad policy was not noticed"
 h_expect_tcp_blocked "$m2" 10.200.1.5 5432 # p1's ingress policy still in force
 h_wait_for 10 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 -> p1 after bad records"
 h_wait_for 10 h_tcp_connect "$m1" 10.200.1.6 8080 || h_fail "m1 -> p2 after a bad ipcache record"
 policy "$H_TMP/db.yaml"
 ctl endpoint add --ip 10.200.1.6 --labels app=api --namespace prod >/dev/null || h_fail "p2 again"
-etcdctl_ del "${P}workloads/junk" >/dev/null
+store_etcdctl del "${P}workloads/junk" >/dev/null
 h_log "ok: malformed policy, ipcache and workload records change nothing"
 # m1's identity record deleted: pods' rules no longer match it (p1 stops admitting it), but
 # the gateway keeps m1's own egress keys (fail-static): p2:8081, which p2 would refuse with
 # a reset, stays dropped. Restored, m1 is admitted again.
-idrec=$(etcdctl_ get --print-value-only "${P}identities/$M1ID")
-etcdctl_ del "${P}identities/$M1ID" >/dev/null
+idrec=$(store_etcdctl get --print-value-only "${P}identities/$M1ID")
+store_etcdctl del "${P}identities/$M1ID" >/dev/null
 m1_refused_by_p1() { ! h_tcp_connect "$m1" 10.200.1.5 5432 2; }
 h_wait_for 15 m1_refused_by_p1 || h_fail "p1 still admits m1 without its identity record"
 h_expect_tcp_blocked "$m1" 10.200.1.6 8081
-etcdctl_ put "${P}identities/$M1ID" "$idrec" >/dev/null
+store_etcdctl put "${P}identities/$M1ID" "$idrec" >/dev/null
 h_wait_for 15 h_tcp_connect "$m1" 10.200.1.5 5432 || h_fail "m1 not admitted after its identity came back"
 h_log "ok: a deleted identity record does not open the machine's egress"
 
@@ -248,7 +240,7 @@ machine "$m3" m3 "$IF3" 10.201.0.7 >/dev/null
 h_wait_for 15 grep -q '^ready' "$H_TMP/m3.log" || h_fail "m3's tunnel"
 h_wait_for 15 h_tcp_connect "$m3" 10.200.1.5 5432 || h_fail "m3 (app=legacy-db, identity $M3ID) -> p1:5432"
 h_log "ok: new workload m3 has a peer and is admitted by its labels"
-ctl workload delete m3 >/dev/null 2>&1 || etcdctl_ del --prefix "${P}workloads/m3" >/dev/null
+ctl workload delete m3 >/dev/null 2>&1 || store_etcdctl del --prefix "${P}workloads/m3" >/dev/null
 no_peer() { ! h_in "$g" wg show "$IFG" peers | grep -qF "$1"; }
 h_wait_for 10 no_peer "$(pub m3)" ||
 	h_fail "the deleted workload's peer is still there"

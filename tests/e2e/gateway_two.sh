@@ -10,22 +10,14 @@
 #   3. a gateway stopped (SIGTERM) revokes its registration, the other's stays; one killed
 #      (SIGKILL) loses it when its lease expires; enforcement stays in both datapaths.
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "$PP_SOURCE_DIR/tests/e2e/lib/store.sh"
 h_init
-CTL=$(h_bin pseudopodctl)
 GWB=$(h_bin pp-gateway)
 T=$(h_bin pp-tunnel)
 PPD=$(h_bin pp-datapath)
 command -v wireguard-go >/dev/null || h_fail "wireguard-go missing: run scripts/deps"
-P="/pp$H_RUN/"
 
-h_underlay
-ens=$(h_host etcd 10.99.0.9/24)
-url=$(h_etcd "$ens")
-ctl() { h_in "$ens" "$CTL" "$@" --store "$url" --store-prefix "$P"; }
-etcdctl_() { h_in "$ens" etcdctl --endpoints "$url" "$@"; }
-identity_of() {
-	etcdctl_ get --print-value-only "${P}ipcache/$1/32" | sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
-}
+store_underlay_init
 g1=$(h_node g1 10.99.0.1/24)
 g2=$(h_node g2 10.99.0.5/24)
 p1=$(h_pod "$g1" p1 10.200.1.5)
@@ -47,8 +39,8 @@ workload() { # NAME OVERLAY UNDERLAY LABELS
 	local id
 	ctl endpoint add --ip "$2" --labels "$4" --namespace prod --kind workload \
 		--gateway 10.99.0.1 >/dev/null || h_fail "endpoint add $1"
-	id=$(identity_of "$2")
-	etcdctl_ put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
+	id=$(store_identity_of "$2")
+	store_etcdctl put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
 \"labels\":[\"k8s:$4\",\"k8s:io.kubernetes.pod.namespace=prod\"],\"namespace\":\"prod\",\
 \"underlay_ip\":\"$3\",\"wg_public_key\":\"$(pub "$1")\",\"enrolled_at\":1700000000}" \
 		>/dev/null || h_fail "workloads/$1"
@@ -82,22 +74,22 @@ h_wait_for 30 grep -q '^ready' "$H_TMP/g1.log" || h_fail "g1 not ready"
 h_wait_for 30 grep -q '^ready' "$H_TMP/g2.log" || h_fail "g2 not ready"
 
 # 1. both registered, both with a peer per machine
-registered() { etcdctl_ get --print-value-only "${P}gateways/$1-$H_RUN" | grep -q .; }
+registered() { store_etcdctl get --print-value-only "${P}gateways/$1-$H_RUN" | grep -q .; }
 registered g1 || h_fail "g1 should be registered"
 registered g2 || h_fail "g2 should be registered"
 for g in g1 g2; do
-	ns=$([ $g = g1 ] && echo "$g1" || echo "$g2")
+	gns=$([ $g = g1 ] && echo "$g1" || echo "$g2")
 	for m in m1 m2; do
-		h_in "$ns" wg show "g${H_RUN}$g" peers | grep -qF "$(pub $m)" ||
+		h_in "$gns" wg show "g${H_RUN}$g" peers | grep -qF "$(pub $m)" ||
 			h_fail "$g has no peer for $m"
 	done
 done
 h_log "ok: both gateways registered, each with a peer per machine"
 
 for i in 1 2; do
-	ns=$([ $i = 1 ] && echo "$m1" || echo "$m2")
+	mns=$([ $i = 1 ] && echo "$m1" || echo "$m2")
 	h_on_exit "rm -f /var/run/wireguard/g${H_RUN}m$i.sock"
-	h_spawn "$ns" "m$i" "$T" wg-up "g${H_RUN}m$i" --private-key "$H_TMP/m$i.key" --port 51871 \
+	h_spawn "$mns" "m$i" "$T" wg-up "g${H_RUN}m$i" --private-key "$H_TMP/m$i.key" --port 51871 \
 		--backend userspace --address "10.201.0.$((4 + i))/32" --route 10.200.0.0/16 \
 		--peer "$(pub g1),10.99.0.1:51871,10.200.1.0/24,1" \
 		--peer "$(pub g2),10.99.0.5:51871,10.200.2.0/24,1" --foreground >/dev/null
@@ -122,11 +114,11 @@ h_log "ok: both gateways enforce the pods' ingress policy"
 
 # 3. registrations follow the processes; enforcement stays in the datapaths
 h_kill "$g1pid"
-h_wait_for 5 bash -c "! nsenter --net=/run/netns/$ens etcdctl --endpoints $url get --print-value-only ${P}gateways/g1-$H_RUN | grep -q ." ||
+h_wait_for 5 bash -c "! nsenter --net=/run/netns/$ns etcdctl --endpoints $url get --print-value-only ${P}gateways/g1-$H_RUN | grep -q ." ||
 	h_fail "a stopped gateway's registration should be revoked"
 registered g2 || h_fail "g2's registration went with g1's"
 kill -9 "$g2pid"
-h_wait_for 15 bash -c "! nsenter --net=/run/netns/$ens etcdctl --endpoints $url get --print-value-only ${P}gateways/g2-$H_RUN | grep -q ." ||
+h_wait_for 15 bash -c "! nsenter --net=/run/netns/$ns etcdctl --endpoints $url get --print-value-only ${P}gateways/g2-$H_RUN | grep -q ." ||
 	h_fail "a killed gateway's registration should expire with its lease"
 h_log "ok: registrations revoked on stop, expired on kill"
 check

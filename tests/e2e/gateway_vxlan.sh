@@ -13,19 +13,11 @@
 # (docs/datapath.md, "VXLAN framing"): the test pins the gateway's neighbours for them to
 # their devices' MACs. Machines running pseudopodd need none (daemon_matrix.sh vxlan).
 source "${PP_SOURCE_DIR:-$(dirname "$0")/../..}/tests/e2e/lib/harness.sh"
+source "$PP_SOURCE_DIR/tests/e2e/lib/store.sh"
 h_init
-CTL=$(h_bin pseudopodctl)
 GWB=$(h_bin pp-gateway)
 PPD=$(h_bin pp-datapath)
-P="/pp$H_RUN/"
-h_underlay
-ens=$(h_host etcd 10.99.0.9/24)
-url=$(h_etcd "$ens")
-ctl() { h_in "$ens" "$CTL" "$@" --store "$url" --store-prefix "$P"; }
-etcdctl_() { h_in "$ens" etcdctl --endpoints "$url" "$@"; }
-identity_of() {
-	etcdctl_ get --print-value-only "${P}ipcache/$1/32" | sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
-}
+store_underlay_init
 lladdr() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 g=$(h_node g 10.99.0.1/24)
 p1=$(h_pod "$g" p1 10.200.1.5)
@@ -36,13 +28,13 @@ s=$(h_host s 10.99.0.7/24)
 ctl init --cluster-name e2e --cluster-id 1 --pod-cidr 10.200.0.0/16 \
 	--workload-cidr 10.201.0.0/16 --tunnel vxlan >/dev/null || h_fail "pseudopodctl init"
 ctl endpoint add --ip 10.200.1.5 --labels app=db --namespace prod >/dev/null || h_fail "p1"
-P1ID=$(identity_of 10.200.1.5)
+P1ID=$(store_identity_of 10.200.1.5)
 workload() { # NAME OVERLAY UNDERLAY LABELS
 	local id
 	ctl endpoint add --ip "$2" --labels "$4" --namespace prod --kind workload \
 		--gateway 10.99.0.1 >/dev/null || h_fail "endpoint add $1"
-	id=$(identity_of "$2")
-	etcdctl_ put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
+	id=$(store_identity_of "$2")
+	store_etcdctl put "${P}workloads/$1" "{\"version\":1,\"identity\":$id,\"overlay_ip\":\"$2\",\
 \"labels\":[\"k8s:$4\",\"k8s:io.kubernetes.pod.namespace=prod\"],\"namespace\":\"prod\",\
 \"underlay_ip\":\"$3\",\"enrolled_at\":1700000000}" >/dev/null || h_fail "workloads/$1"
 	echo "$id"
@@ -72,7 +64,7 @@ gpid=$(h_spawn "$g" gw "$GWB" --store "$url" --prefix "$P" --name "gw-$H_RUN" --
 	--dev "$IFG" --underlay 10.99.0.1 --vxlan --lease-ttl 5)
 h_wait_for 30 grep -q '^ready' "$H_TMP/gw.log" || h_fail "the gateway did not become ready"
 ip -n "$g" -d link show "$IFG" | grep -q 'vxlan external' || h_fail "no external VXLAN device"
-etcdctl_ get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q '"vxlan_endpoint":"10.99.0.1"' ||
+store_etcdctl get --print-value-only "${P}gateways/gw-$H_RUN" | grep -q '"vxlan_endpoint":"10.99.0.1"' ||
 	h_fail "the registration does not carry the VXLAN endpoint"
 "$PPD" ipcache list --bpffs "$B" | grep -q "10.201.0.5/32.*$M1ID.*10.99.0.2" ||
 	h_fail "m1's overlay IP is not bound to its underlay: $("$PPD" ipcache list --bpffs "$B")"

@@ -8,6 +8,10 @@
 #   expect RC ARGS...   ctl ARGS must exit RC, else the test fails; stdout in $out, stderr in $err
 #   store_identity_of IP
 #                       the security identity the store's ipcache gives IP/32 (empty if none)
+#   store_underlay_init the same on the underlay (h_underlay): the store is host "etcd" at
+#                       10.99.0.9, reachable from the nodes and hosts the test adds there
+#   store_etcdctl ARGS...
+#                       etcdctl ARGS against that store, from its namespace
 #   store_etcd NS NAME [FLAGS...]
 #                       a single-member etcd on http://127.0.0.1:2379 in NS with extra etcd
 #                       FLAGS (for settings h_etcd does not give); waits until it is healthy
@@ -19,7 +23,17 @@ store_ctl_init() {
 	bin=$(h_bin pseudopodctl)
 }
 
+store_underlay_init() {
+	h_underlay
+	ns=$(h_host etcd 10.99.0.9/24)
+	url=$(h_etcd "$ns")
+	P="/pp$H_RUN/"
+	bin=$(h_bin pseudopodctl)
+}
+
 ctl() { h_in "$ns" "$bin" "$@" --store "$url" --store-prefix "$P"; }
+
+store_etcdctl() { h_in "$ns" etcdctl --endpoints "$url" "$@"; }
 
 expect() {
 	local want=$1 rc
@@ -33,7 +47,7 @@ expect() {
 }
 
 store_identity_of() {
-	h_in "$ns" etcdctl --endpoints "$url" get --print-value-only "${P}ipcache/$1/32" |
+	store_etcdctl get --print-value-only "${P}ipcache/$1/32" |
 		sed -n 's/.*"identity": *\([0-9]*\).*/\1/p'
 }
 
