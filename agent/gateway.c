@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/gateway_internal.h"
+#include "agent/policy_sync.h"
 #include "lib/kv/kv.h"
 #include "lib/log.h"
 #include "policy/engine.h"
@@ -30,17 +31,6 @@ static int workload_cmp(const void *key, const void *elem)
 		      ((const struct gw_workload *)elem)->name);
 }
 
-static int prefix_cmp(const void *pa, const void *pb)
-{
-	const struct dp_ipcache_entry *a = pa, *b = pb;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->plen != b->plen)
-		return a->plen < b->plen ? -1 : 1;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 static int u32_key_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -51,8 +41,10 @@ static int u32_key_cmp(const void *a, const void *b)
 static void vecs_init(struct gateway *gw)
 {
 	gw->workloads = (struct gw_vec){.size = sizeof(struct gw_workload), .cmp = workload_cmp};
-	gw->pods = (struct gw_vec){.size = sizeof(struct gw_pod), .cmp = prefix_cmp};
-	gw->held = (struct gw_vec){.size = sizeof(struct dp_ipcache_entry), .cmp = prefix_cmp};
+	gw->pods =
+	    (struct gw_vec){.size = sizeof(struct gw_pod), .cmp = agent_policy_ipcache_prefix_cmp};
+	gw->held = (struct gw_vec){.size = sizeof(struct dp_ipcache_entry),
+				   .cmp = agent_policy_ipcache_prefix_cmp};
 	gw->dirty = (struct gw_vec){.size = sizeof(uint32_t), .cmp = u32_key_cmp};
 	gw->removed = (struct gw_vec){.size = sizeof(uint32_t), .cmp = u32_key_cmp};
 }

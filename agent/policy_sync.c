@@ -274,9 +274,9 @@ fail:
 	return rc;
 }
 
-/* Prefix order (family, length, address): the store-owned prefixes are kept sorted so
- * that the incremental path finds an owner in log n. */
-static int ipc_prefix_cmp(const void *pa, const void *pb)
+/* The store-owned prefixes are kept sorted so that the incremental path finds an owner in
+ * log n. */
+int agent_policy_ipcache_prefix_cmp(const void *pa, const void *pb)
 {
 	const struct dp_ipcache_entry *a = pa, *b = pb;
 
@@ -297,7 +297,7 @@ static int save_sorted(struct dp_ipcache_entry **dst, size_t *n_dst,
 		return -ENOMEM;
 	if (n)
 		memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), ipc_prefix_cmp);
+	qsort(c, n, sizeof(*c), agent_policy_ipcache_prefix_cmp);
 	free(*dst);
 	*dst = c;
 	*n_dst = n;
@@ -313,12 +313,12 @@ static int save_store_ipc(struct agent_policy_sync *ps, const struct dp_ipcache_
 	return rc;
 }
 
-/* Rewrites the rule id of kept keys in place (reference count and prefix untouched). The
- * map writer has no call for this; the value layout is datapath.h's contract. */
-static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_relabel *r,
-			size_t n)
+int agent_policy_relabel_write(struct dp *dp, const struct agent_policy_relabel *r, size_t n,
+			       void (*on_key)(void *arg, const struct agent_policy_relabel *r,
+					      uint32_t old_rule_id),
+			       void *arg)
 {
-	int xfd = dp_map_fd(ps->dp, "policy_exact"), lfd = dp_map_fd(ps->dp, "policy");
+	int xfd = dp_map_fd(dp, "policy_exact"), lfd = dp_map_fd(dp, "policy");
 
 	for (size_t i = 0; i < n; i++) {
 		int fd = r[i].key.prefixlen == DP_POL_PREFIX_FULL ? xfd : lfd;
@@ -330,21 +330,25 @@ static int relabel_keys(struct agent_policy_sync *ps, const struct agent_policy_
 		if (bpf_map_lookup_elem(fd, &r[i].key, &v) ||
 		    v.prefix != r[i].key.prefixlen - DP_POL_PREFIX_EXACT)
 			continue; /* gone meanwhile: nothing to name */
-		if (ps->cb) {
-			char buf[160];
-
-			snprintf(buf, sizeof(buf),
-				 "endpoint %u %s %s identity %u prefix %u: rule %u -> %u",
-				 ps->endpoint, dp_dir_name(r[i].key.dir),
-				 r[i].key.deny ? "deny" : "allow", ntohl(r[i].key.identity),
-				 r[i].key.prefixlen, v.rule_id, r[i].rule_id);
-			ps->cb(ps->cb_arg, "policy~", buf);
-		}
+		if (on_key)
+			on_key(arg, &r[i], v.rule_id);
 		v.rule_id = r[i].rule_id;
 		if (bpf_map_update_elem(fd, &r[i].key, &v, BPF_EXIST) && errno != ENOENT)
 			return -errno;
 	}
 	return 0;
+}
+
+/* The verbose callback's line for a rewritten key. */
+static void relabel_said(void *arg, const struct agent_policy_relabel *r, uint32_t old_rule_id)
+{
+	struct agent_policy_sync *ps = arg;
+	char buf[160];
+
+	snprintf(buf, sizeof(buf), "endpoint %u %s %s identity %u prefix %u: rule %u -> %u",
+		 ps->endpoint, dp_dir_name(r->key.dir), r->key.deny ? "deny" : "allow",
+		 ntohl(r->key.identity), r->key.prefixlen, old_rule_id, r->rule_id);
+	ps->cb(ps->cb_arg, "policy~", buf);
 }
 
 /*
@@ -731,8 +735,9 @@ static int save_held(struct agent_policy_sync *ps, const struct dp_ipcache_entry
  * next needed) and the prefix is the store's or gone now, no longer held. */
 static void held_touch(struct agent_policy_sync *ps, const struct dp_ipcache_entry *d)
 {
-	struct dp_ipcache_entry *h =
-	    ps->n_held ? bsearch(d, ps->held, ps->n_held, sizeof(*d), ipc_prefix_cmp) : NULL;
+	struct dp_ipcache_entry *h = ps->n_held ? bsearch(d, ps->held, ps->n_held, sizeof(*d),
+							  agent_policy_ipcache_prefix_cmp)
+						: NULL;
 
 	if (!h)
 		return;
@@ -767,7 +772,8 @@ int agent_policy_sync_apply(struct agent_policy_sync *ps, const struct agent_pol
 	use_after_snapshot(ps, &pl, rc == 0);
 	if (rc)
 		goto out;
-	rc = relabel_keys(ps, pl.pd.relabel, pl.pd.n_relabel);
+	rc = agent_policy_relabel_write(ps->dp, pl.pd.relabel, pl.pd.n_relabel,
+					ps->cb ? relabel_said : NULL, ps);
 	if (rc) {
 		snprintf(err, err_len, "updating rule ids of kept keys: %s", strerror(-rc));
 		goto out;
@@ -804,9 +810,9 @@ int agent_policy_sync_snapshot(struct agent_policy_sync *ps,
 static const struct dp_ipcache_entry *store_owner(const struct agent_policy_sync *ps,
 						  const struct dp_ipcache_entry *e)
 {
-	return ps->n_store_ipc
-		   ? bsearch(e, ps->store_ipc, ps->n_store_ipc, sizeof(*e), ipc_prefix_cmp)
-		   : NULL;
+	return ps->n_store_ipc ? bsearch(e, ps->store_ipc, ps->n_store_ipc, sizeof(*e),
+					 agent_policy_ipcache_prefix_cmp)
+			       : NULL;
 }
 
 /* Counts after an incremental change: ipcache additions are new prefixes (store-owned
@@ -927,7 +933,7 @@ static int store_ipc_insert(struct agent_policy_sync *ps, const struct dp_ipcach
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ipc_prefix_cmp(&ps->store_ipc[mid], d) < 0)
+		if (agent_policy_ipcache_prefix_cmp(&ps->store_ipc[mid], d) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -145,6 +145,18 @@ void agent_policy_write_order(const struct policy_entry *v, size_t n, bool add,
  * writer: the one write path of the single- and multi-endpoint syncs. 0 or -errno. */
 int agent_policy_write_keys(struct dp *dp, uint32_t endpoint, const struct policy_entry *v,
 			    size_t n, bool add);
+/* Rewrites the rule id of kept keys in place (reference count and prefix untouched); a key
+ * gone meanwhile is skipped. on_key (may be NULL) hears each rewrite with the old rule id
+ * first. The map writer has no call for this; the value layout is datapath.h's contract.
+ * 0 or -errno. */
+int agent_policy_relabel_write(struct dp *dp, const struct agent_policy_relabel *r, size_t n,
+			       void (*on_key)(void *arg, const struct agent_policy_relabel *r,
+					      uint32_t old_rule_id),
+			       void *arg);
+
+/* Order of datapath ipcache entries by prefix (family, length, address), for qsort and
+ * bsearch over sorted prefix arrays. */
+int agent_policy_ipcache_prefix_cmp(const void *a, const void *b);
 
 /* The endpoint's DP_EP_F_ENFORCE_* flags for these entries (see the contract above). */
 uint32_t agent_policy_enforce_flags(const struct policy_entry *e, size_t n, bool enforced_ingress,

@@ -205,27 +205,6 @@ static void mm_emit(agent_policy_change_cb cb, void *arg, const char *kind, uint
 	}
 }
 
-/* Kept keys whose rule id changed: rewritten in place (policy_sync.c does the same). */
-static int mm_relabel(struct dp *dp, const struct agent_policy_relabel *r, size_t n)
-{
-	int xfd = dp_map_fd(dp, "policy_exact"), lfd = dp_map_fd(dp, "policy");
-
-	for (size_t i = 0; i < n; i++) {
-		int fd = r[i].key.prefixlen == DP_POL_PREFIX_FULL ? xfd : lfd;
-		struct dp_policy_val v;
-
-		if (fd < 0)
-			return fd;
-		if (bpf_map_lookup_elem(fd, &r[i].key, &v) ||
-		    v.prefix != r[i].key.prefixlen - DP_POL_PREFIX_EXACT)
-			continue;
-		v.rule_id = r[i].rule_id;
-		if (bpf_map_update_elem(fd, &r[i].key, &v, BPF_EXIST) && errno != ENOENT)
-			return -errno;
-	}
-	return 0;
-}
-
 static int mm_fail(int rc, const char *what, uint32_t ep, char *err, size_t err_len)
 {
 	snprintf(err, err_len, "%s of endpoint %u: %s", what, ep, strerror(-rc));
@@ -274,7 +253,9 @@ static int mm_write_narrow(struct dp *dp, const struct agent_policy_multi *m,
 			continue;
 		rc = agent_policy_write_keys(dp, m->eps[i].endpoint, pl->pd[i].del, pl->pd[i].n_del,
 					     false);
-		rc = rc ?: mm_relabel(dp, pl->pd[i].relabel, pl->pd[i].n_relabel);
+		rc = rc
+			 ?: agent_policy_relabel_write(dp, pl->pd[i].relabel, pl->pd[i].n_relabel,
+						       NULL, NULL);
 		if (rc)
 			return mm_fail(rc, "removing policy keys", m->eps[i].endpoint, err,
 				       err_len);
